@@ -1,0 +1,552 @@
+//! `hallcall announce`: follow a hall's event stream and say its calls.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::Message;
+use url::Url;
+
+use crate::compose::{compose_repeated, Lang};
+use crate::error::AnnounceError;
+use crate::event::{is_snapshot, message_seq, Announcement};
+use crate::pack::VoicePack;
+use crate::player::{open_output, AnnouncementQueue, Job, Output, Said, DEFAULT_OUT_DIR};
+
+/// Command-line arguments of `hallcall announce` (embed with
+/// `#[command(subcommand)]` → `Announce(hallcall_announcer::AnnounceArgs)`).
+#[derive(clap::Args, Clone, Debug)]
+#[command(about = "大厅广播：订阅大厅事件，播报叫号（声卡，或写成 WAV 文件）")]
+pub struct AnnounceArgs {
+    /// 大厅 ID（例如 demo）
+    #[arg(long)]
+    pub hall: String,
+    /// 服务器地址：host:port、http://host:port 或 ws://host:port
+    #[arg(long)]
+    pub server: String,
+    /// 无声卡时把广播写成 WAV 文件的目录（默认 ./hallcall-announcements）
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// 播报语言：zh（中文）或 zh+en（中文后接英文）
+    #[arg(long, value_enum, default_value_t = Lang::Zh)]
+    pub lang: Lang,
+    /// 每条广播说几遍（1–5）
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=5))]
+    pub repeat: u32,
+    /// 到达时已超过此时长的叫号不再播报（如 30s、2m；0 表示不限）
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub max_age: Duration,
+    /// 语音包目录（默认使用内置语音包，文件名见 sounds/README.md）
+    #[arg(long, value_name = "DIR")]
+    pub voice: Option<PathBuf>,
+}
+
+/// Everything [`run`] needs. Build it from [`AnnounceArgs`] or with
+/// [`AnnounceOptions::new`] and adjust the public fields.
+#[derive(Clone, Debug)]
+pub struct AnnounceOptions {
+    /// Hall id.
+    pub hall: String,
+    /// Server address (`host:port`, `http://…`, `ws://…`).
+    pub server: String,
+    /// Directory for WAV files when there is no sound device.
+    pub out: Option<PathBuf>,
+    /// Languages.
+    pub lang: Lang,
+    /// Times each sentence is said (after one chime).
+    pub repeat: u32,
+    /// Calls older than this on arrival are not said; zero disables the check.
+    pub max_age: Duration,
+    /// Voice pack directory; `None` = the built-in pack.
+    pub voice: Option<PathBuf>,
+    /// First reconnect delay; doubles up to `reconnect_max`.
+    pub reconnect_min: Duration,
+    /// Longest reconnect delay.
+    pub reconnect_max: Duration,
+    /// Silence on the socket after which a ping is sent; twice → reconnect.
+    pub idle_timeout: Duration,
+}
+
+impl AnnounceOptions {
+    /// Defaults as on the command line.
+    pub fn new(hall: impl Into<String>, server: impl Into<String>) -> Self {
+        AnnounceOptions {
+            hall: hall.into(),
+            server: server.into(),
+            out: None,
+            lang: Lang::Zh,
+            repeat: 1,
+            max_age: Duration::from_secs(30),
+            voice: None,
+            reconnect_min: Duration::from_millis(250),
+            reconnect_max: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl From<AnnounceArgs> for AnnounceOptions {
+    fn from(a: AnnounceArgs) -> Self {
+        AnnounceOptions {
+            out: a.out,
+            lang: a.lang,
+            repeat: a.repeat,
+            max_age: a.max_age,
+            voice: a.voice,
+            ..AnnounceOptions::new(a.hall, a.server)
+        }
+    }
+}
+
+/// What a [`run_until`] did, for logs and tests.
+#[derive(Clone, Debug, Default)]
+pub struct RunReport {
+    /// Announcements said (or rendered), in order.
+    pub said: Vec<Said>,
+    /// Highest seq seen.
+    pub last_seq: Option<u64>,
+    /// Successful WebSocket connections.
+    pub connections: u32,
+    /// Calls not said because they were older than `max_age` on arrival.
+    pub stale_dropped: u64,
+    /// Events skipped because their seq had been seen already.
+    pub duplicates_skipped: u64,
+}
+
+/// Runs `hallcall announce` until Ctrl-C.
+pub async fn run(opts: AnnounceOptions) -> Result<(), AnnounceError> {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            // No signal handling available: run forever.
+            std::future::pending::<()>().await;
+        }
+    };
+    let report = run_until(opts, ctrl_c).await?;
+    tracing::info!(
+        said = report.said.len(),
+        stale = report.stale_dropped,
+        last_seq = ?report.last_seq,
+        "广播停止"
+    );
+    Ok(())
+}
+
+/// Runs until `shutdown` resolves; then finishes the announcement being said
+/// and returns. Errors only on bad options or an unusable voice pack; network
+/// and sound device trouble is logged and retried, never fatal.
+pub async fn run_until<F>(opts: AnnounceOptions, shutdown: F) -> Result<RunReport, AnnounceError>
+where
+    F: Future<Output = ()>,
+{
+    let base = events_url(&opts.server, &opts.hall)?;
+    let pack = Arc::new(match &opts.voice {
+        Some(dir) => VoicePack::load(dir)?,
+        None => VoicePack::builtin()?,
+    });
+    if !cfg!(feature = "speaker") {
+        // Fail early (with the path) rather than on the first call.
+        let dir = opts.out.clone().unwrap_or_else(|| DEFAULT_OUT_DIR.into());
+        std::fs::create_dir_all(&dir).map_err(|source| AnnounceError::Output { path: dir, source })?;
+    }
+    tracing::info!(pack = pack.origin(), url = %base, lang = ?opts.lang, "广播启动");
+
+    let out = opts.out.clone();
+    let out_pack = Arc::clone(&pack);
+    let queue = AnnouncementQueue::start(move || {
+        open_output(out_pack, out.as_deref()).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "无法打开任何广播输出，只记录日志");
+            Box::new(LogOnly)
+        })
+    })?;
+
+    let mut report = RunReport::default();
+    let mut cursor = Cursor::default();
+    let mut backoff = opts.reconnect_min;
+    tokio::pin!(shutdown);
+    'outer: loop {
+        let url = with_since(&base, cursor.last_seq);
+        tracing::debug!(%url, "连接事件流");
+        let connect = tokio::time::timeout(
+            Duration::from_secs(10),
+            tokio_tungstenite::connect_async(url.as_str()),
+        );
+        let ws = tokio::select! {
+            () = &mut shutdown => break 'outer,
+            r = connect => r,
+        };
+        match ws {
+            Ok(Ok((ws, _))) => {
+                report.connections += 1;
+                tracing::info!(%url, "已连接大厅事件流");
+                let (got_any, end) =
+                    pump(ws, &mut cursor, &queue, &opts, &mut report, &mut shutdown).await;
+                if got_any {
+                    backoff = opts.reconnect_min;
+                }
+                match end {
+                    PumpEnd::Shutdown => break 'outer,
+                    PumpEnd::Disconnected(why) => {
+                        tracing::warn!(reason = %why, retry_in = ?backoff, "事件流断开，将重连");
+                    }
+                }
+            }
+            Ok(Err(e)) => tracing::warn!(%url, error = %e, retry_in = ?backoff, "连接失败，将重试"),
+            Err(_) => tracing::warn!(%url, retry_in = ?backoff, "连接超时，将重试"),
+        }
+        tokio::select! {
+            () = &mut shutdown => break 'outer,
+            () = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(opts.reconnect_max);
+    }
+
+    report.last_seq = cursor.last_seq;
+    report.said = tokio::task::spawn_blocking(move || queue.abort())
+        .await
+        .map_err(|e| AnnounceError::Player(e.to_string()))??;
+    Ok(report)
+}
+
+struct LogOnly;
+
+impl Output for LogOnly {
+    fn say(&mut self, job: &Job) -> Result<(), AnnounceError> {
+        tracing::warn!(name = %job.announcement.file_name(), "无输出，未播报");
+        Ok(())
+    }
+    fn describe(&self) -> String {
+        "仅日志".into()
+    }
+}
+
+enum PumpEnd {
+    Shutdown,
+    Disconnected(String),
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<
+    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+>;
+
+/// Reads one connection until it ends. Returns whether any message arrived.
+async fn pump<F>(
+    mut ws: Ws,
+    cursor: &mut Cursor,
+    queue: &AnnouncementQueue,
+    opts: &AnnounceOptions,
+    report: &mut RunReport,
+    shutdown: &mut std::pin::Pin<&mut F>,
+) -> (bool, PumpEnd)
+where
+    F: Future<Output = ()>,
+{
+    let mut got_any = false;
+    let mut pinged = false;
+    loop {
+        let next = tokio::select! {
+            () = shutdown.as_mut() => {
+                let _ = ws.close(None).await;
+                return (got_any, PumpEnd::Shutdown);
+            }
+            n = tokio::time::timeout(opts.idle_timeout, ws.next()) => n,
+        };
+        let msg = match next {
+            Err(_) if pinged => {
+                return (got_any, PumpEnd::Disconnected("服务器无响应".into()));
+            }
+            Err(_) => {
+                pinged = true;
+                if let Err(e) = ws.send(Message::Ping(Default::default())).await {
+                    return (got_any, PumpEnd::Disconnected(e.to_string()));
+                }
+                continue;
+            }
+            Ok(None) => return (got_any, PumpEnd::Disconnected("连接关闭".into())),
+            Ok(Some(Err(e))) => return (got_any, PumpEnd::Disconnected(e.to_string())),
+            Ok(Some(Ok(m))) => m,
+        };
+        got_any = true;
+        pinged = false;
+        let text = match msg {
+            Message::Text(t) => t,
+            Message::Close(frame) => {
+                let why = frame.map_or_else(|| "连接关闭".to_owned(), |f| format!("连接关闭: {f}"));
+                return (got_any, PumpEnd::Disconnected(why));
+            }
+            _ => continue, // pings are answered by tungstenite
+        };
+        let value: Value = match serde_json::from_str(text.as_str()) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(error = %e, "事件不是 JSON，忽略");
+                continue;
+            }
+        };
+        match cursor.decide(&value, Utc::now(), opts.max_age) {
+            Decision::Say(announcement) => {
+                let clips = compose_repeated(&announcement, opts.lang, opts.repeat);
+                tracing::debug!(seq = ?announcement.seq, clips = %crate::compose::describe(&clips), "排队播报");
+                if let Err(e) = queue.push(Job {
+                    announcement,
+                    clips,
+                }) {
+                    tracing::error!(error = %e, "无法排队播报");
+                }
+            }
+            Decision::Stale { seq, age } => {
+                report.stale_dropped += 1;
+                tracing::info!(?seq, age_s = age.as_secs(), "叫号已过时，不再播报");
+            }
+            Decision::Duplicate(seq) => {
+                report.duplicates_skipped += 1;
+                tracing::debug!(seq, "重复事件，跳过");
+            }
+            Decision::Snapshot(seq) => tracing::debug!(?seq, "收到快照"),
+            Decision::Silent => {}
+        }
+    }
+}
+
+/// Where we are in the hall's event log.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Cursor {
+    pub(crate) last_seq: Option<u64>,
+}
+
+#[derive(Debug, PartialEq)]
+pub(crate) enum Decision {
+    Snapshot(Option<u64>),
+    Duplicate(u64),
+    Stale { seq: Option<u64>, age: Duration },
+    Silent,
+    Say(Announcement),
+}
+
+impl Cursor {
+    /// Pure decision for one stream message; advances the cursor.
+    pub(crate) fn decide(&mut self, msg: &Value, now: DateTime<Utc>, max_age: Duration) -> Decision {
+        let seq = message_seq(msg);
+        if is_snapshot(msg) {
+            if let Some(s) = seq {
+                self.last_seq = Some(self.last_seq.map_or(s, |l| l.max(s)));
+            }
+            return Decision::Snapshot(seq);
+        }
+        if let Some(s) = seq {
+            if self.last_seq.is_some_and(|l| s <= l) {
+                return Decision::Duplicate(s);
+            }
+            self.last_seq = Some(s);
+        }
+        let Some(announcement) = Announcement::from_event(msg) else {
+            return Decision::Silent;
+        };
+        if !max_age.is_zero() {
+            if let Some(at) = announcement.at {
+                let age = now.signed_duration_since(at).to_std().unwrap_or(Duration::ZERO);
+                if age > max_age {
+                    return Decision::Stale { seq, age };
+                }
+            }
+        }
+        Decision::Say(announcement)
+    }
+}
+
+/// `ws://SERVER/api/v1/halls/{hall}/events` (no `since`).
+pub fn events_url(server: &str, hall: &str) -> Result<Url, AnnounceError> {
+    let bad = |reason: &str| AnnounceError::BadServerUrl {
+        input: server.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let server = server.trim();
+    if hall.trim().is_empty() {
+        return Err(AnnounceError::BadOption("--hall 不能为空".into()));
+    }
+    let with_scheme = if server.contains("://") {
+        server.to_owned()
+    } else {
+        format!("ws://{server}")
+    };
+    let mut url = Url::parse(&with_scheme).map_err(|e| bad(&e.to_string()))?;
+    let scheme = match url.scheme() {
+        "ws" | "http" => "ws",
+        "wss" | "https" => {
+            return Err(bad(
+                "本程序未编译 TLS 支持，请在局域网内用 ws:// 或 http:// 直连大厅服务器",
+            ))
+        }
+        _ => return Err(bad("只支持 ws:// 或 http://")),
+    };
+    url.set_scheme(scheme).map_err(|()| bad("无法设置协议"))?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("缺少主机名"));
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    url.path_segments_mut()
+        .map_err(|()| bad("不是可用的地址"))?
+        .pop_if_empty()
+        .extend(["api", "v1", "halls", hall.trim(), "events"]);
+    Ok(url)
+}
+
+/// The events URL with `?since=SEQ` when a seq is known.
+pub fn with_since(base: &Url, since: Option<u64>) -> Url {
+    let mut url = base.clone();
+    if let Some(s) = since {
+        url.query_pairs_mut().clear().append_pair("since", &s.to_string());
+    }
+    url
+}
+
+/// Parses `30s`, `500ms`, `2m`, `1h`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("无效时长 {s:?}（例如 30s、500ms、2m）"))?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        u => return Err(format!("无效时间单位 {u:?}（可用 ms、s、m、h）")),
+    };
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("无效时长 {s:?}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use serde_json::json;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: AnnounceArgs,
+    }
+
+    #[test]
+    fn cli_args_parse() {
+        let cli = Cli::try_parse_from([
+            "x", "--hall", "demo", "--server", "127.0.0.1:8080", "--lang", "zh+en", "--repeat",
+            "2", "--max-age", "45s", "--out", "/tmp/a", "--voice", "/tmp/v",
+        ])
+        .expect("parse");
+        let o = AnnounceOptions::from(cli.args);
+        assert_eq!(o.hall, "demo");
+        assert_eq!(o.lang, Lang::ZhEn);
+        assert_eq!(o.repeat, 2);
+        assert_eq!(o.max_age, Duration::from_secs(45));
+        assert_eq!(o.out, Some(PathBuf::from("/tmp/a")));
+        let d = Cli::try_parse_from(["x", "--hall", "demo", "--server", "h:1"]).expect("parse");
+        assert_eq!(d.args.lang, Lang::Zh);
+        assert_eq!(d.args.repeat, 1);
+        assert_eq!(d.args.max_age, Duration::from_secs(30));
+        assert!(Cli::try_parse_from(["x", "--hall", "d", "--server", "h", "--repeat", "9"]).is_err());
+        assert!(Cli::try_parse_from(["x", "--hall", "d", "--server", "h", "--lang", "en"]).is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5h"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5d").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn urls() {
+        let u = |s: &str, h: &str| events_url(s, h).map(|u| u.to_string());
+        let want = "ws://127.0.0.1:8080/api/v1/halls/demo/events";
+        assert_eq!(u("127.0.0.1:8080", "demo").as_deref().ok(), Some(want));
+        assert_eq!(u("http://127.0.0.1:8080/", "demo").as_deref().ok(), Some(want));
+        assert_eq!(u("ws://127.0.0.1:8080", "demo").as_deref().ok(), Some(want));
+        assert_eq!(
+            u("http://proxy.local/hallcall/", "城东 1").as_deref().ok(),
+            Some("ws://proxy.local/hallcall/api/v1/halls/%E5%9F%8E%E4%B8%9C%201/events")
+        );
+        assert_eq!(
+            u("hall-box", "a/b").as_deref().ok(),
+            Some("ws://hall-box/api/v1/halls/a%2Fb/events")
+        );
+        assert!(u("https://x", "demo").is_err());
+        assert!(u("ftp://x", "demo").is_err());
+        assert!(u("127.0.0.1:8080", " ").is_err());
+        let base = events_url("h:1", "demo").expect("url");
+        assert_eq!(with_since(&base, None).as_str(), "ws://h:1/api/v1/halls/demo/events");
+        assert_eq!(
+            with_since(&base, Some(42)).as_str(),
+            "ws://h:1/api/v1/halls/demo/events?since=42"
+        );
+    }
+
+    #[test]
+    fn cursor_dedupes_records_snapshots_and_drops_stale_calls() {
+        let now = DateTime::parse_from_rfc3339("2026-11-23T09:12:10+08:00")
+            .expect("ts")
+            .with_timezone(&Utc);
+        let age = Duration::from_secs(30);
+        let mut c = Cursor::default();
+        let call = |seq: u64, at: &str| {
+            json!({"seq":seq,"at":at,"type":"ticket_called","number":"A012","window":3,"recall":false})
+        };
+        assert_eq!(
+            c.decide(&json!({"type":"snapshot","seq":16,"state":{}}), now, age),
+            Decision::Snapshot(Some(16))
+        );
+        assert_eq!(c.last_seq, Some(16));
+        assert_eq!(
+            c.decide(&call(15, "2026-11-23T09:12:00+08:00"), now, age),
+            Decision::Duplicate(15)
+        );
+        assert!(matches!(
+            c.decide(&call(17, "2026-11-23T09:12:00+08:00"), now, age),
+            Decision::Say(_)
+        ));
+        assert_eq!(
+            c.decide(&call(17, "2026-11-23T09:12:00+08:00"), now, age),
+            Decision::Duplicate(17)
+        );
+        // 09:11:00 is 70 s before now: stale (but the seq still counts).
+        assert_eq!(
+            c.decide(&call(18, "2026-11-23T01:11:00Z"), now, age),
+            Decision::Stale {
+                seq: Some(18),
+                age: Duration::from_secs(70)
+            }
+        );
+        assert_eq!(c.last_seq, Some(18));
+        // max-age 0 disables the check; a future timestamp is fine.
+        assert!(matches!(
+            c.decide(&call(19, "2020-01-01T00:00:00Z"), now, Duration::ZERO),
+            Decision::Say(_)
+        ));
+        assert!(matches!(
+            c.decide(&call(20, "2030-01-01T00:00:00Z"), now, age),
+            Decision::Say(_)
+        ));
+        // Unspoken events still advance the cursor.
+        assert_eq!(
+            c.decide(&json!({"seq":21,"type":"ticket_issued"}), now, age),
+            Decision::Silent
+        );
+        assert_eq!(c.last_seq, Some(21));
+        // An older snapshot never moves the cursor back.
+        c.decide(&json!({"type":"snapshot","seq":3}), now, age);
+        assert_eq!(c.last_seq, Some(21));
+    }
+}
