@@ -1,0 +1,51 @@
+//! Commands: what someone asks the hall to do. The shell authenticates the
+//! caller and passes an [`crate::Actor`]; the core decides whether the rules
+//! allow it. Randomness (ticket ids, appointment codes) comes in with the
+//! command so that the core stays deterministic.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::HallConfig;
+use crate::model::{Channel, PauseReason, Priority};
+use crate::time::Millis;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    /// Take a ticket. `id` is the unguessable status-page id chosen by the shell.
+    IssueTicket {
+        id: String,
+        category: String,
+        #[serde(default)]
+        priority: Priority,
+        #[serde(default)]
+        channel: Channel,
+        #[serde(default)]
+        appointment_code: Option<String>,
+    },
+    BookAppointment { code: String, category: String, slot_start: Millis },
+    CallNext { window: u32 },
+    Recall { window: u32 },
+    NoShow { window: u32 },
+    Start { window: u32 },
+    Complete { window: u32 },
+    Transfer { window: u32, category: Option<String>, to_window: Option<u32> },
+    Pause { window: u32, reason: PauseReason },
+    Resume { window: u32 },
+    Handover { window: u32 },
+    Login { staff: String, window: u32 },
+    Logout { staff: String, window: u32 },
+    Requeue { ticket: String },
+    Cancel { ticket: String },
+    OpenWindow { window: u32, staff: String },
+    CloseWindow { window: u32 },
+    AcceptAdvice { advice: u64 },
+    DismissAdvice { advice: u64 },
+    Rate { ticket: String, score: u8 },
+    /// Ends the business day now (the tick does it at `day_close` by itself).
+    CloseDay,
+    /// The 1 s heartbeat: tidal policy, warnings, day close. Emits nothing when
+    /// nothing is decided.
+    Tick,
+    ReloadConfig { config: Box<HallConfig> },
+}

@@ -1,0 +1,221 @@
+//! Events: what happened, in the SPEC's vocabulary. They are the log the store
+//! persists, the stream displays subscribe to, and the only input of
+//! [`crate::Hall::apply`].
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::HallConfig;
+use crate::model::{Actor, Channel, Level, PauseReason, Post, Priority, Duty};
+use crate::time::Millis;
+
+/// One event with its envelope: per-hall sequence number, time, hall and actor.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub seq: u64,
+    #[serde(with = "crate::time::rfc3339_ms")]
+    pub at: Millis,
+    pub hall: Arc<str>,
+    pub by: Actor,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+impl Event {
+    /// The `type` string of this event as it appears on the wire.
+    pub fn type_name(&self) -> &'static str {
+        self.kind.type_name()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdviceAction {
+    Open,
+    Close,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// Serving beyond 80 % (yellow) or 100 % (red) of the category's time limit.
+    ServiceTime,
+    /// Waiting beyond the category's wait target.
+    Wait,
+    /// A window stopped and its work moved elsewhere.
+    Failover,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// The first event of a business day: numbering starts at 1 for every prefix.
+    DayOpened { date: chrono::NaiveDate },
+    TicketIssued {
+        ticket: String,
+        number: String,
+        category: String,
+        priority: Priority,
+        channel: Channel,
+        /// Fixed call-order key in Unix ms.
+        key: Millis,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        appointment: Option<String>,
+        /// Checked in after the 15-minute grace: served as a normal ticket.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        appointment_late: bool,
+    },
+    TicketCalled {
+        ticket: String,
+        number: String,
+        category: String,
+        window: u32,
+        staff: String,
+        recall: bool,
+    },
+    TicketNoShow { ticket: String, number: String, window: u32 },
+    TicketRequeued { ticket: String, number: String, category: String, key: Millis },
+    ServiceStarted { ticket: String, number: String, window: u32, staff: String },
+    ServiceCompleted {
+        ticket: String,
+        number: String,
+        category: String,
+        window: u32,
+        staff: String,
+        /// Seconds from issue (or requeue / transfer) to the first call.
+        wait_s: f64,
+        /// Seconds from start to completion.
+        handling_s: f64,
+    },
+    TicketTransferred {
+        ticket: String,
+        number: String,
+        from_window: u32,
+        from_category: String,
+        category: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_window: Option<u32>,
+    },
+    TicketCancelled { ticket: String, number: String },
+    TicketExpired { ticket: String, number: String },
+    RatingRecorded {
+        ticket: String,
+        number: String,
+        score: u8,
+        window: Option<u32>,
+        staff: Option<String>,
+    },
+    AppointmentBooked { code: String, category: String, #[serde(with = "crate::time::rfc3339_ms")] slot_start: Millis },
+    StaffLoggedIn { staff: String, window: u32, duty: Duty, post: Post },
+    StaffLoggedOut { staff: String, window: u32, reason: String },
+    WindowOpened {
+        window: u32,
+        staff: String,
+        post: Post,
+        tidal: bool,
+        reason: String,
+    },
+    WindowClosed { window: u32, tidal: bool, reason: String },
+    WindowPaused { window: u32, staff: Option<String>, reason: PauseReason },
+    WindowResumed { window: u32, staff: String },
+    PostHandover {
+        window: u32,
+        from: String,
+        from_post: Post,
+        to: String,
+        to_post: Post,
+        reason: String,
+    },
+    /// A window stopped serving: its directed tickets went back to the pool
+    /// and categories it alone served moved to fallback/comprehensive windows.
+    Failover {
+        window: u32,
+        staff: Option<String>,
+        reason: String,
+        tickets: Vec<String>,
+        categories: Vec<String>,
+        to_windows: Vec<u32>,
+    },
+    TidalAdvice {
+        advice: u64,
+        action: AdviceAction,
+        window: u32,
+        staff: Option<String>,
+        reason: String,
+    },
+    AdviceResolved { advice: u64, accepted: bool },
+    Warning {
+        level: Level,
+        kind: WarningKind,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ticket: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        number: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        category: Option<String>,
+        message: String,
+    },
+    /// The business day ended: waiting tickets expired, numbering resets.
+    DayClosed { date: chrono::NaiveDate, expired: u32 },
+    /// The hall's configuration changed (new window, staff, thresholds).
+    ConfigReloaded { config: Box<HallConfig> },
+}
+
+impl EventKind {
+    pub fn type_name(&self) -> &'static str {
+        use EventKind::*;
+        match self {
+            DayOpened { .. } => "day_opened",
+            TicketIssued { .. } => "ticket_issued",
+            TicketCalled { .. } => "ticket_called",
+            TicketNoShow { .. } => "ticket_no_show",
+            TicketRequeued { .. } => "ticket_requeued",
+            ServiceStarted { .. } => "service_started",
+            ServiceCompleted { .. } => "service_completed",
+            TicketTransferred { .. } => "ticket_transferred",
+            TicketCancelled { .. } => "ticket_cancelled",
+            TicketExpired { .. } => "ticket_expired",
+            RatingRecorded { .. } => "rating_recorded",
+            AppointmentBooked { .. } => "appointment_booked",
+            StaffLoggedIn { .. } => "staff_logged_in",
+            StaffLoggedOut { .. } => "staff_logged_out",
+            WindowOpened { .. } => "window_opened",
+            WindowClosed { .. } => "window_closed",
+            WindowPaused { .. } => "window_paused",
+            WindowResumed { .. } => "window_resumed",
+            PostHandover { .. } => "post_handover",
+            Failover { .. } => "failover",
+            TidalAdvice { .. } => "tidal_advice",
+            AdviceResolved { .. } => "advice_resolved",
+            Warning { .. } => "warning",
+            DayClosed { .. } => "day_closed",
+            ConfigReloaded { .. } => "config_reloaded",
+        }
+    }
+
+    /// The ticket id an event is about, for redaction and status pages.
+    pub fn ticket(&self) -> Option<&str> {
+        use EventKind::*;
+        match self {
+            TicketIssued { ticket, .. }
+            | TicketCalled { ticket, .. }
+            | TicketNoShow { ticket, .. }
+            | TicketRequeued { ticket, .. }
+            | ServiceStarted { ticket, .. }
+            | ServiceCompleted { ticket, .. }
+            | TicketTransferred { ticket, .. }
+            | TicketCancelled { ticket, .. }
+            | TicketExpired { ticket, .. }
+            | RatingRecorded { ticket, .. } => Some(ticket),
+            Warning { ticket, .. } => ticket.as_deref(),
+            _ => None,
+        }
+    }
+}

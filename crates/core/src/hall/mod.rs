@@ -1,0 +1,353 @@
+//! The hall state machine. [`Hall::handle`] decides: it checks a command
+//! against the rules and turns it into events, applying each as it goes so a
+//! later decision in the same command sees the earlier ones. [`Hall::apply`]
+//! changes state and is the only thing that does: live commands, crash replay
+//! and the simulator all go through it, so they cannot disagree.
+
+mod apply;
+mod decide;
+mod query;
+mod tidal;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{HallConfig, WindowKind};
+use crate::model::{Duty, Ticket, Window, WindowState};
+use crate::time::Millis;
+
+pub use query::{QueueEntry, TicketStatus};
+pub use tidal::Load;
+
+/// Position in a queue: the fixed call-order key, then issue order.
+pub(crate) type QueueKey = (Millis, u64);
+
+/// A booked appointment (预约).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Appointment {
+    pub code: String,
+    pub category: String,
+    pub slot_start: Millis,
+    pub used: bool,
+}
+
+/// Pending tidal advice for the supervisor (`advise` mode).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Advice {
+    pub id: u64,
+    pub action: crate::event::AdviceAction,
+    pub window: u32,
+    pub staff: Option<String>,
+    pub reason: String,
+    pub at: Millis,
+}
+
+/// A recent call, for the wall display's list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecentCall {
+    pub seq: u64,
+    pub at: Millis,
+    pub number: String,
+    pub category: String,
+    pub window: u32,
+    pub recall: bool,
+}
+
+/// Everything derived from the configuration alone: rebuilt, never persisted.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct Layout {
+    pub cat_index: HashMap<String, usize>,
+    pub win_index: HashMap<u32, usize>,
+    /// Per window: the categories it may ever serve (fallback: all).
+    pub serves: Vec<u64>,
+    pub all_categories: u64,
+}
+
+impl Layout {
+    fn of(config: &HallConfig) -> Layout {
+        let cat_index: HashMap<String, usize> = config
+            .categories
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.clone(), i))
+            .collect();
+        let all = if config.categories.len() >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << config.categories.len()) - 1
+        };
+        let serves = config
+            .windows
+            .iter()
+            .map(|w| {
+                if w.categories.is_empty() {
+                    all
+                } else {
+                    w.categories
+                        .iter()
+                        .filter_map(|c| cat_index.get(c))
+                        .fold(0u64, |m, &i| m | (1 << i))
+                }
+            })
+            .collect();
+        Layout {
+            win_index: config
+                .windows
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (w.number, i))
+                .collect(),
+            cat_index,
+            serves,
+            all_categories: all,
+        }
+    }
+}
+
+/// Who is where: derived from window seats, cached for O(1) login checks and
+/// the "served by" coverage that fallback windows and estimates use.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub(crate) struct Coverage {
+    /// Categories served by a staffed non-fallback window.
+    pub covered: u64,
+    /// Per category: staffed windows that may serve it now.
+    pub eligible: Vec<u32>,
+    /// Per category: categories that compete with it for the same windows.
+    pub compete: Vec<u64>,
+}
+
+/// The state of one hall. Serializable: the store snapshots it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Hall {
+    pub(crate) config: HallConfig,
+    pub(crate) id: Arc<str>,
+    /// Sequence number of the last applied event.
+    pub(crate) seq: u64,
+    pub(crate) business_date: Option<chrono::NaiveDate>,
+    /// When the current business day ends; `Millis::MIN` when no day is open.
+    pub(crate) next_close_at: Millis,
+    /// Per prefix letter A..Z: the last number issued today.
+    pub(crate) counters: Vec<u32>,
+    pub(crate) next_serial: u64,
+    pub(crate) tickets: HashMap<u64, Ticket>,
+    pub(crate) by_id: HashMap<String, u64>,
+    /// Per category: the pooled waiting tickets in call order.
+    pub(crate) queues: Vec<BTreeSet<QueueKey>>,
+    /// Per window: tickets transferred to that window, which go first there.
+    pub(crate) directed: Vec<BTreeSet<QueueKey>>,
+    /// Per category: waiting tickets, pooled or directed.
+    pub(crate) waiting: Vec<u32>,
+    /// Per category: waiting tickets not yet warned, by waiting-since.
+    pub(crate) wait_watch: Vec<BTreeSet<QueueKey>>,
+    /// Per category: moving average of handling time, seconds.
+    pub(crate) avg_service_s: Vec<f64>,
+    pub(crate) windows: Vec<Window>,
+    pub(crate) staff_at: HashMap<String, (u32, Duty)>,
+    pub(crate) appointments: HashMap<String, Appointment>,
+    /// `"{category}@{slot_start}"` → bookings.
+    pub(crate) slot_load: HashMap<String, u32>,
+    pub(crate) advice: BTreeMap<u64, Advice>,
+    pub(crate) next_advice: u64,
+    /// Since when the tidal open condition holds (reset after acting).
+    pub(crate) overload_since: Option<Millis>,
+    /// Since when the tidal close condition holds (reset after acting).
+    pub(crate) underload_since: Option<Millis>,
+    pub(crate) recent_calls: VecDeque<RecentCall>,
+    /// Per 10-minute bucket of the business day: the most tickets waiting.
+    pub(crate) waiting_series: BTreeMap<Millis, u32>,
+    pub(crate) coverage: Coverage,
+    #[serde(skip)]
+    pub(crate) layout: Layout,
+}
+
+/// How many recent calls the wall display lists.
+pub const RECENT_CALLS: usize = 10;
+/// Weight of the newest handling time in the moving average.
+pub const SERVICE_EWMA_ALPHA: f64 = 0.2;
+
+impl Hall {
+    /// A fresh hall: every window closed, no business day open yet (the first
+    /// command opens one). Pass a validated configuration.
+    pub fn new(config: HallConfig) -> Hall {
+        let layout = Layout::of(&config);
+        let k = config.categories.len();
+        let windows = config
+            .windows
+            .iter()
+            .map(|w| Window {
+                number: w.number,
+                state: WindowState::Closed,
+                on_duty: None,
+                standby: None,
+                current: None,
+                since: 0,
+            })
+            .collect::<Vec<_>>();
+        let mut hall = Hall {
+            id: Arc::from(config.id.as_str()),
+            seq: 0,
+            business_date: None,
+            next_close_at: Millis::MIN,
+            counters: vec![0; 26],
+            next_serial: 1,
+            tickets: HashMap::new(),
+            by_id: HashMap::new(),
+            queues: vec![BTreeSet::new(); k],
+            directed: vec![BTreeSet::new(); windows.len()],
+            waiting: vec![0; k],
+            wait_watch: vec![BTreeSet::new(); k],
+            avg_service_s: config.categories.iter().map(|c| c.expected_s as f64).collect(),
+            windows,
+            staff_at: HashMap::new(),
+            appointments: HashMap::new(),
+            slot_load: HashMap::new(),
+            advice: BTreeMap::new(),
+            next_advice: 1,
+            overload_since: None,
+            underload_since: None,
+            recent_calls: VecDeque::new(),
+            waiting_series: BTreeMap::new(),
+            coverage: Coverage::default(),
+            layout,
+            config,
+        };
+        hall.recompute_coverage();
+        hall
+    }
+
+    /// Restores a hall from its serialized snapshot.
+    pub fn from_snapshot(bytes: &[u8]) -> Result<Hall, serde_json::Error> {
+        let mut hall: Hall = serde_json::from_slice(bytes)?;
+        hall.layout = Layout::of(&hall.config);
+        Ok(hall)
+    }
+
+    pub fn to_snapshot(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn config(&self) -> &HallConfig {
+        &self.config
+    }
+
+    /// Sequence number of the last applied event.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    pub fn business_date(&self) -> Option<chrono::NaiveDate> {
+        self.business_date
+    }
+
+    pub fn window(&self, number: u32) -> Option<&Window> {
+        self.layout.win_index.get(&number).map(|&i| &self.windows[i])
+    }
+
+    pub fn windows(&self) -> &[Window] {
+        &self.windows
+    }
+
+    pub fn ticket(&self, id: &str) -> Option<&Ticket> {
+        self.by_id.get(id).and_then(|s| self.tickets.get(s))
+    }
+
+    pub fn tickets(&self) -> impl Iterator<Item = &Ticket> {
+        self.tickets.values()
+    }
+
+    pub fn ticket_by_serial(&self, serial: u64) -> Option<&Ticket> {
+        self.tickets.get(&serial)
+    }
+
+    /// Where a staff member is logged in, if anywhere.
+    pub fn staff_location(&self, staff: &str) -> Option<(u32, Duty)> {
+        self.staff_at.get(staff).copied()
+    }
+
+    pub fn pending_advice(&self) -> impl Iterator<Item = &Advice> {
+        self.advice.values()
+    }
+
+    pub fn waiting_total(&self) -> u32 {
+        self.waiting.iter().sum()
+    }
+
+    pub fn waiting_in(&self, category: &str) -> Option<u32> {
+        self.layout.cat_index.get(category).map(|&c| self.waiting[c])
+    }
+
+    pub fn avg_service_s(&self, category: &str) -> Option<f64> {
+        self.layout.cat_index.get(category).map(|&c| self.avg_service_s[c])
+    }
+
+    pub fn recent_calls(&self) -> impl Iterator<Item = &RecentCall> {
+        self.recent_calls.iter()
+    }
+
+    pub fn appointment(&self, code: &str) -> Option<&Appointment> {
+        self.appointments.get(code)
+    }
+
+    pub(crate) fn kind_of(&self, w: usize) -> WindowKind {
+        self.config.windows[w].kind
+    }
+
+    /// The categories window `w` may serve right now: its configured set, or
+    /// for a fallback window the categories no staffed window serves.
+    pub(crate) fn effective_serves(&self, w: usize) -> u64 {
+        match self.kind_of(w) {
+            WindowKind::Fallback => self.layout.all_categories & !self.coverage.covered,
+            _ => self.layout.serves[w],
+        }
+    }
+
+    /// Windows that are not closed.
+    pub(crate) fn open_count(&self) -> u32 {
+        self.windows
+            .iter()
+            .filter(|w| w.state != WindowState::Closed)
+            .count() as u32
+    }
+
+    pub(crate) fn staffed_count(&self) -> u32 {
+        self.windows.iter().filter(|w| w.is_staffed()).count() as u32
+    }
+
+    /// Recomputes which categories are served where; called after any change
+    /// of a window's state (rare compared to ticket events).
+    pub(crate) fn recompute_coverage(&mut self) {
+        let k = self.config.categories.len();
+        let mut covered = 0u64;
+        for (i, w) in self.windows.iter().enumerate() {
+            if w.is_staffed() && self.kind_of(i) != WindowKind::Fallback {
+                covered |= self.layout.serves[i];
+            }
+        }
+        self.coverage.covered = covered;
+        let mut eligible = vec![0u32; k];
+        let mut compete = vec![0u64; k];
+        for i in 0..self.windows.len() {
+            if !self.windows[i].is_staffed() {
+                continue;
+            }
+            let mask = self.effective_serves(i);
+            for (c, (e, m)) in eligible.iter_mut().zip(compete.iter_mut()).enumerate() {
+                if mask & (1 << c) != 0 {
+                    *e += 1;
+                    *m |= mask;
+                }
+            }
+        }
+        for (c, m) in compete.iter_mut().enumerate() {
+            *m |= 1 << c;
+        }
+        self.coverage.eligible = eligible;
+        self.coverage.compete = compete;
+    }
+}

@@ -1,0 +1,217 @@
+//! The tidal-window policy (潮汐窗口): open one more window when the load has
+//! been high for `sustain_s`, close an idle one when it has been low for five
+//! times that, within `min_open..=max_open`, never a busy window.
+
+use crate::config::{TidalMode, WindowKind};
+use crate::event::{AdviceAction, Event, EventKind};
+use crate::hall::Hall;
+use crate::model::{Actor, Duty, PauseReason, Post, WindowState};
+use crate::time::{Millis, SECOND};
+
+/// Load figures the policy looks at, also shown on the supervisor dashboard.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Load {
+    pub waiting: u32,
+    pub staffed_windows: u32,
+    /// Waiting tickets per staffed window (infinite when tickets wait and no
+    /// window is staffed).
+    pub per_window: f64,
+    /// Estimated wait, seconds, of a ticket issued now in the worst category.
+    pub newest_wait_s: f64,
+}
+
+impl Hall {
+    pub fn load(&self) -> Load {
+        let waiting = self.waiting_total();
+        let staffed = self.staffed_count();
+        let per_window = match (waiting, staffed) {
+            (0, _) => 0.0,
+            (_, 0) => f64::INFINITY,
+            (w, s) => f64::from(w) / f64::from(s),
+        };
+        let mut newest = 0.0f64;
+        for c in 0..self.waiting.len() {
+            if self.waiting[c] > 0 {
+                newest = newest.max(self.newest_estimate_s(c));
+            }
+        }
+        Load {
+            waiting,
+            staffed_windows: staffed,
+            per_window,
+            newest_wait_s: newest,
+        }
+    }
+
+    /// Estimated wait of a normal ticket issued now in category `c`: the work
+    /// queued in competing categories shared by the windows that may serve it.
+    pub(crate) fn newest_estimate_s(&self, c: usize) -> f64 {
+        let eligible = self.coverage.eligible.get(c).copied().unwrap_or(0);
+        if eligible == 0 {
+            return f64::INFINITY;
+        }
+        let mask = self.coverage.compete[c];
+        let mut work = 0.0;
+        let mut bits = mask;
+        while bits != 0 {
+            let o = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            work += f64::from(self.waiting[o]) * self.avg_service_s[o];
+        }
+        work / f64::from(eligible)
+    }
+
+    /// (open condition, close condition) of the tidal policy, from state alone.
+    pub(crate) fn tidal_conditions(&self) -> (bool, bool) {
+        let p = &self.config.tidal;
+        let load = self.load();
+        let overload = load.per_window > p.open_per_window || load.newest_wait_s > f64::from(p.open_wait_s);
+        let underload = load.per_window < p.close_per_window;
+        (overload, underload)
+    }
+
+    /// Acts on a sustained condition; emits nothing when nothing is due.
+    pub(crate) fn evaluate_tidal(&mut self, now: Millis, out: &mut Vec<Event>) {
+        let p = self.config.tidal.clone();
+        let sustain = i64::from(p.sustain_s) * SECOND;
+        let open = self.open_count();
+        let pending = |action| self.advice.values().any(|a| a.action == action);
+        if let Some(since) = self.overload_since {
+            if now - since >= sustain && open < p.max_open && !pending(AdviceAction::Open) {
+                if let Some(w) = self.closed_tidal_window() {
+                    let load = self.load();
+                    let reason = format!(
+                        "持续{}秒高负荷：排队{}人，每窗口{:.1}人（阈值{}），新取号预计等待{}秒（阈值{}）",
+                        p.sustain_s,
+                        load.waiting,
+                        load.per_window.min(9999.0),
+                        p.open_per_window,
+                        load.newest_wait_s.min(99_999.0).round(),
+                        p.open_wait_s
+                    );
+                    let staff = self.standby_for(w);
+                    match (p.mode, staff) {
+                        (TidalMode::Auto, Some((staff, post))) => {
+                            self.emit(out, now, Actor::System, EventKind::WindowOpened {
+                                window: w,
+                                staff,
+                                post,
+                                tidal: true,
+                                reason,
+                            });
+                        }
+                        (mode, staff) => {
+                            let reason = if mode == TidalMode::Auto {
+                                format!("{reason}；无空闲人员，请主管安排")
+                            } else {
+                                reason
+                            };
+                            let advice = self.next_advice;
+                            self.emit(out, now, Actor::System, EventKind::TidalAdvice {
+                                advice,
+                                action: AdviceAction::Open,
+                                window: w,
+                                staff: staff.map(|s| s.0),
+                                reason,
+                            });
+                        }
+                    }
+                }
+                return;
+            }
+        }
+        if let Some(since) = self.underload_since {
+            if now - since >= 5 * sustain && open > p.min_open && !pending(AdviceAction::Close) {
+                if let Some(w) = self.idle_tidal_window() {
+                    let load = self.load();
+                    let reason = format!(
+                        "持续{}秒低负荷：每窗口{:.1}人（阈值{}）",
+                        5 * p.sustain_s,
+                        load.per_window,
+                        p.close_per_window
+                    );
+                    match p.mode {
+                        TidalMode::Auto => {
+                            self.emit(out, now, Actor::System, EventKind::WindowClosed {
+                                window: w,
+                                tidal: true,
+                                reason,
+                            });
+                        }
+                        TidalMode::Advise => {
+                            let advice = self.next_advice;
+                            self.emit(out, now, Actor::System, EventKind::TidalAdvice {
+                                advice,
+                                action: AdviceAction::Close,
+                                window: w,
+                                staff: None,
+                                reason,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The lowest-numbered closed tidal window.
+    fn closed_tidal_window(&self) -> Option<u32> {
+        self.windows
+            .iter()
+            .enumerate()
+            .filter(|(i, w)| self.kind_of(*i) == WindowKind::Tidal && w.state == WindowState::Closed)
+            .map(|(_, w)| w.number)
+            .min()
+    }
+
+    /// The highest-numbered open tidal window with no ticket at it.
+    fn idle_tidal_window(&self) -> Option<u32> {
+        self.windows
+            .iter()
+            .enumerate()
+            .filter(|(i, w)| {
+                self.kind_of(*i) == WindowKind::Tidal
+                    && matches!(
+                        w.state,
+                        WindowState::Open | WindowState::Paused { reason: PauseReason::NoStaff }
+                    )
+                    && w.current.is_none()
+            })
+            .map(|(_, w)| w.number)
+            .max()
+    }
+
+    /// Who can staff window `w` now: its standby clerk, else its A then B post
+    /// if they are not at any window, else any clerk on standby elsewhere.
+    pub(crate) fn standby_for(&self, number: u32) -> Option<(String, Post)> {
+        let cfg = self.config.window(number)?;
+        let w = self.window(number)?;
+        if let Some(s) = &w.standby {
+            return Some((s.staff.clone(), s.post));
+        }
+        if !self.staff_at.contains_key(&cfg.a_post) {
+            return Some((cfg.a_post.clone(), Post::A));
+        }
+        if let Some(b) = &cfg.b_post {
+            if !self.staff_at.contains_key(b) {
+                return Some((b.clone(), Post::B));
+            }
+        }
+        let mut standby: Vec<&String> = self
+            .staff_at
+            .iter()
+            .filter(|(_, (_, d))| *d == Duty::Standby)
+            .map(|(s, _)| s)
+            .collect();
+        standby.sort();
+        standby.first().map(|s| ((*s).clone(), self.post_of(number, s)))
+    }
+
+    pub(crate) fn post_of(&self, number: u32, staff: &str) -> Post {
+        match self.config.window(number) {
+            Some(w) if w.a_post == staff => Post::A,
+            Some(w) if w.b_post.as_deref() == Some(staff) => Post::B,
+            _ => Post::Relief,
+        }
+    }
+}

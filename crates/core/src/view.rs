@@ -1,0 +1,313 @@
+//! The public view of a hall: what a wall display, a window display and the
+//! supervisor dashboard draw. It carries numbers, never ticket ids or any
+//! personal data, so it can be served without a token.
+
+use serde::Serialize;
+
+use crate::config::WindowKind;
+use crate::event::AdviceAction;
+use crate::hall::{Hall, Load};
+use crate::model::{Level, PauseReason, Post, TicketState, WindowState};
+use crate::time::{rfc3339, Millis};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HallView {
+    pub hall: String,
+    pub name: String,
+    pub name_en: String,
+    pub seq: u64,
+    pub business_date: Option<String>,
+    pub now: String,
+    pub categories: Vec<CategoryView>,
+    pub windows: Vec<WindowView>,
+    pub recent_calls: Vec<CallView>,
+    pub advice: Vec<AdviceView>,
+    pub load: LoadView,
+    pub totals: Totals,
+    /// Most tickets waiting per 10-minute bucket today.
+    pub waiting_series: Vec<SeriesPoint>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CategoryView {
+    pub id: String,
+    pub name: String,
+    pub name_en: String,
+    pub prefix: char,
+    pub waiting: u32,
+    /// Estimated wait of a ticket taken now; `None` when no open window serves it.
+    pub estimated_wait_s: Option<u64>,
+    pub avg_service_s: u64,
+    pub oldest_wait_s: Option<i64>,
+    pub wait_target_s: u32,
+    pub level: Level,
+    pub open_windows: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StaffView {
+    pub id: String,
+    pub name: String,
+    pub post: Post,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CurrentView {
+    pub number: String,
+    pub category: String,
+    pub state: TicketState,
+    pub since: String,
+    pub elapsed_s: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WindowView {
+    pub number: u32,
+    pub kind: WindowKind,
+    pub state: &'static str,
+    pub pause_reason: Option<PauseReason>,
+    pub staff: Option<StaffView>,
+    pub standby: Option<StaffView>,
+    pub current: Option<CurrentView>,
+    /// Category ids this window serves right now.
+    pub serves: Vec<String>,
+    pub level: Level,
+    /// For a paused or closed window: open windows serving the same categories.
+    pub go_to: Vec<u32>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CallView {
+    pub seq: u64,
+    pub at: String,
+    pub number: String,
+    pub category: String,
+    pub window: u32,
+    pub recall: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AdviceView {
+    pub id: u64,
+    pub action: AdviceAction,
+    pub window: u32,
+    pub staff: Option<String>,
+    pub reason: String,
+    pub at: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LoadView {
+    pub waiting: u32,
+    pub staffed_windows: u32,
+    pub open_windows: u32,
+    pub per_window: Option<f64>,
+    pub newest_wait_s: Option<f64>,
+    pub overload_since: Option<String>,
+    pub underload_since: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Totals {
+    pub issued: u32,
+    pub done: u32,
+    pub waiting: u32,
+    pub no_show: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SeriesPoint {
+    pub at: String,
+    pub waiting: u32,
+}
+
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some((x * 10.0).round() / 10.0)
+}
+
+impl Hall {
+    pub fn view(&self, now: Millis) -> HallView {
+        let cfg = &self.config;
+        let staff_view = |seat: &Option<crate::model::Seat>| {
+            seat.as_ref().map(|s| StaffView {
+                id: s.staff.clone(),
+                name: cfg.staff(&s.staff).map(|x| x.name.clone()).unwrap_or_default(),
+                post: s.post,
+            })
+        };
+        let categories = cfg
+            .categories
+            .iter()
+            .enumerate()
+            .map(|(c, cat)| {
+                let oldest = self.wait_watch[c]
+                    .first()
+                    .map(|&(since, _)| (now - since) / 1000)
+                    .or_else(|| {
+                        self.queues[c]
+                            .iter()
+                            .filter_map(|(_, s)| self.tickets.get(s))
+                            .map(|t| (now - t.waiting_since) / 1000)
+                            .max()
+                    });
+                let level = if oldest.is_some_and(|o| o > i64::from(cat.wait_target_s)) {
+                    Level::Red
+                } else {
+                    Level::Green
+                };
+                let est = self.newest_estimate_s(c);
+                CategoryView {
+                    id: cat.id.clone(),
+                    name: cat.name.clone(),
+                    name_en: cat.name_en.clone(),
+                    prefix: cat.prefix,
+                    waiting: self.waiting[c],
+                    estimated_wait_s: est.is_finite().then(|| est.round() as u64),
+                    avg_service_s: self.avg_service_s[c].round() as u64,
+                    oldest_wait_s: oldest,
+                    wait_target_s: cat.wait_target_s,
+                    level,
+                    open_windows: self.coverage.eligible[c],
+                }
+            })
+            .collect();
+        let windows = self
+            .windows
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let current = w.current.and_then(|s| self.tickets.get(&s));
+                let level = current
+                    .filter(|t| t.state == TicketState::Serving)
+                    .and_then(|t| {
+                        let limit = i64::from(cfg.category(&t.category)?.limit_s) * 1000;
+                        let el = now - t.started_at?;
+                        Some(if el > limit {
+                            Level::Red
+                        } else if el * 5 > limit * 4 {
+                            Level::Yellow
+                        } else {
+                            Level::Green
+                        })
+                    })
+                    .unwrap_or_default();
+                let serves_mask = if w.is_staffed() {
+                    self.effective_serves(i)
+                } else {
+                    self.layout.serves[i]
+                };
+                let go_to = if w.is_staffed() {
+                    Vec::new()
+                } else {
+                    self.windows
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, o)| o.is_staffed() && self.effective_serves(*j) & serves_mask != 0)
+                        .map(|(_, o)| o.number)
+                        .collect()
+                };
+                WindowView {
+                    number: w.number,
+                    kind: cfg.windows[i].kind,
+                    state: match w.state {
+                        WindowState::Closed => "closed",
+                        WindowState::Open => "open",
+                        WindowState::Calling => "calling",
+                        WindowState::Serving => "serving",
+                        WindowState::Paused { .. } => "paused",
+                    },
+                    pause_reason: match w.state {
+                        WindowState::Paused { reason } => Some(reason),
+                        _ => None,
+                    },
+                    staff: staff_view(&w.on_duty),
+                    standby: staff_view(&w.standby),
+                    current: current.map(|t| CurrentView {
+                        number: t.number.clone(),
+                        category: t.category.clone(),
+                        state: t.state,
+                        since: rfc3339(w.since),
+                        elapsed_s: (now - w.since) / 1000,
+                    }),
+                    serves: cfg
+                        .categories
+                        .iter()
+                        .enumerate()
+                        .filter(|(c, _)| serves_mask & (1 << c) != 0)
+                        .map(|(_, c)| c.id.clone())
+                        .collect(),
+                    level,
+                    go_to,
+                }
+            })
+            .collect();
+        let mut totals = Totals::default();
+        for t in self.tickets.values() {
+            totals.issued += 1;
+            match t.state {
+                TicketState::Done => totals.done += 1,
+                TicketState::Waiting => totals.waiting += 1,
+                TicketState::NoShow => totals.no_show += 1,
+                _ => {}
+            }
+        }
+        let Load {
+            waiting,
+            staffed_windows,
+            per_window,
+            newest_wait_s,
+        } = self.load();
+        HallView {
+            hall: cfg.id.clone(),
+            name: cfg.name.clone(),
+            name_en: cfg.name_en.clone(),
+            seq: self.seq,
+            business_date: self.business_date.map(|d| d.to_string()),
+            now: rfc3339(now),
+            categories,
+            windows,
+            recent_calls: self
+                .recent_calls
+                .iter()
+                .map(|c| CallView {
+                    seq: c.seq,
+                    at: rfc3339(c.at),
+                    number: c.number.clone(),
+                    category: c.category.clone(),
+                    window: c.window,
+                    recall: c.recall,
+                })
+                .collect(),
+            advice: self
+                .advice
+                .values()
+                .map(|a| AdviceView {
+                    id: a.id,
+                    action: a.action,
+                    window: a.window,
+                    staff: a.staff.clone(),
+                    reason: a.reason.clone(),
+                    at: rfc3339(a.at),
+                })
+                .collect(),
+            load: LoadView {
+                waiting,
+                staffed_windows,
+                open_windows: self.open_count(),
+                per_window: finite(per_window),
+                newest_wait_s: finite(newest_wait_s),
+                overload_since: self.overload_since.map(rfc3339),
+                underload_since: self.underload_since.map(rfc3339),
+            },
+            totals,
+            waiting_series: self
+                .waiting_series
+                .iter()
+                .map(|(at, n)| SeriesPoint {
+                    at: rfc3339(*at),
+                    waiting: *n,
+                })
+                .collect(),
+        }
+    }
+}

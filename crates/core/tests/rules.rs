@@ -1,0 +1,596 @@
+//! One test per hall rule (SPEC: Domain, Call order, Tidal windows, Estimates
+//! and warnings). Every refused command is also checked to change nothing,
+//! by the `H::run` driver.
+
+mod common;
+
+use common::*;
+use hallcall_core::*;
+
+fn w(window: u32) -> Command {
+    Command::CallNext { window }
+}
+
+#[test]
+fn numbers_use_the_prefix_and_their_own_daily_sequence() {
+    let mut h = H::demo();
+    assert_eq!(h.issue("general"), "A001");
+    assert_eq!(h.issue("general"), "A002");
+    assert_eq!(h.issue("social"), "B001");
+    assert_eq!(h.issue("general"), "A003");
+}
+
+#[test]
+fn numbering_grows_a_fourth_digit_past_999() {
+    let mut h = H::demo();
+    for _ in 0..999 {
+        h.issue("civil");
+    }
+    assert_eq!(h.issue("civil"), "C1000");
+}
+
+#[test]
+fn day_close_expires_waiting_tickets_and_resets_numbering() {
+    let mut h = H::demo();
+    h.issue("general");
+    h.issue("general");
+    h.advance(20 * 3600); // past midnight: the demo hall closes its day at 24:00
+    let evs = h.tick();
+    assert_eq!(H::types(&evs), ["ticket_expired", "ticket_expired", "day_closed", "day_opened"]);
+    assert_eq!(h.issue("general"), "A001");
+}
+
+#[test]
+fn a_hall_outside_its_opening_hours_issues_nothing() {
+    let mut cfg = small_hall();
+    cfg.open_hours = vec![hallcall_core::time::TimeRange::parse("08:30-12:00").unwrap()];
+    cfg.day_close = hallcall_core::time::TimeOfDay::parse("18:00").unwrap();
+    let mut h = H::new(cfg);
+    h.advance(4 * 3600); // 13:00
+    let e = h
+        .run(Actor::Kiosk, Command::IssueTicket { id: "x".into(), category: "general".into(), priority: Priority::Normal, channel: Channel::Kiosk, appointment_code: None })
+        .unwrap_err();
+    assert_eq!(e, Rejected::HallClosed);
+}
+
+#[test]
+fn clerk_login_opens_the_window_and_calls_in_issue_order() {
+    let mut h = H::demo();
+    assert_eq!(H::types(&h.login("s01", 1)), ["day_opened", "window_opened"]);
+    h.issue("social");
+    h.advance(1);
+    h.issue("general");
+    assert_eq!(h.call(1).as_deref(), Some("B001"));
+    let e = h.clerk(1, w(1)).unwrap_err();
+    assert!(matches!(e, Rejected::WindowBusy { .. }), "{e}");
+}
+
+#[test]
+fn green_channel_goes_ahead_by_its_bonus_but_not_further() {
+    let mut h = H::demo();
+    h.login("s01", 1);
+    h.issue("general"); // A001 at 09:00
+    h.advance(20 * 60);
+    h.issue("general"); // A002 at 09:20
+    h.advance(60);
+    let (_, green) = h.issue_as("general", Priority::Elderly); // 09:21 - 15 min = 09:06
+    assert_eq!(green, "A003");
+    assert_eq!(h.serve(1, 60).as_deref(), Some("A001"), "issued before the bonus reaches");
+    assert_eq!(h.serve(1, 60).as_deref(), Some("A003"), "the elderly citizen passes A002");
+    assert_eq!(h.serve(1, 60).as_deref(), Some("A002"));
+    assert_eq!(h.call(1), None, "nothing waits: no event");
+}
+
+#[test]
+fn a_specialist_window_serves_only_its_categories() {
+    let mut h = H::demo();
+    h.login("s11", 6); // market only
+    h.issue("general");
+    h.issue("market");
+    assert_eq!(h.call(6).as_deref(), Some("D001"));
+    let e = h.run(Actor::staff("s11"), Command::Complete { window: 6 }).unwrap_err();
+    assert_eq!(e, Rejected::NothingServing(6));
+}
+
+#[test]
+fn a_clerk_acts_only_for_their_own_window() {
+    let mut h = H::demo();
+    h.login("s01", 1);
+    h.login("s03", 2);
+    h.issue("general");
+    let e = h.run(Actor::staff("s03"), w(1)).unwrap_err();
+    assert!(matches!(e, Rejected::NotOnDuty { .. }));
+    let e = h.run(Actor::Kiosk, w(1)).unwrap_err();
+    assert_eq!(e, Rejected::ClerkOnly);
+    let e = h.run(Actor::staff("s03"), Command::Login { staff: "s01".into(), window: 2 }).unwrap_err();
+    assert!(matches!(e, Rejected::NotOnDuty { .. }));
+    let e = h.run(Actor::staff("s05"), Command::Login { staff: "s05".into(), window: 1 }).unwrap_err();
+    assert!(matches!(e, Rejected::NotAPost { .. }), "s05 holds no post of window 1");
+}
+
+#[test]
+fn calling_from_a_closed_or_paused_window_is_refused() {
+    let mut h = H::demo();
+    h.login("s01", 1);
+    h.issue("general");
+    h.ok(Actor::staff("s01"), Command::Pause { window: 1, reason: PauseReason::Break });
+    assert_eq!(h.clerk(1, w(1)).unwrap_err(), Rejected::WindowPaused(1));
+    h.ok(Actor::staff("s01"), Command::Resume { window: 1 });
+    h.ok(Actor::Supervisor, Command::CloseWindow { window: 1 });
+    assert!(h.run(Actor::staff("s01"), w(1)).is_err());
+}
+
+#[test]
+fn recall_says_the_same_ticket_again_and_no_show_frees_the_window() {
+    let mut h = H::demo();
+    h.login("s01", 1);
+    let (id, _) = h.issue_as("general", Priority::Normal);
+    h.call(1);
+    let evs = h.ok(Actor::staff("s01"), Command::Recall { window: 1 });
+    match &evs[0].kind {
+        EventKind::TicketCalled { recall, number, window, .. } => {
+            assert!(*recall);
+            assert_eq!((number.as_str(), *window), ("A001", 1));
+        }
+        k => panic!("{k:?}"),
+    }
+    h.ok(Actor::staff("s01"), Command::NoShow { window: 1 });
+    assert_eq!(h.hall.ticket(&id).map(|t| t.state), Some(TicketState::NoShow));
+    assert_eq!(h.call(1), None);
+    assert!(matches!(h.run(Actor::staff("s01"), Command::Recall { window: 1 }), Err(Rejected::NothingCalled(1))));
+}
+
+#[test]
+fn a_requeued_no_show_queues_from_now() {
+    let mut h = H::demo();
+    h.login("s01", 1);
+    let (id, _) = h.issue_as("general", Priority::Normal); // A001
+    h.advance(60);
+    h.issue("general"); // A002
+    h.call(1);
+    h.ok(Actor::staff("s01"), Command::NoShow { window: 1 });
+    h.advance(60);
+    let e = h.run(Actor::Kiosk, Command::Requeue { ticket: "nope".into() }).unwrap_err();
+    assert_eq!(e, Rejected::UnknownTicket);
+    h.ok(Actor::Kiosk, Command::Requeue { ticket: id.clone() });
+    assert_eq!(h.serve(1, 10).as_deref(), Some("A002"));
+    assert_eq!(h.serve(1, 10).as_deref(), Some("A001"));
+    let e = h.run(Actor::Kiosk, Command::Requeue { ticket: id }).unwrap_err();
+    assert!(matches!(e, Rejected::NotRequeueable("done")));
+}
+
+#[test]
+fn a_ticket_transferred_to_a_window_goes_first_there_and_keeps_its_number() {
+    let mut h = H::demo();
+    h.login("s01", 1);
+    h.login("s11", 6);
+    h.issue("market"); // D001, waits for window 6
+    h.advance(60);
+    let (id, _) = h.issue_as("general", Priority::Normal); // A001
+    assert_eq!(h.call(1).as_deref(), Some("D001"));
+    h.ok(Actor::staff("s01"), Command::Start { window: 1 });
+    h.issue("market"); // D002
+    // Window 1 sends D001 on to the market specialist.
+    let evs = h.ok(Actor::staff("s01"), Command::Transfer { window: 1, category: None, to_window: Some(6) });
+    assert_eq!(H::types(&evs), ["ticket_transferred"]);
+    assert_eq!(h.call(6).as_deref(), Some("D001"), "directed ticket first at window 6");
+    // A transfer to a window that cannot serve the category is refused.
+    assert_eq!(h.call(1).as_deref(), Some("A001"));
+    h.ok(Actor::staff("s01"), Command::Start { window: 1 });
+    let e = h.run(Actor::staff("s01"), Command::Transfer { window: 1, category: None, to_window: Some(7) }).unwrap_err();
+    assert!(matches!(e, Rejected::WindowClosed(7)));
+    h.login("s12", 7);
+    let e = h.run(Actor::staff("s01"), Command::Transfer { window: 1, category: None, to_window: Some(7) }).unwrap_err();
+    assert!(matches!(e, Rejected::CannotServe { window: 7, .. }), "{e}");
+    let e = h.run(Actor::staff("s01"), Command::Transfer { window: 1, category: Some("nope".into()), to_window: None }).unwrap_err();
+    assert!(matches!(e, Rejected::UnknownCategory(_)));
+    // To a category: keeps number and key, queues in the new category.
+    h.ok(Actor::staff("s01"), Command::Transfer { window: 1, category: Some("estate".into()), to_window: None });
+    let t = h.hall.ticket(&id).expect("ticket");
+    assert_eq!((t.number.as_str(), t.category.as_str(), t.state), ("A001", "estate", TicketState::Waiting));
+    assert_eq!(h.call(7).as_deref(), Some("A001"));
+}
+
+#[test]
+fn completing_and_rating_follow_the_ticket_life() {
+    let mut h = H::demo();
+    h.login("s01", 1);
+    let (id, _) = h.issue_as("general", Priority::Normal);
+    let e = h.run(Actor::Public, Command::Rate { ticket: id.clone(), score: 5 }).unwrap_err();
+    assert_eq!(e, Rejected::NotDone);
+    h.serve(1, 120);
+    let e = h.run(Actor::Public, Command::Rate { ticket: id.clone(), score: 6 }).unwrap_err();
+    assert_eq!(e, Rejected::BadScore(6));
+    let evs = h.ok(Actor::Public, Command::Rate { ticket: id.clone(), score: 5 });
+    assert!(matches!(&evs[0].kind, EventKind::RatingRecorded { score: 5, window: Some(1), .. }));
+    let e = h.run(Actor::Public, Command::Rate { ticket: id, score: 4 }).unwrap_err();
+    assert_eq!(e, Rejected::AlreadyRated);
+}
+
+#[test]
+fn a_second_clerk_is_on_standby_and_handover_swaps_at_once() {
+    let mut h = H::demo();
+    h.login("s01", 1);
+    let evs = h.login("s02", 1);
+    assert!(matches!(&evs[0].kind, EventKind::StaffLoggedIn { duty: Duty::Standby, post: Post::B, .. }));
+    let e = h.run(Actor::staff("s02"), Command::Handover { window: 1 }).unwrap_err();
+    assert!(matches!(e, Rejected::NotOnDuty { .. }), "only the clerk on duty hands over");
+    h.ok(Actor::staff("s01"), Command::Handover { window: 1 });
+    assert_eq!(h.on_duty(1), "s02");
+    let w1 = h.hall.window(1).expect("window");
+    assert_eq!(w1.standby.as_ref().map(|s| s.staff.as_str()), Some("s01"));
+}
+
+#[test]
+fn a_leaves_and_b_on_standby_takes_the_window_with_its_ticket() {
+    let mut h = H::demo();
+    h.login("s01", 1);
+    h.login("s02", 1);
+    h.issue("general");
+    h.call(1);
+    h.ok(Actor::staff("s01"), Command::Start { window: 1 });
+    let evs = h.ok(Actor::staff("s01"), Command::Pause { window: 1, reason: PauseReason::Meeting });
+    assert_eq!(H::types(&evs), ["post_handover", "staff_logged_out"]);
+    assert_eq!(h.on_duty(1), "s02");
+    assert_eq!(h.hall.window(1).map(|w| w.state), Some(hallcall_core::model::WindowState::Serving));
+    h.ok(Actor::staff("s02"), Command::Complete { window: 1 });
+    assert_eq!(h.hall.staff_location("s01"), None, "A has left the window");
+}
+
+#[test]
+fn a_leaves_without_b_the_window_pauses_and_its_tickets_fail_over() {
+    let mut h = H::demo();
+    h.login("s01", 1);
+    h.login("s03", 2);
+    h.login("s11", 6);
+    h.issue("general");
+    let (d, _) = h.issue_as("market", Priority::Normal);
+    // window 2 takes A001, window 6 transfers D001 to window 1 specifically
+    h.call(2);
+    assert_eq!(h.call(6).as_deref(), Some("D001"));
+    h.ok(Actor::staff("s11"), Command::Start { window: 6 });
+    h.ok(Actor::staff("s11"), Command::Transfer { window: 6, category: None, to_window: Some(1) });
+    let evs = h.ok(Actor::staff("s01"), Command::Pause { window: 1, reason: PauseReason::Leave });
+    assert_eq!(H::types(&evs), ["window_paused", "failover", "warning"]);
+    match &evs[1].kind {
+        EventKind::Failover { window, staff, tickets, reason, .. } => {
+            assert_eq!(*window, 1);
+            assert_eq!(staff.as_deref(), Some("s01"));
+            assert_eq!(tickets, &vec![d.clone()]);
+            assert!(reason.contains("离岗"), "{reason}");
+        }
+        k => panic!("{k:?}"),
+    }
+    assert_eq!(evs[2].by, Actor::System);
+    // Back in the pool: window 6 can call it again.
+    assert_eq!(h.call(6).as_deref(), Some("D001"));
+}
+
+#[test]
+fn a_category_nobody_serves_any_more_fails_over_to_the_fallback_window() {
+    let mut h = H::new(small_hall());
+    h.login("s05", 3); // specialist: market
+    h.login("s07", 5); // fallback
+    h.issue("market");
+    assert_eq!(h.call(5), None, "fallback serves only what nobody else serves");
+    let evs = h.ok(Actor::staff("s05"), Command::Logout { staff: "s05".into(), window: 3 });
+    assert_eq!(H::types(&evs), ["staff_logged_out", "window_paused", "failover", "warning"]);
+    match &evs[2].kind {
+        EventKind::Failover { categories, to_windows, .. } => {
+            assert_eq!(categories, &vec!["market".to_string()]);
+            assert_eq!(to_windows, &vec![5]);
+        }
+        k => panic!("{k:?}"),
+    }
+    assert_eq!(h.call(5).as_deref(), Some("D001"));
+    // B logs in: the window resumes with B on duty.
+    let evs = h.login("s01", 3);
+    assert_eq!(H::types(&evs), ["staff_logged_in", "window_resumed"]);
+    assert_eq!(h.on_duty(3), "s01");
+}
+
+#[test]
+fn an_unserved_category_without_fallback_is_a_red_warning() {
+    let mut h = H::new(small_hall());
+    h.login("s05", 3);
+    let evs = h.ok(Actor::staff("s05"), Command::Pause { window: 3, reason: PauseReason::Leave });
+    match &evs.last().map(|e| &e.kind) {
+        Some(EventKind::Warning { level, kind, .. }) => {
+            assert_eq!((*level, *kind), (Level::Red, WarningKind::Failover));
+        }
+        k => panic!("{k:?}"),
+    }
+}
+
+#[test]
+fn supervisor_close_is_refused_while_serving() {
+    let mut h = H::demo();
+    h.login("s01", 1);
+    h.issue("general");
+    h.call(1);
+    let e = h.run(Actor::Supervisor, Command::CloseWindow { window: 1 }).unwrap_err();
+    assert_eq!(e, Rejected::CloseWhileBusy);
+    let e = h.run(Actor::Supervisor, Command::OpenWindow { window: 1, staff: "s05".into() }).unwrap_err();
+    assert_eq!(e, Rejected::AlreadyOpen(1));
+    h.ok(Actor::Supervisor, Command::OpenWindow { window: 4, staff: "s05".into() });
+    assert_eq!(h.hall.window(4).and_then(|w| w.on_duty.as_ref()).map(|s| s.post), Some(Post::Relief));
+}
+
+fn busy_hall(mode: hallcall_core::config::TidalMode) -> H {
+    let mut cfg = hallcall_core::demo::demo_hall();
+    cfg.tidal.mode = mode;
+    cfg.tidal.min_open = 1;
+    let mut h = H::new(cfg);
+    h.login("s01", 1);
+    h
+}
+
+#[test]
+fn tidal_opens_only_after_the_load_is_sustained() {
+    let mut h = busy_hall(hallcall_core::config::TidalMode::Auto);
+    for _ in 0..9 {
+        h.issue("general"); // 9 per window > 8
+    }
+    h.advance(59);
+    assert!(h.tick().is_empty(), "59 s is not sustained: a tick that decides nothing emits nothing");
+    h.advance(1);
+    let evs = h.tick();
+    assert_eq!(H::types(&evs), ["window_opened"]);
+    match &evs[0].kind {
+        EventKind::WindowOpened { window, tidal, staff, post, reason } => {
+            assert_eq!((*window, *tidal), (8, true));
+            assert_eq!((staff.as_str(), *post), ("s06", Post::A));
+            assert!(reason.contains("持续60秒"), "{reason}");
+        }
+        k => panic!("{k:?}"),
+    }
+    assert_eq!(evs[0].by, Actor::System);
+    // 9 waiting over 2 windows is 4.5 per window, but the newest ticket still
+    // waits 9 × 300 s / 2 = 1350 s > 1200 s: after another sustained minute
+    // the second tidal window opens; with three windows (900 s) none more.
+    h.advance(59);
+    assert!(h.tick().is_empty());
+    h.advance(1);
+    let evs = h.tick();
+    assert!(matches!(&evs[..], [e] if matches!(e.kind, EventKind::WindowOpened { window: 9, .. })), "{evs:?}");
+    h.advance(600);
+    assert!(h.tick().is_empty());
+}
+
+#[test]
+fn tidal_opens_on_a_long_estimated_wait_too() {
+    let mut h = busy_hall(hallcall_core::config::TidalMode::Auto);
+    // 5 estate tickets at 600 s each = 3000 s > 1200 s, only 5 per window.
+    for _ in 0..5 {
+        h.issue("estate");
+    }
+    assert!(h.hall.load().newest_wait_s > 1200.0);
+    h.advance(60);
+    assert_eq!(H::types(&h.tick()), ["window_opened"]);
+}
+
+#[test]
+fn tidal_closes_an_idle_window_after_five_sustain_periods_never_a_busy_one() {
+    let mut h = busy_hall(hallcall_core::config::TidalMode::Auto);
+    h.login("s03", 2);
+    h.ok(Actor::Supervisor, Command::OpenWindow { window: 8, staff: "s06".into() });
+    h.issue("general");
+    h.call(8); // the tidal window is busy
+    h.advance(400);
+    assert!(h.tick().is_empty(), "busy tidal window stays open");
+    h.ok(Actor::staff("s06"), Command::Start { window: 8 });
+    // The underload has lasted long enough; the policy runs on every change,
+    // so the window closes the moment its ticket is done.
+    let evs = h.ok(Actor::staff("s06"), Command::Complete { window: 8 });
+    assert_eq!(H::types(&evs), ["service_completed", "window_closed"]);
+    assert!(matches!(&evs[1].kind, EventKind::WindowClosed { window: 8, tidal: true, .. }));
+    assert_eq!(h.hall.staff_location("s06"), None);
+}
+
+#[test]
+fn tidal_respects_min_and_max_open() {
+    let mut cfg = hallcall_core::demo::demo_hall();
+    cfg.tidal.max_open = 1;
+    cfg.tidal.min_open = 1;
+    let mut h = H::new(cfg);
+    h.login("s01", 1);
+    for _ in 0..30 {
+        h.issue("general");
+    }
+    h.advance(3600);
+    let evs = h.tick();
+    assert!(!H::types(&evs).iter().any(|t| *t == "window_opened" || *t == "tidal_advice"), "max_open = 1 reached");
+    assert!(H::types(&evs).iter().all(|t| *t == "warning"), "only the wait warnings: {evs:?}");
+    let mut cfg = hallcall_core::demo::demo_hall();
+    cfg.tidal.min_open = 2;
+    let mut h = H::new(cfg);
+    h.login("s01", 1);
+    h.ok(Actor::Supervisor, Command::OpenWindow { window: 8, staff: "s06".into() });
+    h.advance(3600);
+    assert!(h.tick().is_empty(), "min_open = 2: the tidal window stays");
+}
+
+#[test]
+fn tidal_advise_mode_asks_the_supervisor() {
+    let mut h = busy_hall(hallcall_core::config::TidalMode::Advise);
+    for _ in 0..20 {
+        h.issue("general");
+    }
+    h.advance(60);
+    let evs = h.tick();
+    let advice = match &evs[..] {
+        [e] => match &e.kind {
+            EventKind::TidalAdvice { advice, action: AdviceAction::Open, window: 8, .. } => *advice,
+            k => panic!("{k:?}"),
+        },
+        _ => panic!("{:?}", H::types(&evs)),
+    };
+    h.advance(120);
+    assert!(h.tick().is_empty(), "one advice at a time");
+    let evs = h.ok(Actor::Supervisor, Command::AcceptAdvice { advice });
+    assert_eq!(H::types(&evs), ["advice_resolved", "window_opened"]);
+    let e = h.run(Actor::Supervisor, Command::DismissAdvice { advice }).unwrap_err();
+    assert_eq!(e, Rejected::UnknownAdvice(advice));
+    // Still overloaded (20 over 2): after another sustain period, advice for window 9.
+    h.advance(60);
+    let evs = h.tick();
+    assert!(matches!(&evs[0].kind, EventKind::TidalAdvice { window: 9, .. }), "{evs:?}");
+}
+
+#[test]
+fn estimates_count_competing_work_over_eligible_windows() {
+    let mut h = H::demo();
+    h.login("s01", 1);
+    h.login("s03", 2);
+    for _ in 0..4 {
+        h.issue("general"); // 300 s each
+    }
+    let (id, _) = h.issue_as("social", Priority::Normal); // 420 s
+    let st = h.hall.ticket_status(&id).expect("status");
+    assert_eq!(st.ahead, Some(4));
+    assert_eq!(st.estimated_wait_s, Some(4 * 300 / 2));
+    let (green, _) = h.issue_as("general", Priority::Elderly);
+    assert_eq!(h.hall.ticket_status(&green).and_then(|s| s.ahead), Some(0));
+}
+
+#[test]
+fn service_time_average_moves_from_the_configured_seed() {
+    let mut h = H::demo();
+    h.login("s01", 1);
+    h.issue("general");
+    h.serve(1, 600);
+    let avg = h.hall.avg_service_s("general").expect("avg");
+    assert!((avg - (0.8 * 300.0 + 0.2 * 600.0)).abs() < 1e-9, "{avg}");
+}
+
+#[test]
+fn warnings_yellow_at_80_percent_red_at_100_and_wait_target_once_each() {
+    let mut h = H::demo();
+    h.login("s01", 1);
+    h.issue("general"); // limit 900 s
+    h.call(1);
+    h.ok(Actor::staff("s01"), Command::Start { window: 1 });
+    h.advance(700);
+    h.issue("general");
+    h.advance(21); // 721 s > 720
+    let evs = h.tick();
+    assert!(matches!(&evs[..], [e] if matches!(e.kind, EventKind::Warning { level: Level::Yellow, kind: WarningKind::ServiceTime, .. })), "{evs:?}");
+    assert!(h.tick().is_empty(), "once");
+    h.advance(180);
+    let evs = h.tick();
+    assert!(matches!(&evs[..], [e] if matches!(e.kind, EventKind::Warning { level: Level::Red, kind: WarningKind::ServiceTime, .. })), "{evs:?}");
+    h.advance(1200); // A002 has waited 1380 s > 1200 s
+    let evs = h.tick();
+    assert!(matches!(&evs[..], [e] if matches!(&e.kind, EventKind::Warning { level: Level::Red, kind: WarningKind::Wait, number: Some(n), .. } if n == "A002")), "{evs:?}");
+    assert!(h.tick().is_empty());
+}
+
+#[test]
+fn appointments_book_within_capacity_and_check_in_around_the_slot() {
+    let mut h = H::demo();
+    let slot = NINE_AM + 3600 * 1000; // 10:00, aligned to 30 min
+    let book = |h: &mut H, code: &str, slot| h.run(Actor::Public, Command::BookAppointment { code: code.into(), category: "market".into(), slot_start: slot });
+    book(&mut h, "111111", slot).expect("first");
+    book(&mut h, "222222", slot).expect("second");
+    assert_eq!(book(&mut h, "333333", slot).unwrap_err(), Rejected::SlotFull);
+    assert_eq!(book(&mut h, "444444", slot + 60_000).unwrap_err(), Rejected::BadSlot("not aligned to the slot length"));
+    assert_eq!(book(&mut h, "111111", slot + 1_800_000).unwrap_err(), Rejected::DuplicateCode);
+    let e = h.run(Actor::Public, Command::BookAppointment { code: "5".into(), category: "general".into(), slot_start: slot }).unwrap_err();
+    assert!(matches!(e, Rejected::NoAppointments(_)));
+    let check_in = |h: &mut H, id: &str, code: &str| {
+        h.run(Actor::Kiosk, Command::IssueTicket { id: id.into(), category: "market".into(), priority: Priority::Normal, channel: Channel::Kiosk, appointment_code: Some(code.into()) })
+    };
+    h.advance(44 * 60); // 09:44: 16 minutes early
+    assert_eq!(check_in(&mut h, "a", "111111").unwrap_err(), Rejected::AppointmentTooEarly);
+    h.advance(60); // 09:45
+    let evs = check_in(&mut h, "a", "111111").expect("on time");
+    assert!(matches!(&evs[0].kind, EventKind::TicketIssued { priority: Priority::Appointment, key, .. } if *key == h.now - 1_800_000));
+    assert_eq!(check_in(&mut h, "b", "111111").unwrap_err(), Rejected::AppointmentUsed);
+    h.advance(31 * 60); // 10:16: late, becomes a normal ticket
+    let evs = check_in(&mut h, "c", "222222").expect("late");
+    assert!(matches!(&evs[0].kind, EventKind::TicketIssued { priority: Priority::Normal, appointment_late: true, .. }));
+    assert_eq!(check_in(&mut h, "d", "999999").unwrap_err(), Rejected::UnknownAppointment);
+}
+
+#[test]
+fn events_carry_the_envelope_the_displays_rely_on() {
+    let mut h = H::demo();
+    h.login("s01", 3 - 2);
+    h.issue("general");
+    let evs = h.clerk(1, w(1)).expect("call");
+    let v: serde_json::Value = serde_json::from_str(&evs[0].to_json()).expect("json");
+    assert_eq!(v["type"], "ticket_called");
+    assert_eq!(v["hall"], "demo");
+    assert_eq!(v["by"], "staff:s01");
+    assert_eq!(v["number"], "A001");
+    assert_eq!(v["window"], 1);
+    assert_eq!(v["recall"], false);
+    assert_eq!(v["at"], "2026-11-23T01:00:00.000Z");
+    assert!(v["seq"].as_u64().is_some_and(|s| s >= 3));
+    let back: Event = serde_json::from_value(v).expect("round trip");
+    assert_eq!(back, evs[0]);
+}
+
+#[test]
+fn snapshot_and_replay_rebuild_the_same_state() {
+    let mut h = H::demo();
+    h.login("s01", 1);
+    h.login("s02", 1);
+    for c in ["general", "social", "market", "general"] {
+        h.issue(c);
+    }
+    h.serve(1, 100);
+    h.call(1);
+    let snap = h.hall.to_snapshot();
+    let restored = Hall::from_snapshot(&snap).expect("snapshot");
+    assert!(restored == h.hall);
+    let mut replayed = Hall::new(hallcall_core::demo::demo_hall());
+    for e in &h.log {
+        replayed.apply(e);
+    }
+    assert!(replayed == h.hall);
+    // Applying an event twice changes nothing (replay over a snapshot).
+    let again = h.log.last().cloned().expect("log");
+    replayed.apply(&again);
+    assert!(replayed == h.hall);
+}
+
+#[test]
+fn configuration_reload_adds_windows_and_refuses_to_drop_one_in_use() {
+    let mut h = H::demo();
+    h.login("s01", 1);
+    let mut cfg = hallcall_core::demo::demo_hall();
+    cfg.windows.retain(|w| w.number != 1);
+    let e = h.run(Actor::Supervisor, Command::ReloadConfig { config: Box::new(cfg) }).unwrap_err();
+    assert!(matches!(e, Rejected::ReloadInUse(_)));
+    let mut cfg = hallcall_core::demo::demo_hall();
+    cfg.tidal.open_per_window = 4.0;
+    cfg.windows.push(hallcall_core::config::WindowConfig { number: 11, kind: WindowKind::Comprehensive, categories: vec![], a_post: "s05".into(), b_post: None });
+    let evs = h.ok(Actor::Supervisor, Command::ReloadConfig { config: Box::new(cfg.clone()) });
+    assert_eq!(H::types(&evs), ["config_reloaded"]);
+    assert_eq!(h.hall.window(1).and_then(|w| w.on_duty.as_ref()).map(|s| s.staff.as_str()), Some("s01"));
+    h.login("s05", 11);
+    h.issue("general");
+    assert_eq!(h.call(11).as_deref(), Some("A001"));
+    assert!(h.run(Actor::Supervisor, Command::ReloadConfig { config: Box::new(cfg) }).expect("same").is_empty());
+}
+
+#[test]
+fn stats_fold_counts_waits_and_ratings() {
+    let mut h = H::demo();
+    h.login("s01", 1);
+    let (id, _) = h.issue_as("general", Priority::Normal);
+    h.issue("social");
+    h.advance(60);
+    h.serve(1, 300);
+    h.ok(Actor::Public, Command::Rate { ticket: id, score: 4 });
+    h.call(1);
+    h.ok(Actor::staff("s01"), Command::NoShow { window: 1 });
+    let s = hallcall_core::stats::DayStats::from_events(&h.log);
+    assert_eq!((s.total.issued, s.total.served, s.total.no_show, s.total.ratings), (2, 1, 1, 1));
+    assert_eq!(s.by_category["general"].mean_wait_s, 60.0);
+    assert_eq!(s.by_staff["s01"].mean_handling_s, 300.0);
+    assert_eq!(s.by_window[&1].good_share, Some(1.0));
+    let csv = s.to_csv();
+    assert!(csv.lines().any(|l| l.starts_with("total,,2,2,1,1,")), "{csv}");
+}
