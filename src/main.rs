@@ -15,11 +15,18 @@ struct Cli {
 enum Cmd {
     /// Validate a configuration file and print its halls.
     CheckConfig { file: std::path::PathBuf },
+    /// Run simulated days through the core and compare staffing policies.
+    Simulate(hallcall_sim::SimulateArgs),
+    /// Child process of the crash test (runs halls under a command stream).
+    #[command(hide = true)]
+    CrashChild(hallcall_store::crash::CrashChildArgs),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Cmd::Simulate(args) => hallcall_sim::run(args),
+        Cmd::CrashChild(args) => hallcall_store::crash::child_main(args),
         Cmd::CheckConfig { file } => {
             let text = match std::fs::read_to_string(&file) {
                 Ok(t) => t,

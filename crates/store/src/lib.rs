@@ -1,0 +1,12 @@
+//! hallcall-store (skeleton; being written).
+pub mod crash {
+    /// Arguments of the hidden `hallcall crash-child` subcommand used by the crash test.
+    #[derive(clap::Args, Debug)]
+    pub struct CrashChildArgs {
+        #[arg(long)]
+        pub data: std::path::PathBuf,
+    }
+    pub fn child_main(_args: CrashChildArgs) -> std::process::ExitCode {
+        std::process::ExitCode::FAILURE
+    }
+}
