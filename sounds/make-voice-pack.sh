@@ -5,6 +5,9 @@
 #   apt-get update && apt-get install -y espeak-ng sox
 #   bash sounds/make-voice-pack.sh            # writes next to this script
 #   bash sounds/make-voice-pack.sh OUT_DIR    # or into another directory
+#   bash sounds/make-voice-pack.sh --normalize REC_DIR OUT_DIR
+#                       # trim + loudness-match a recorded (human) pack that
+#                       # uses the same file names (see README.md); needs sox only
 #
 # Every clip is: synthesised -> leading/trailing silence trimmed -> resampled to
 # 22050 Hz mono 16-bit -> RMS loudness matched to TARGET_RMS_DB (peak capped at
@@ -20,14 +23,22 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-OUT="${1:-$HERE}"
-RATE=22050
+NORMALIZE_FROM=""
+if [ "${1:-}" = "--normalize" ]; then
+    NORMALIZE_FROM="${2:?usage: make-voice-pack.sh --normalize REC_DIR OUT_DIR}"
+    OUT="${3:?usage: make-voice-pack.sh --normalize REC_DIR OUT_DIR}"
+else
+    OUT="${1:-$HERE}"
+fi
+RATE="${RATE:-22050}"
 TARGET_RMS_DB=-20
 PEAK_CAP_DB=-1
 ZH_SPEED=150
 EN_SPEED=150
 
-for tool in espeak-ng sox; do
+tools="espeak-ng sox"
+[ -n "$NORMALIZE_FROM" ] && tools="sox"
+for tool in $tools; do
     command -v "$tool" >/dev/null || {
         echo "missing $tool: apt-get update && apt-get install -y espeak-ng sox" >&2
         exit 1
@@ -64,6 +75,15 @@ say() {
     finish "$TMP/raw.wav" "$out"
     echo "$out  <- [$voice] $text"
 }
+
+if [ -n "$NORMALIZE_FROM" ]; then
+    (cd "$NORMALIZE_FROM" && find . -name '*.wav' | sort) | while read -r f; do
+        mkdir -p "$OUT/$(dirname "$f")"
+        finish "$NORMALIZE_FROM/$f" "$OUT/$f"
+        echo "$OUT/$f  <- $NORMALIZE_FROM/$f"
+    done
+    exit 0
+fi
 
 # --- Mandarin ---------------------------------------------------------------
 zh_digits=(零 一 二 三 四 五 六 七 八 九)

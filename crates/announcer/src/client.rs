@@ -15,7 +15,9 @@ use crate::compose::{compose_repeated, Lang};
 use crate::error::AnnounceError;
 use crate::event::{is_snapshot, message_seq, Announcement};
 use crate::pack::VoicePack;
-use crate::player::{open_output, AnnouncementQueue, Job, Output, Said, DEFAULT_OUT_DIR};
+use crate::player::{
+    open_output, AnnouncementQueue, Job, Output, Said, WavDirOutput, DEFAULT_OUT_DIR,
+};
 
 /// Command-line arguments of `hallcall announce` (embed with
 /// `#[command(subcommand)]` → `Announce(hallcall_announcer::AnnounceArgs)`).
@@ -69,6 +71,9 @@ pub struct AnnounceOptions {
     pub reconnect_max: Duration,
     /// Silence on the socket after which a ping is sent; twice → reconnect.
     pub idle_timeout: Duration,
+    /// Always render WAV files into `out`, even when a sound device exists
+    /// (tests, recording a day's announcements). Not a command-line flag.
+    pub render_to_files: bool,
 }
 
 impl AnnounceOptions {
@@ -85,6 +90,7 @@ impl AnnounceOptions {
             reconnect_min: Duration::from_millis(250),
             reconnect_max: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30),
+            render_to_files: false,
         }
     }
 }
@@ -147,17 +153,25 @@ where
         Some(dir) => VoicePack::load(dir)?,
         None => VoicePack::builtin()?,
     });
-    if !cfg!(feature = "speaker") {
+    if opts.render_to_files || !cfg!(feature = "speaker") {
         // Fail early (with the path) rather than on the first call.
         let dir = opts.out.clone().unwrap_or_else(|| DEFAULT_OUT_DIR.into());
-        std::fs::create_dir_all(&dir).map_err(|source| AnnounceError::Output { path: dir, source })?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|source| AnnounceError::Output { path: dir, source })?;
     }
     tracing::info!(pack = pack.origin(), url = %base, lang = ?opts.lang, "广播启动");
 
     let out = opts.out.clone();
     let out_pack = Arc::clone(&pack);
+    let files_only = opts.render_to_files;
     let queue = AnnouncementQueue::start(move || {
-        open_output(out_pack, out.as_deref()).unwrap_or_else(|e| {
+        let output = if files_only {
+            let dir = out.unwrap_or_else(|| DEFAULT_OUT_DIR.into());
+            WavDirOutput::new(dir, out_pack).map(|o| Box::new(o) as Box<dyn Output>)
+        } else {
+            open_output(out_pack, out.as_deref())
+        };
+        output.unwrap_or_else(|e| {
             tracing::error!(error = %e, "无法打开任何广播输出，只记录日志");
             Box::new(LogOnly)
         })
@@ -228,9 +242,8 @@ enum PumpEnd {
     Disconnected(String),
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<
-    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
->;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Reads one connection until it ends. Returns whether any message arrived.
 async fn pump<F>(
@@ -328,7 +341,12 @@ pub(crate) enum Decision {
 
 impl Cursor {
     /// Pure decision for one stream message; advances the cursor.
-    pub(crate) fn decide(&mut self, msg: &Value, now: DateTime<Utc>, max_age: Duration) -> Decision {
+    pub(crate) fn decide(
+        &mut self,
+        msg: &Value,
+        now: DateTime<Utc>,
+        max_age: Duration,
+    ) -> Decision {
         let seq = message_seq(msg);
         if is_snapshot(msg) {
             if let Some(s) = seq {
@@ -347,7 +365,10 @@ impl Cursor {
         };
         if !max_age.is_zero() {
             if let Some(at) = announcement.at {
-                let age = now.signed_duration_since(at).to_std().unwrap_or(Duration::ZERO);
+                let age = now
+                    .signed_duration_since(at)
+                    .to_std()
+                    .unwrap_or(Duration::ZERO);
                 if age > max_age {
                     return Decision::Stale { seq, age };
                 }
@@ -399,7 +420,9 @@ pub fn events_url(server: &str, hall: &str) -> Result<Url, AnnounceError> {
 pub fn with_since(base: &Url, since: Option<u64>) -> Url {
     let mut url = base.clone();
     if let Some(s) = since {
-        url.query_pairs_mut().clear().append_pair("since", &s.to_string());
+        url.query_pairs_mut()
+            .clear()
+            .append_pair("since", &s.to_string());
     }
     url
 }
@@ -407,7 +430,9 @@ pub fn with_since(base: &Url, since: Option<u64>) -> Url {
 /// Parses `30s`, `500ms`, `2m`, `1h`, or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let n: f64 = num
         .parse()
@@ -437,8 +462,21 @@ mod tests {
     #[test]
     fn cli_args_parse() {
         let cli = Cli::try_parse_from([
-            "x", "--hall", "demo", "--server", "127.0.0.1:8080", "--lang", "zh+en", "--repeat",
-            "2", "--max-age", "45s", "--out", "/tmp/a", "--voice", "/tmp/v",
+            "x",
+            "--hall",
+            "demo",
+            "--server",
+            "127.0.0.1:8080",
+            "--lang",
+            "zh+en",
+            "--repeat",
+            "2",
+            "--max-age",
+            "45s",
+            "--out",
+            "/tmp/a",
+            "--voice",
+            "/tmp/v",
         ])
         .expect("parse");
         let o = AnnounceOptions::from(cli.args);
@@ -451,8 +489,12 @@ mod tests {
         assert_eq!(d.args.lang, Lang::Zh);
         assert_eq!(d.args.repeat, 1);
         assert_eq!(d.args.max_age, Duration::from_secs(30));
-        assert!(Cli::try_parse_from(["x", "--hall", "d", "--server", "h", "--repeat", "9"]).is_err());
-        assert!(Cli::try_parse_from(["x", "--hall", "d", "--server", "h", "--lang", "en"]).is_err());
+        assert!(
+            Cli::try_parse_from(["x", "--hall", "d", "--server", "h", "--repeat", "9"]).is_err()
+        );
+        assert!(
+            Cli::try_parse_from(["x", "--hall", "d", "--server", "h", "--lang", "en"]).is_err()
+        );
     }
 
     #[test]
@@ -473,7 +515,10 @@ mod tests {
         let u = |s: &str, h: &str| events_url(s, h).map(|u| u.to_string());
         let want = "ws://127.0.0.1:8080/api/v1/halls/demo/events";
         assert_eq!(u("127.0.0.1:8080", "demo").as_deref().ok(), Some(want));
-        assert_eq!(u("http://127.0.0.1:8080/", "demo").as_deref().ok(), Some(want));
+        assert_eq!(
+            u("http://127.0.0.1:8080/", "demo").as_deref().ok(),
+            Some(want)
+        );
         assert_eq!(u("ws://127.0.0.1:8080", "demo").as_deref().ok(), Some(want));
         assert_eq!(
             u("http://proxy.local/hallcall/", "城东 1").as_deref().ok(),
@@ -487,7 +532,10 @@ mod tests {
         assert!(u("ftp://x", "demo").is_err());
         assert!(u("127.0.0.1:8080", " ").is_err());
         let base = events_url("h:1", "demo").expect("url");
-        assert_eq!(with_since(&base, None).as_str(), "ws://h:1/api/v1/halls/demo/events");
+        assert_eq!(
+            with_since(&base, None).as_str(),
+            "ws://h:1/api/v1/halls/demo/events"
+        );
         assert_eq!(
             with_since(&base, Some(42)).as_str(),
             "ws://h:1/api/v1/halls/demo/events?since=42"
@@ -501,9 +549,7 @@ mod tests {
             .with_timezone(&Utc);
         let age = Duration::from_secs(30);
         let mut c = Cursor::default();
-        let call = |seq: u64, at: &str| {
-            json!({"seq":seq,"at":at,"type":"ticket_called","number":"A012","window":3,"recall":false})
-        };
+        let call = |seq: u64, at: &str| json!({"seq":seq,"at":at,"type":"ticket_called","number":"A012","window":3,"recall":false});
         assert_eq!(
             c.decide(&json!({"type":"snapshot","seq":16,"state":{}}), now, age),
             Decision::Snapshot(Some(16))

@@ -178,13 +178,55 @@ impl Serialize for ClipId {
 }
 
 /// Mandarin digits 零..九.
-pub const ZH_DIGITS: [ClipId; 10] = [ClipId::ZhDigit0, ClipId::ZhDigit1, ClipId::ZhDigit2, ClipId::ZhDigit3, ClipId::ZhDigit4, ClipId::ZhDigit5, ClipId::ZhDigit6, ClipId::ZhDigit7, ClipId::ZhDigit8, ClipId::ZhDigit9];
+pub const ZH_DIGITS: [ClipId; 10] = [
+    ClipId::ZhDigit0,
+    ClipId::ZhDigit1,
+    ClipId::ZhDigit2,
+    ClipId::ZhDigit3,
+    ClipId::ZhDigit4,
+    ClipId::ZhDigit5,
+    ClipId::ZhDigit6,
+    ClipId::ZhDigit7,
+    ClipId::ZhDigit8,
+    ClipId::ZhDigit9,
+];
 /// English digits zero..nine.
-pub const EN_DIGITS: [ClipId; 10] = [ClipId::EnDigit0, ClipId::EnDigit1, ClipId::EnDigit2, ClipId::EnDigit3, ClipId::EnDigit4, ClipId::EnDigit5, ClipId::EnDigit6, ClipId::EnDigit7, ClipId::EnDigit8, ClipId::EnDigit9];
+pub const EN_DIGITS: [ClipId; 10] = [
+    ClipId::EnDigit0,
+    ClipId::EnDigit1,
+    ClipId::EnDigit2,
+    ClipId::EnDigit3,
+    ClipId::EnDigit4,
+    ClipId::EnDigit5,
+    ClipId::EnDigit6,
+    ClipId::EnDigit7,
+    ClipId::EnDigit8,
+    ClipId::EnDigit9,
+];
 /// English ten..nineteen.
-pub const EN_TEENS: [ClipId; 10] = [ClipId::En10, ClipId::En11, ClipId::En12, ClipId::En13, ClipId::En14, ClipId::En15, ClipId::En16, ClipId::En17, ClipId::En18, ClipId::En19];
+pub const EN_TEENS: [ClipId; 10] = [
+    ClipId::En10,
+    ClipId::En11,
+    ClipId::En12,
+    ClipId::En13,
+    ClipId::En14,
+    ClipId::En15,
+    ClipId::En16,
+    ClipId::En17,
+    ClipId::En18,
+    ClipId::En19,
+];
 /// English twenty, thirty, .. ninety (index 0 is twenty).
-pub const EN_TENS: [ClipId; 8] = [ClipId::En20, ClipId::En30, ClipId::En40, ClipId::En50, ClipId::En60, ClipId::En70, ClipId::En80, ClipId::En90];
+pub const EN_TENS: [ClipId; 8] = [
+    ClipId::En20,
+    ClipId::En30,
+    ClipId::En40,
+    ClipId::En50,
+    ClipId::En60,
+    ClipId::En70,
+    ClipId::En80,
+    ClipId::En90,
+];
 /// Latin letters as read in Mandarin announcements.
 pub const ZH_LETTERS: [ClipId; 26] = [
     ClipId::ZhLetterA,

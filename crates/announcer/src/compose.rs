@@ -320,19 +320,28 @@ mod tests {
             describe(&compose(&call("A012", 21, false), Lang::ZhEn)),
             "（提示音）‖请|A 零 一 二|号|到|二十一|号|窗口|办理‖number|A zero one two|please|go|to|window|twentyone"
         );
-        assert_eq!(clips.iter().filter(|c| **c == Sound(ClipId::Chime)).count(), 1);
+        assert_eq!(
+            clips.iter().filter(|c| **c == Sound(ClipId::Chime)).count(),
+            1
+        );
     }
 
     #[test]
     fn tidal_and_paused() {
         let tidal = of(AnnouncementKind::TidalOpened { window: 7 });
-        assert_eq!(describe(&compose(&tidal, Lang::Zh)), "（提示音）‖七|号|潮汐窗口已开放");
+        assert_eq!(
+            describe(&compose(&tidal, Lang::Zh)),
+            "（提示音）‖七|号|潮汐窗口已开放"
+        );
         assert_eq!(
             describe(&compose(&tidal, Lang::ZhEn)),
             "（提示音）‖七|号|潮汐窗口已开放‖window|seven|is|now|open"
         );
         let paused = of(AnnouncementKind::WindowPaused { window: 3 });
-        assert_eq!(describe(&compose(&paused, Lang::Zh)), "（提示音）‖三|号|窗口|暂停服务");
+        assert_eq!(
+            describe(&compose(&paused, Lang::Zh)),
+            "（提示音）‖三|号|窗口|暂停服务"
+        );
         assert_eq!(
             describe(&compose(&paused, Lang::ZhEn)),
             "（提示音）‖三|号|窗口|暂停服务‖window|three|is|paused"
@@ -343,7 +352,10 @@ mod tests {
     fn from_wire_json_to_clips() {
         let ev = json!({"seq":18,"type":"window_opened","window":11,"tidal":true});
         let a = Announcement::from_event(&ev).expect("tidal");
-        assert_eq!(describe(&compose(&a, Lang::Zh)), "（提示音）‖十一|号|潮汐窗口已开放");
+        assert_eq!(
+            describe(&compose(&a, Lang::Zh)),
+            "（提示音）‖十一|号|潮汐窗口已开放"
+        );
     }
 
     #[test]

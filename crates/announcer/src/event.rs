@@ -169,7 +169,8 @@ mod tests {
 
     #[test]
     fn parses_a_recall_and_lowercase_number() {
-        let ev = json!({"seq":20,"type":"ticket_called","number":" b7 ","window":"12","recall":true});
+        let ev =
+            json!({"seq":20,"type":"ticket_called","number":" b7 ","window":"12","recall":true});
         let a = Announcement::from_event(&ev).expect("a recall");
         assert_eq!(
             a.kind,

@@ -52,8 +52,8 @@
 #![deny(missing_docs)]
 #![deny(clippy::unwrap_used)]
 
-mod clips;
 mod client;
+mod clips;
 mod compose;
 mod error;
 mod event;
@@ -62,11 +62,11 @@ mod pack;
 mod player;
 mod render;
 
-pub use clips::{Clip, ClipId};
 pub use client::{
     events_url, parse_duration, run, run_until, with_since, AnnounceArgs, AnnounceOptions,
     RunReport,
 };
+pub use clips::{Clip, ClipId};
 pub use compose::{
     compose, compose_repeated, describe, Lang, CARDINAL_GAP_MS, CHIME_GAP_MS, LANG_GAP_MS,
     REPEAT_GAP_MS, TICKET_CHAR_GAP_MS, WORD_GAP_MS,
@@ -84,6 +84,10 @@ pub use render::{render_wav, AnnouncementSource};
 
 /// Parses one event and renders it as a WAV file, or `None` if the event is
 /// not announced (what the server's `announcements/{seq}.wav` route needs).
-pub fn render_event_wav(pack: &VoicePack, event: &serde_json::Value, lang: Lang) -> Option<Vec<u8>> {
+pub fn render_event_wav(
+    pack: &VoicePack,
+    event: &serde_json::Value,
+    lang: Lang,
+) -> Option<Vec<u8>> {
     Announcement::from_event(event).map(|a| render_wav(pack, &compose(&a, lang)))
 }

@@ -120,8 +120,9 @@ fn en_below_1000(n: u64, out: &mut Vec<ClipId>) {
         10..=19 => out.push(EN_TEENS[(rest - 10) as usize]),
         _ => {
             out.push(EN_TENS[(rest / 10 - 2) as usize]);
-            if rest % 10 > 0 {
-                out.push(EN_DIGITS[(rest % 10) as usize]);
+            let ones = (rest % 10) as usize;
+            if ones != 0 {
+                out.push(EN_DIGITS[ones]);
             }
         }
     }
@@ -242,7 +243,10 @@ mod tests {
             (1000, "one thousand"),
             (1001, "one thousand one"),
             (2345, "two thousand three hundred forty five"),
-            (999_999, "nine hundred ninety nine thousand nine hundred ninety nine"),
+            (
+                999_999,
+                "nine hundred ninety nine thousand nine hundred ninety nine",
+            ),
             (1_000_000, "one zero zero zero zero zero zero"),
         ];
         for &(n, want) in cases {

@@ -167,15 +167,7 @@ fn decode(id: ClipId, path: &Path, reader: impl Read) -> Result<Decoded, Announc
         hound::SampleFormat::Int => {
             let shift = i32::from(spec.bits_per_sample) - 16;
             wav.samples::<i32>()
-                .map(|s| {
-                    s.map(|s| {
-                        if shift >= 0 {
-                            s >> shift
-                        } else {
-                            s << -shift
-                        }
-                    })
-                })
+                .map(|s| s.map(|s| if shift >= 0 { s >> shift } else { s << -shift }))
                 .collect::<Result<_, _>>()
                 .map_err(|e| bad(e.to_string()))?
         }
@@ -245,7 +237,12 @@ mod tests {
     fn load_reads_a_directory_and_downmixes_24_bit_stereo() {
         let dir = tempfile::tempdir().expect("tempdir");
         for &id in ClipId::ALL {
-            write_wav(&dir.path().join(format!("{}.wav", id.name())), 48_000, 2, 480);
+            write_wav(
+                &dir.path().join(format!("{}.wav", id.name())),
+                48_000,
+                2,
+                480,
+            );
         }
         let pack = VoicePack::load(dir.path()).expect("load");
         assert_eq!(pack.sample_rate(), 48_000);
@@ -260,30 +257,49 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         for &id in ClipId::ALL {
             if id != ClipId::ZhBanli {
-                write_wav(&dir.path().join(format!("{}.wav", id.name())), 22_050, 1, 100);
+                write_wav(
+                    &dir.path().join(format!("{}.wav", id.name())),
+                    22_050,
+                    1,
+                    100,
+                );
             }
         }
         let err = VoicePack::load(dir.path()).expect_err("incomplete pack");
         let msg = err.to_string();
         assert!(matches!(err, AnnounceError::MissingClip { .. }), "{msg}");
-        assert!(msg.contains("zh/banli.wav") && msg.contains("办理"), "{msg}");
+        assert!(
+            msg.contains("zh/banli.wav") && msg.contains("办理"),
+            "{msg}"
+        );
     }
 
     #[test]
     fn load_rejects_mixed_sample_rates_and_garbage() {
         let dir = tempfile::tempdir().expect("tempdir");
         for &id in ClipId::ALL {
-            let rate = if id == ClipId::EnWindow { 44_100 } else { 22_050 };
+            let rate = if id == ClipId::EnWindow {
+                44_100
+            } else {
+                22_050
+            };
             write_wav(&dir.path().join(format!("{}.wav", id.name())), rate, 1, 100);
         }
         let msg = VoicePack::load(dir.path()).expect_err("mixed").to_string();
-        assert!(msg.contains("en/window.wav") && msg.contains("44100"), "{msg}");
+        assert!(
+            msg.contains("en/window.wav") && msg.contains("44100"),
+            "{msg}"
+        );
 
         std::fs::write(dir.path().join("en/window.wav"), b"not a wav").expect("write");
-        let msg = VoicePack::load(dir.path()).expect_err("garbage").to_string();
+        let msg = VoicePack::load(dir.path())
+            .expect_err("garbage")
+            .to_string();
         assert!(msg.contains("en/window.wav"), "{msg}");
 
-        let msg = VoicePack::load(dir.path().join("nope")).expect_err("no dir").to_string();
+        let msg = VoicePack::load(dir.path().join("nope"))
+            .expect_err("no dir")
+            .to_string();
         assert!(msg.contains("nope"), "{msg}");
     }
 }

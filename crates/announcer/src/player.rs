@@ -99,8 +99,9 @@ impl SpeakerOutput {
 #[cfg(feature = "speaker")]
 impl Output for SpeakerOutput {
     fn say(&mut self, job: &Job) -> Result<(), AnnounceError> {
-        self.player
-            .append(crate::render::AnnouncementSource::new(&self.pack, &job.clips));
+        self.player.append(crate::render::AnnouncementSource::new(
+            &self.pack, &job.clips,
+        ));
         self.player.sleep_until_end();
         Ok(())
     }
@@ -243,11 +244,19 @@ mod tests {
     type Log = Arc<Mutex<Vec<(u64, Instant, Instant)>>>;
 
     /// A fake sink that takes 15 ms per announcement and records start/end.
-    struct Recorder(Log);
+    /// Closed until the test opens it: the fake sink cannot finish before.
+    type Gate = Arc<(Mutex<bool>, std::sync::Condvar)>;
+
+    struct Recorder(Log, Gate);
 
     impl Output for Recorder {
         fn say(&mut self, job: &Job) -> Result<(), AnnounceError> {
             let start = Instant::now();
+            let (open, cv) = &*self.1;
+            if let Ok(guard) = open.lock() {
+                // Bounded so that a bug cannot hang the test suite.
+                let _ = cv.wait_timeout_while(guard, Duration::from_secs(10), |o| !*o);
+            }
             std::thread::sleep(Duration::from_millis(15));
             let seq = job.announcement.seq.unwrap_or(0);
             if let Ok(mut log) = self.0.lock() {
@@ -284,27 +293,36 @@ mod tests {
     #[test]
     fn never_overlaps_keeps_order_and_push_never_blocks() {
         let log: Log = Arc::default();
-        let rec = Recorder(Arc::clone(&log));
+        let gate: Gate = Arc::default();
+        let rec = Recorder(Arc::clone(&log), Arc::clone(&gate));
         let q = AnnouncementQueue::start(move || Box::new(rec)).expect("start");
-        // Two producers racing, like events arriving while one is being said.
-        let t0 = Instant::now();
+        // All pushes return while the sink is stuck on the first job: the
+        // event stream is never held up by playback.
         for seq in 1..=4 {
             q.push(job(seq)).expect("push");
         }
-        let pushed_in = t0.elapsed();
         std::thread::sleep(Duration::from_millis(20));
         for seq in 5..=8 {
             q.push(job(seq)).expect("push");
         }
+        assert!(log.lock().expect("log").is_empty(), "sink finished early");
+        if let Ok(mut open) = gate.0.lock() {
+            *open = true;
+        }
+        gate.1.notify_all();
         let said = q.finish().expect("finish");
-        assert!(pushed_in < Duration::from_millis(10), "push blocked: {pushed_in:?}");
         let log = log.lock().expect("log").clone();
         assert_eq!(
             log.iter().map(|e| e.0).collect::<Vec<_>>(),
             (1..=8).collect::<Vec<_>>()
         );
         for w in log.windows(2) {
-            assert!(w[0].2 <= w[1].1, "overlap: {} ends after {} starts", w[0].0, w[1].0);
+            assert!(
+                w[0].2 <= w[1].1,
+                "overlap: {} ends after {} starts",
+                w[0].0,
+                w[1].0
+            );
         }
         // A failing output is logged, not fatal; the queue goes on.
         assert_eq!(said.len(), 8);
@@ -315,7 +333,8 @@ mod tests {
     #[test]
     fn abort_drops_the_rest() {
         let log: Log = Arc::default();
-        let rec = Recorder(Arc::clone(&log));
+        let gate: Gate = Arc::new((Mutex::new(true), std::sync::Condvar::new()));
+        let rec = Recorder(Arc::clone(&log), gate);
         let q = AnnouncementQueue::start(move || Box::new(rec)).expect("start");
         for seq in 1..=20 {
             q.push(job(seq)).expect("push");
