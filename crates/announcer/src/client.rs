@@ -215,7 +215,7 @@ where
             () = &mut shutdown => break 'outer,
             () = tokio::time::sleep(backoff) => {}
         }
-        backoff = (backoff * 2).min(opts.reconnect_max);
+        backoff = backoff.saturating_mul(2).min(opts.reconnect_max);
     }
 
     report.last_seq = cursor.last_seq;

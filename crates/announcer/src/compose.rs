@@ -29,6 +29,36 @@ pub enum Lang {
     ZhEn,
 }
 
+impl Lang {
+    /// The command-line / query-string spelling: `zh` or `zh+en`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::ZhEn => "zh+en",
+        }
+    }
+}
+
+impl std::fmt::Display for Lang {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Lang {
+    type Err = String;
+
+    /// `zh`, `zh+en`; also `zh-en`, `zh_en` and `zh en` (a `+` in a query
+    /// string may arrive decoded as a space).
+    fn from_str(s: &str) -> Result<Lang, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "zh" | "cmn" => Ok(Lang::Zh),
+            "zh+en" | "zh-en" | "zh_en" | "zh en" | "zhen" => Ok(Lang::ZhEn),
+            other => Err(format!("未知播报语言 {other:?}（可用 zh、zh+en）")),
+        }
+    }
+}
+
 /// Chime, then the sentence once. See [`compose_repeated`].
 pub fn compose(announcement: &Announcement, lang: Lang) -> Vec<Clip> {
     compose_repeated(announcement, lang, 1)
@@ -324,6 +354,21 @@ mod tests {
             clips.iter().filter(|c| **c == Sound(ClipId::Chime)).count(),
             1
         );
+    }
+
+    #[test]
+    fn lang_spellings() {
+        for (s, l) in [
+            ("zh", Lang::Zh),
+            ("zh+en", Lang::ZhEn),
+            ("zh en", Lang::ZhEn),
+            ("ZH-EN", Lang::ZhEn),
+        ] {
+            assert_eq!(s.parse::<Lang>(), Ok(l), "{s}");
+        }
+        assert!("en".parse::<Lang>().is_err());
+        assert_eq!(Lang::ZhEn.to_string(), "zh+en");
+        assert_eq!(Lang::Zh.to_string().parse::<Lang>(), Ok(Lang::Zh));
     }
 
     #[test]

@@ -34,6 +34,9 @@
 //! through the default output device. Building it needs the ALSA headers:
 //! `apt-get install -y libasound2-dev pkg-config`. Without it rodio is still
 //! used (`default-features = false`) for its `Source` trait only.
+//! On a machine without a sound card, libasound prints its own `ALSA lib …`
+//! lines to stderr when the device is probed; the announcer then warns once
+//! and renders WAV files as without the feature.
 //!
 //! ## Server usage
 //! ```no_run
