@@ -1,1 +1,136 @@
-fn main() {}
+//! Core command cost: `issue` and `call-next` with 10,000 waiting tickets over
+//! 12 categories and 50 windows, and `call-next` at 1,000 vs 100,000 waiting
+//! (the call order is O(k log n): the ratio should stay near 1, far from 100).
+//!
+//! Run: `cargo bench --bench core`
+
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use hallcall_core::config::{CategoryConfig, HallConfig, StaffConfig, WindowConfig, WindowKind};
+use hallcall_core::{Actor, Channel, Command, Hall, Priority};
+
+const T0: i64 = 1_795_395_600_000;
+const WINDOWS: u32 = 50;
+
+fn big_hall() -> HallConfig {
+    let mut cfg = hallcall_core::demo::demo_hall();
+    cfg.id = "bench".into();
+    cfg.categories = (0..12)
+        .map(|i| CategoryConfig {
+            id: format!("c{i}"),
+            name: format!("业务{i}"),
+            name_en: String::new(),
+            prefix: (b'A' + i as u8) as char,
+            expected_s: 300,
+            limit_s: 900,
+            wait_target_s: 1200,
+            appointment_slots: None,
+        })
+        .collect();
+    cfg.staff = (1..=WINDOWS)
+        .map(|i| StaffConfig { id: format!("s{i}"), name: format!("员工{i}"), pin_hash: String::new() })
+        .collect();
+    cfg.windows = (1..=WINDOWS)
+        .map(|n| WindowConfig {
+            number: n,
+            // Mostly comprehensive; every fifth a specialist for two categories.
+            kind: if n % 5 == 0 { WindowKind::Specialist } else { WindowKind::Comprehensive },
+            categories: if n % 5 == 0 { vec![format!("c{}", n % 12), format!("c{}", (n + 1) % 12)] } else { vec![] },
+            a_post: format!("s{n}"),
+            b_post: None,
+        })
+        .collect();
+    cfg.tidal.max_open = 64;
+    cfg.validate().expect("bench hall");
+    cfg
+}
+
+struct Bench {
+    hall: Hall,
+    now: i64,
+    next: u64,
+}
+
+impl Bench {
+    fn new(waiting: usize) -> Bench {
+        let mut b = Bench { hall: Hall::new(big_hall()), now: T0, next: 0 };
+        for n in 1..=WINDOWS {
+            b.hall
+                .handle(Command::Login { staff: format!("s{n}"), window: n }, Actor::staff(format!("s{n}")), b.now)
+                .expect("login");
+        }
+        for _ in 0..waiting {
+            b.issue();
+        }
+        b
+    }
+
+    fn issue(&mut self) {
+        self.next += 1;
+        self.now += 10;
+        let cat = format!("c{}", self.next % 12);
+        let priority = if self.next % 10 == 0 { Priority::Elderly } else { Priority::Normal };
+        self.hall
+            .handle(
+                Command::IssueTicket { id: format!("t{}", self.next), category: cat, priority, channel: Channel::Kiosk, appointment_code: None },
+                Actor::Kiosk,
+                self.now,
+            )
+            .expect("issue");
+    }
+
+    /// Times call-next at every window, then (untimed) sends the called
+    /// tickets away and issues as many again, so the queue length stays put.
+    fn call_round(&mut self) -> Duration {
+        let start = Instant::now();
+        for n in 1..=WINDOWS {
+            let by = Actor::staff(format!("s{n}"));
+            let evs = self.hall.handle(Command::CallNext { window: n }, by, self.now).expect("call");
+            criterion::black_box(evs);
+        }
+        let spent = start.elapsed();
+        for n in 1..=WINDOWS {
+            let by = Actor::staff(format!("s{n}"));
+            let _ = self.hall.handle(Command::NoShow { window: n }, by, self.now);
+            self.issue();
+        }
+        spent
+    }
+}
+
+fn issue(c: &mut Criterion) {
+    let mut g = c.benchmark_group("core");
+    g.bench_function("issue_at_10k_waiting", |bch| {
+        bch.iter_custom(|iters| {
+            let mut b = Bench::new(10_000);
+            let start = Instant::now();
+            for _ in 0..iters {
+                b.issue();
+            }
+            start.elapsed()
+        })
+    });
+    for &n in &[1_000usize, 10_000, 100_000] {
+        g.bench_with_input(BenchmarkId::new("call_next_at", n), &n, |bch, &n| {
+            let mut b = Bench::new(n);
+            bch.iter_custom(|iters| {
+                let rounds = iters.div_ceil(u64::from(WINDOWS));
+                let mut spent = Duration::ZERO;
+                for _ in 0..rounds {
+                    spent += b.call_round();
+                }
+                // Report per call, scaled to the iterations criterion asked for.
+                spent.mul_f64(iters as f64 / (rounds * u64::from(WINDOWS)) as f64)
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    targets = issue
+}
+criterion_main!(benches);

@@ -23,29 +23,78 @@ pub enum Command {
         #[serde(default)]
         appointment_code: Option<String>,
     },
-    BookAppointment { code: String, category: String, slot_start: Millis },
-    CallNext { window: u32 },
-    Recall { window: u32 },
-    NoShow { window: u32 },
-    Start { window: u32 },
-    Complete { window: u32 },
-    Transfer { window: u32, category: Option<String>, to_window: Option<u32> },
-    Pause { window: u32, reason: PauseReason },
-    Resume { window: u32 },
-    Handover { window: u32 },
-    Login { staff: String, window: u32 },
-    Logout { staff: String, window: u32 },
-    Requeue { ticket: String },
-    Cancel { ticket: String },
-    OpenWindow { window: u32, staff: String },
-    CloseWindow { window: u32 },
-    AcceptAdvice { advice: u64 },
-    DismissAdvice { advice: u64 },
-    Rate { ticket: String, score: u8 },
+    BookAppointment {
+        code: String,
+        category: String,
+        slot_start: Millis,
+    },
+    CallNext {
+        window: u32,
+    },
+    Recall {
+        window: u32,
+    },
+    NoShow {
+        window: u32,
+    },
+    Start {
+        window: u32,
+    },
+    Complete {
+        window: u32,
+    },
+    Transfer {
+        window: u32,
+        category: Option<String>,
+        to_window: Option<u32>,
+    },
+    Pause {
+        window: u32,
+        reason: PauseReason,
+    },
+    Resume {
+        window: u32,
+    },
+    Handover {
+        window: u32,
+    },
+    Login {
+        staff: String,
+        window: u32,
+    },
+    Logout {
+        staff: String,
+        window: u32,
+    },
+    Requeue {
+        ticket: String,
+    },
+    Cancel {
+        ticket: String,
+    },
+    OpenWindow {
+        window: u32,
+        staff: String,
+    },
+    CloseWindow {
+        window: u32,
+    },
+    AcceptAdvice {
+        advice: u64,
+    },
+    DismissAdvice {
+        advice: u64,
+    },
+    Rate {
+        ticket: String,
+        score: u8,
+    },
     /// Ends the business day now (the tick does it at `day_close` by itself).
     CloseDay,
     /// The 1 s heartbeat: tidal policy, warnings, day close. Emits nothing when
     /// nothing is decided.
     Tick,
-    ReloadConfig { config: Box<HallConfig> },
+    ReloadConfig {
+        config: Box<HallConfig>,
+    },
 }

@@ -282,8 +282,7 @@ impl Config {
 fn is_slug(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
@@ -317,7 +316,11 @@ impl HallConfig {
             return Err(invalid(h, "category", "at least one category is needed"));
         }
         if self.categories.len() > MAX_CATEGORIES {
-            return Err(invalid(h, "category", format!("at most {MAX_CATEGORIES} categories")));
+            return Err(invalid(
+                h,
+                "category",
+                format!("at most {MAX_CATEGORIES} categories"),
+            ));
         }
         let mut cat_ids = HashSet::new();
         let mut prefixes = HashMap::new();
@@ -336,7 +339,10 @@ impl HallConfig {
                 return Err(invalid(
                     h,
                     f("prefix"),
-                    format!("duplicate prefix {:?}, also used by category {other}", c.prefix),
+                    format!(
+                        "duplicate prefix {:?}, also used by category {other}",
+                        c.prefix
+                    ),
                 ));
             }
             if c.expected_s == 0 {
@@ -367,14 +373,22 @@ impl HallConfig {
                 return Err(invalid(h, "staff.id", "must be 1-64 characters"));
             }
             if !staff_ids.insert(s.id.as_str()) {
-                return Err(invalid(h, format!("staff[{}].id", s.id), "duplicate staff id"));
+                return Err(invalid(
+                    h,
+                    format!("staff[{}].id", s.id),
+                    "duplicate staff id",
+                ));
             }
         }
         if self.windows.is_empty() {
             return Err(invalid(h, "window", "at least one window is needed"));
         }
         if self.windows.len() > MAX_WINDOWS {
-            return Err(invalid(h, "window", format!("at most {MAX_WINDOWS} windows")));
+            return Err(invalid(
+                h,
+                "window",
+                format!("at most {MAX_WINDOWS} windows"),
+            ));
         }
         let mut numbers = HashSet::new();
         let mut served: HashSet<&str> = HashSet::new();
@@ -388,24 +402,40 @@ impl HallConfig {
                 return Err(invalid(h, f("number"), "duplicate window number"));
             }
             if !staff_ids.contains(w.a_post.as_str()) {
-                return Err(invalid(h, f("a_post"), format!("unknown staff {:?}", w.a_post)));
+                return Err(invalid(
+                    h,
+                    f("a_post"),
+                    format!("unknown staff {:?}", w.a_post),
+                ));
             }
             if let Some(b) = &w.b_post {
                 if !staff_ids.contains(b.as_str()) {
                     return Err(invalid(h, f("b_post"), format!("unknown staff {b:?}")));
                 }
                 if *b == w.a_post {
-                    return Err(invalid(h, f("b_post"), "B post must differ from the A post"));
+                    return Err(invalid(
+                        h,
+                        f("b_post"),
+                        "B post must differ from the A post",
+                    ));
                 }
             }
             for c in &w.categories {
                 if !cat_ids.contains(c.as_str()) {
-                    return Err(invalid(h, f("categories"), format!("unknown category {c:?}")));
+                    return Err(invalid(
+                        h,
+                        f("categories"),
+                        format!("unknown category {c:?}"),
+                    ));
                 }
             }
             match w.kind {
                 WindowKind::Specialist if w.categories.is_empty() => {
-                    return Err(invalid(h, f("categories"), "a specialist window must list its categories"));
+                    return Err(invalid(
+                        h,
+                        f("categories"),
+                        "a specialist window must list its categories",
+                    ));
                 }
                 WindowKind::Comprehensive | WindowKind::Fallback if !w.categories.is_empty() => {
                     return Err(invalid(
@@ -422,7 +452,11 @@ impl HallConfig {
             }
         }
         if !serves_all {
-            if let Some(c) = self.categories.iter().find(|c| !served.contains(c.id.as_str())) {
+            if let Some(c) = self
+                .categories
+                .iter()
+                .find(|c| !served.contains(c.id.as_str()))
+            {
                 return Err(invalid(
                     h,
                     format!("category[{}]", c.id),
@@ -435,7 +469,11 @@ impl HallConfig {
             return Err(invalid(h, "tidal.sustain_s", "must be > 0"));
         }
         if t.min_open > t.max_open {
-            return Err(invalid(h, "tidal.min_open", "must not exceed tidal.max_open"));
+            return Err(invalid(
+                h,
+                "tidal.min_open",
+                "must not exceed tidal.max_open",
+            ));
         }
         if !(t.close_per_window >= 0.0 && t.close_per_window < t.open_per_window) {
             return Err(invalid(
@@ -480,7 +518,13 @@ mod tests {
         cfg.validate().expect("valid");
         let h = &cfg.halls[0];
         assert_eq!(h.id, "xili");
-        assert_eq!(h.categories[3].appointment_slots.as_ref().map(|s| s.capacity), Some(2));
+        assert_eq!(
+            h.categories[3]
+                .appointment_slots
+                .as_ref()
+                .map(|s| s.capacity),
+            Some(2)
+        );
         assert_eq!(h.windows[3].kind, WindowKind::Tidal);
         assert_eq!(h.tidal.min_open, 3);
         assert_eq!(h.day_close, TimeOfDay(18 * 60));

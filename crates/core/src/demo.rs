@@ -5,7 +5,14 @@
 use crate::config::*;
 use crate::time::{TimeOfDay, TimeRange};
 
-fn category(id: &str, name: &str, name_en: &str, prefix: char, expected_s: u32, limit_s: u32) -> CategoryConfig {
+fn category(
+    id: &str,
+    name: &str,
+    name_en: &str,
+    prefix: char,
+    expected_s: u32,
+    limit_s: u32,
+) -> CategoryConfig {
     CategoryConfig {
         id: id.into(),
         name: name.into(),
@@ -47,7 +54,14 @@ pub const DEMO_STAFF: [(&str, &str); 12] = [
 /// The demo hall, open around the clock so the demo works whenever it runs.
 pub fn demo_hall() -> HallConfig {
     use WindowKind::*;
-    let mut market = category("market", "市场准入", "Business registration", 'D', 900, 1800);
+    let mut market = category(
+        "market",
+        "市场准入",
+        "Business registration",
+        'D',
+        900,
+        1800,
+    );
     market.wait_target_s = 1800;
     market.appointment_slots = Some(AppointmentSlots {
         slot_s: 1800,
@@ -58,7 +72,15 @@ pub fn demo_hall() -> HallConfig {
         name: "示范镇便民服务中心".into(),
         name_en: "Demo Town Service Centre".into(),
         timezone: chrono_tz::Asia::Shanghai,
-        open_days: vec![Day::Mon, Day::Tue, Day::Wed, Day::Thu, Day::Fri, Day::Sat, Day::Sun],
+        open_days: vec![
+            Day::Mon,
+            Day::Tue,
+            Day::Wed,
+            Day::Thu,
+            Day::Fri,
+            Day::Sat,
+            Day::Sun,
+        ],
         open_hours: vec![TimeRange {
             start: TimeOfDay(0),
             end: TimeOfDay(1440),
@@ -78,12 +100,47 @@ pub fn demo_hall() -> HallConfig {
         },
         categories: vec![
             category("general", "综合业务", "General services", 'A', 300, 900),
-            category("social", "社保医保", "Social and medical insurance", 'B', 420, 1200),
-            category("civil", "民政残联", "Civil affairs and disability", 'C', 360, 1200),
+            category(
+                "social",
+                "社保医保",
+                "Social and medical insurance",
+                'B',
+                420,
+                1200,
+            ),
+            category(
+                "civil",
+                "民政残联",
+                "Civil affairs and disability",
+                'C',
+                360,
+                1200,
+            ),
             market,
-            category("estate", "不动产登记", "Real estate registration", 'E', 600, 1800),
-            category("veterans", "退役军人服务", "Veterans services", 'F', 420, 1200),
-            category("crosscity", "跨域通办", "Cross-region services", 'G', 480, 1200),
+            category(
+                "estate",
+                "不动产登记",
+                "Real estate registration",
+                'E',
+                600,
+                1800,
+            ),
+            category(
+                "veterans",
+                "退役军人服务",
+                "Veterans services",
+                'F',
+                420,
+                1200,
+            ),
+            category(
+                "crosscity",
+                "跨域通办",
+                "Cross-region services",
+                'G',
+                480,
+                1200,
+            ),
         ],
         windows: vec![
             window(1, Comprehensive, &[], "s01", "s02"),

@@ -157,10 +157,15 @@ impl Rejected {
             UnknownCategory(_) | UnknownWindow(_) | UnknownTicket | UnknownStaff(_)
             | UnknownAppointment | UnknownAdvice(_) => RejectClass::NotFound,
             NotOnDuty { .. } | ClerkOnly | NotAPost { .. } => RejectClass::Forbidden,
-            EmptyTransfer | TransferToSelf | BadScore(_) | BadPriority(_) | BadSlot(_)
-            | BadConfig(_) | WrongHall(_) | AppointmentCategory(_) | NoAppointments(_) => {
-                RejectClass::Invalid
-            }
+            EmptyTransfer
+            | TransferToSelf
+            | BadScore(_)
+            | BadPriority(_)
+            | BadSlot(_)
+            | BadConfig(_)
+            | WrongHall(_)
+            | AppointmentCategory(_)
+            | NoAppointments(_) => RejectClass::Invalid,
             _ => RejectClass::Conflict,
         }
     }

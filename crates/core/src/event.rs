@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::config::HallConfig;
-use crate::model::{Actor, Channel, Level, PauseReason, Post, Priority, Duty};
+use crate::model::{Actor, Channel, Duty, Level, PauseReason, Post, Priority};
 use crate::time::Millis;
 
 /// One event with its envelope: per-hall sequence number, time, hall and actor.
@@ -55,7 +55,9 @@ pub enum WarningKind {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     /// The first event of a business day: numbering starts at 1 for every prefix.
-    DayOpened { date: chrono::NaiveDate },
+    DayOpened {
+        date: chrono::NaiveDate,
+    },
     TicketIssued {
         ticket: String,
         number: String,
@@ -78,9 +80,23 @@ pub enum EventKind {
         staff: String,
         recall: bool,
     },
-    TicketNoShow { ticket: String, number: String, window: u32 },
-    TicketRequeued { ticket: String, number: String, category: String, key: Millis },
-    ServiceStarted { ticket: String, number: String, window: u32, staff: String },
+    TicketNoShow {
+        ticket: String,
+        number: String,
+        window: u32,
+    },
+    TicketRequeued {
+        ticket: String,
+        number: String,
+        category: String,
+        key: Millis,
+    },
+    ServiceStarted {
+        ticket: String,
+        number: String,
+        window: u32,
+        staff: String,
+    },
     ServiceCompleted {
         ticket: String,
         number: String,
@@ -101,8 +117,14 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         to_window: Option<u32>,
     },
-    TicketCancelled { ticket: String, number: String },
-    TicketExpired { ticket: String, number: String },
+    TicketCancelled {
+        ticket: String,
+        number: String,
+    },
+    TicketExpired {
+        ticket: String,
+        number: String,
+    },
     RatingRecorded {
         ticket: String,
         number: String,
@@ -110,9 +132,23 @@ pub enum EventKind {
         window: Option<u32>,
         staff: Option<String>,
     },
-    AppointmentBooked { code: String, category: String, #[serde(with = "crate::time::rfc3339_ms")] slot_start: Millis },
-    StaffLoggedIn { staff: String, window: u32, duty: Duty, post: Post },
-    StaffLoggedOut { staff: String, window: u32, reason: String },
+    AppointmentBooked {
+        code: String,
+        category: String,
+        #[serde(with = "crate::time::rfc3339_ms")]
+        slot_start: Millis,
+    },
+    StaffLoggedIn {
+        staff: String,
+        window: u32,
+        duty: Duty,
+        post: Post,
+    },
+    StaffLoggedOut {
+        staff: String,
+        window: u32,
+        reason: String,
+    },
     WindowOpened {
         window: u32,
         staff: String,
@@ -120,9 +156,20 @@ pub enum EventKind {
         tidal: bool,
         reason: String,
     },
-    WindowClosed { window: u32, tidal: bool, reason: String },
-    WindowPaused { window: u32, staff: Option<String>, reason: PauseReason },
-    WindowResumed { window: u32, staff: String },
+    WindowClosed {
+        window: u32,
+        tidal: bool,
+        reason: String,
+    },
+    WindowPaused {
+        window: u32,
+        staff: Option<String>,
+        reason: PauseReason,
+    },
+    WindowResumed {
+        window: u32,
+        staff: String,
+    },
     PostHandover {
         window: u32,
         from: String,
@@ -148,7 +195,10 @@ pub enum EventKind {
         staff: Option<String>,
         reason: String,
     },
-    AdviceResolved { advice: u64, accepted: bool },
+    AdviceResolved {
+        advice: u64,
+        accepted: bool,
+    },
     Warning {
         level: Level,
         kind: WarningKind,
@@ -163,9 +213,14 @@ pub enum EventKind {
         message: String,
     },
     /// The business day ended: waiting tickets expired, numbering resets.
-    DayClosed { date: chrono::NaiveDate, expired: u32 },
+    DayClosed {
+        date: chrono::NaiveDate,
+        expired: u32,
+    },
     /// The hall's configuration changed (new window, staff, thresholds).
-    ConfigReloaded { config: Box<HallConfig> },
+    ConfigReloaded {
+        config: Box<HallConfig>,
+    },
 }
 
 impl EventKind {

@@ -112,12 +112,17 @@ pub enum TicketState {
 
 impl TicketState {
     pub fn is_final(self) -> bool {
-        matches!(self, TicketState::Done | TicketState::Cancelled | TicketState::Expired)
+        matches!(
+            self,
+            TicketState::Done | TicketState::Cancelled | TicketState::Expired
+        )
     }
 }
 
 /// Warning level (红黄绿预警); green is the absence of a warning.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     #[default]
@@ -194,7 +199,10 @@ pub enum PauseReason {
 impl PauseReason {
     /// Whether this pause means the clerk leaves the window (AB岗 applies).
     pub fn is_absence(self) -> bool {
-        matches!(self, PauseReason::Leave | PauseReason::Meeting | PauseReason::NoStaff)
+        matches!(
+            self,
+            PauseReason::Leave | PauseReason::Meeting | PauseReason::NoStaff
+        )
     }
 
     pub fn label_zh(self) -> &'static str {

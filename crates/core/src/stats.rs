@@ -38,11 +38,15 @@ impl Figures {
     fn finish(&mut self) {
         if self.served > 0 {
             self.mean_wait_s = (self.wait_sum / f64::from(self.served) * 10.0).round() / 10.0;
-            self.mean_handling_s = (self.handling_sum / f64::from(self.served) * 10.0).round() / 10.0;
+            self.mean_handling_s =
+                (self.handling_sum / f64::from(self.served) * 10.0).round() / 10.0;
         }
         if self.ratings > 0 {
-            self.mean_rating = Some((f64::from(self.rating_sum) / f64::from(self.ratings) * 100.0).round() / 100.0);
-            self.good_share = Some((f64::from(self.good) / f64::from(self.ratings) * 1000.0).round() / 1000.0);
+            self.mean_rating = Some(
+                (f64::from(self.rating_sum) / f64::from(self.ratings) * 100.0).round() / 100.0,
+            );
+            self.good_share =
+                Some((f64::from(self.good) / f64::from(self.ratings) * 1000.0).round() / 1000.0);
         }
     }
 }
@@ -62,7 +66,11 @@ impl DayStats {
         let mut category: BTreeMap<String, String> = BTreeMap::new();
         for ev in events {
             match &ev.kind {
-                EventKind::TicketIssued { ticket, category: c, .. } => {
+                EventKind::TicketIssued {
+                    ticket,
+                    category: c,
+                    ..
+                } => {
                     category.insert(ticket.clone(), c.clone());
                     s.total.issued += 1;
                     s.by_category.entry(c.clone()).or_default().issued += 1;
@@ -116,7 +124,11 @@ impl DayStats {
                     }
                 }
                 EventKind::TicketTransferred {
-                    from_category, from_window, ticket, category: c, ..
+                    from_category,
+                    from_window,
+                    ticket,
+                    category: c,
+                    ..
                 } => {
                     category.insert(ticket.clone(), c.clone());
                     for f in [

@@ -158,8 +158,8 @@ pub fn instant_of(tz: Tz, date: NaiveDate, minute: u16) -> Millis {
     } else {
         (date, minute)
     };
-    let naive_time =
-        NaiveTime::from_hms_opt(u32::from(minute / 60), u32::from(minute % 60), 0).unwrap_or_default();
+    let naive_time = NaiveTime::from_hms_opt(u32::from(minute / 60), u32::from(minute % 60), 0)
+        .unwrap_or_default();
     let naive = date.and_time(naive_time);
     match tz.from_local_datetime(&naive) {
         chrono::LocalResult::Single(t) => t.timestamp_millis(),
@@ -186,7 +186,9 @@ mod tests {
         assert_eq!(TimeOfDay::parse("8:60"), None);
         assert_eq!(TimeOfDay::parse("noon"), None);
         assert!(TimeRange::parse("12:00-08:30").is_none());
-        assert!(TimeRange::parse("08:30-12:00").is_some_and(|r| r.contains(600) && !r.contains(720)));
+        assert!(
+            TimeRange::parse("08:30-12:00").is_some_and(|r| r.contains(600) && !r.contains(720))
+        );
     }
 
     #[test]
@@ -195,7 +197,10 @@ mod tests {
         let l = local(chrono_tz::Asia::Shanghai, at);
         assert_eq!(l.minute, 9 * 60 + 30);
         assert_eq!(l.weekday, 0);
-        assert_eq!(instant_of(chrono_tz::Asia::Shanghai, l.date, 9 * 60 + 30), at);
+        assert_eq!(
+            instant_of(chrono_tz::Asia::Shanghai, l.date, 9 * 60 + 30),
+            at
+        );
         assert_eq!(rfc3339(at), "2026-11-23T01:30:00.000Z");
     }
 }

@@ -131,7 +131,10 @@ impl Hall {
         let staff_view = |seat: &Option<crate::model::Seat>| {
             seat.as_ref().map(|s| StaffView {
                 id: s.staff.clone(),
-                name: cfg.staff(&s.staff).map(|x| x.name.clone()).unwrap_or_default(),
+                name: cfg
+                    .staff(&s.staff)
+                    .map(|x| x.name.clone())
+                    .unwrap_or_default(),
                 post: s.post,
             })
         };
@@ -202,7 +205,9 @@ impl Hall {
                     self.windows
                         .iter()
                         .enumerate()
-                        .filter(|(j, o)| o.is_staffed() && self.effective_serves(*j) & serves_mask != 0)
+                        .filter(|(j, o)| {
+                            o.is_staffed() && self.effective_serves(*j) & serves_mask != 0
+                        })
                         .map(|(_, o)| o.number)
                         .collect()
                 };

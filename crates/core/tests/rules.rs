@@ -36,7 +36,15 @@ fn day_close_expires_waiting_tickets_and_resets_numbering() {
     h.issue("general");
     h.advance(20 * 3600); // past midnight: the demo hall closes its day at 24:00
     let evs = h.tick();
-    assert_eq!(H::types(&evs), ["ticket_expired", "ticket_expired", "day_closed", "day_opened"]);
+    assert_eq!(
+        H::types(&evs),
+        [
+            "ticket_expired",
+            "ticket_expired",
+            "day_closed",
+            "day_opened"
+        ]
+    );
     assert_eq!(h.issue("general"), "A001");
 }
 
@@ -48,7 +56,16 @@ fn a_hall_outside_its_opening_hours_issues_nothing() {
     let mut h = H::new(cfg);
     h.advance(4 * 3600); // 13:00
     let e = h
-        .run(Actor::Kiosk, Command::IssueTicket { id: "x".into(), category: "general".into(), priority: Priority::Normal, channel: Channel::Kiosk, appointment_code: None })
+        .run(
+            Actor::Kiosk,
+            Command::IssueTicket {
+                id: "x".into(),
+                category: "general".into(),
+                priority: Priority::Normal,
+                channel: Channel::Kiosk,
+                appointment_code: None,
+            },
+        )
         .unwrap_err();
     assert_eq!(e, Rejected::HallClosed);
 }
@@ -56,7 +73,10 @@ fn a_hall_outside_its_opening_hours_issues_nothing() {
 #[test]
 fn clerk_login_opens_the_window_and_calls_in_issue_order() {
     let mut h = H::demo();
-    assert_eq!(H::types(&h.login("s01", 1)), ["day_opened", "window_opened"]);
+    assert_eq!(
+        H::types(&h.login("s01", 1)),
+        ["day_opened", "window_opened"]
+    );
     h.issue("social");
     h.advance(1);
     h.issue("general");
@@ -75,8 +95,16 @@ fn green_channel_goes_ahead_by_its_bonus_but_not_further() {
     h.advance(60);
     let (_, green) = h.issue_as("general", Priority::Elderly); // 09:21 - 15 min = 09:06
     assert_eq!(green, "A003");
-    assert_eq!(h.serve(1, 60).as_deref(), Some("A001"), "issued before the bonus reaches");
-    assert_eq!(h.serve(1, 60).as_deref(), Some("A003"), "the elderly citizen passes A002");
+    assert_eq!(
+        h.serve(1, 60).as_deref(),
+        Some("A001"),
+        "issued before the bonus reaches"
+    );
+    assert_eq!(
+        h.serve(1, 60).as_deref(),
+        Some("A003"),
+        "the elderly citizen passes A002"
+    );
     assert_eq!(h.serve(1, 60).as_deref(), Some("A002"));
     assert_eq!(h.call(1), None, "nothing waits: no event");
 }
@@ -88,7 +116,9 @@ fn a_specialist_window_serves_only_its_categories() {
     h.issue("general");
     h.issue("market");
     assert_eq!(h.call(6).as_deref(), Some("D001"));
-    let e = h.run(Actor::staff("s11"), Command::Complete { window: 6 }).unwrap_err();
+    let e = h
+        .run(Actor::staff("s11"), Command::Complete { window: 6 })
+        .unwrap_err();
     assert_eq!(e, Rejected::NothingServing(6));
 }
 
@@ -102,10 +132,29 @@ fn a_clerk_acts_only_for_their_own_window() {
     assert!(matches!(e, Rejected::NotOnDuty { .. }));
     let e = h.run(Actor::Kiosk, w(1)).unwrap_err();
     assert_eq!(e, Rejected::ClerkOnly);
-    let e = h.run(Actor::staff("s03"), Command::Login { staff: "s01".into(), window: 2 }).unwrap_err();
+    let e = h
+        .run(
+            Actor::staff("s03"),
+            Command::Login {
+                staff: "s01".into(),
+                window: 2,
+            },
+        )
+        .unwrap_err();
     assert!(matches!(e, Rejected::NotOnDuty { .. }));
-    let e = h.run(Actor::staff("s05"), Command::Login { staff: "s05".into(), window: 1 }).unwrap_err();
-    assert!(matches!(e, Rejected::NotAPost { .. }), "s05 holds no post of window 1");
+    let e = h
+        .run(
+            Actor::staff("s05"),
+            Command::Login {
+                staff: "s05".into(),
+                window: 1,
+            },
+        )
+        .unwrap_err();
+    assert!(
+        matches!(e, Rejected::NotAPost { .. }),
+        "s05 holds no post of window 1"
+    );
 }
 
 #[test]
@@ -113,7 +162,13 @@ fn calling_from_a_closed_or_paused_window_is_refused() {
     let mut h = H::demo();
     h.login("s01", 1);
     h.issue("general");
-    h.ok(Actor::staff("s01"), Command::Pause { window: 1, reason: PauseReason::Break });
+    h.ok(
+        Actor::staff("s01"),
+        Command::Pause {
+            window: 1,
+            reason: PauseReason::Break,
+        },
+    );
     assert_eq!(h.clerk(1, w(1)).unwrap_err(), Rejected::WindowPaused(1));
     h.ok(Actor::staff("s01"), Command::Resume { window: 1 });
     h.ok(Actor::Supervisor, Command::CloseWindow { window: 1 });
@@ -128,16 +183,27 @@ fn recall_says_the_same_ticket_again_and_no_show_frees_the_window() {
     h.call(1);
     let evs = h.ok(Actor::staff("s01"), Command::Recall { window: 1 });
     match &evs[0].kind {
-        EventKind::TicketCalled { recall, number, window, .. } => {
+        EventKind::TicketCalled {
+            recall,
+            number,
+            window,
+            ..
+        } => {
             assert!(*recall);
             assert_eq!((number.as_str(), *window), ("A001", 1));
         }
         k => panic!("{k:?}"),
     }
     h.ok(Actor::staff("s01"), Command::NoShow { window: 1 });
-    assert_eq!(h.hall.ticket(&id).map(|t| t.state), Some(TicketState::NoShow));
+    assert_eq!(
+        h.hall.ticket(&id).map(|t| t.state),
+        Some(TicketState::NoShow)
+    );
     assert_eq!(h.call(1), None);
-    assert!(matches!(h.run(Actor::staff("s01"), Command::Recall { window: 1 }), Err(Rejected::NothingCalled(1))));
+    assert!(matches!(
+        h.run(Actor::staff("s01"), Command::Recall { window: 1 }),
+        Err(Rejected::NothingCalled(1))
+    ));
 }
 
 #[test]
@@ -150,12 +216,21 @@ fn a_requeued_no_show_queues_from_now() {
     h.call(1);
     h.ok(Actor::staff("s01"), Command::NoShow { window: 1 });
     h.advance(60);
-    let e = h.run(Actor::Kiosk, Command::Requeue { ticket: "nope".into() }).unwrap_err();
+    let e = h
+        .run(
+            Actor::Kiosk,
+            Command::Requeue {
+                ticket: "nope".into(),
+            },
+        )
+        .unwrap_err();
     assert_eq!(e, Rejected::UnknownTicket);
     h.ok(Actor::Kiosk, Command::Requeue { ticket: id.clone() });
     assert_eq!(h.serve(1, 10).as_deref(), Some("A002"));
     assert_eq!(h.serve(1, 10).as_deref(), Some("A001"));
-    let e = h.run(Actor::Kiosk, Command::Requeue { ticket: id }).unwrap_err();
+    let e = h
+        .run(Actor::Kiosk, Command::Requeue { ticket: id })
+        .unwrap_err();
     assert!(matches!(e, Rejected::NotRequeueable("done")));
 }
 
@@ -170,24 +245,72 @@ fn a_ticket_transferred_to_a_window_goes_first_there_and_keeps_its_number() {
     assert_eq!(h.call(1).as_deref(), Some("D001"));
     h.ok(Actor::staff("s01"), Command::Start { window: 1 });
     h.issue("market"); // D002
-    // Window 1 sends D001 on to the market specialist.
-    let evs = h.ok(Actor::staff("s01"), Command::Transfer { window: 1, category: None, to_window: Some(6) });
+                       // Window 1 sends D001 on to the market specialist.
+    let evs = h.ok(
+        Actor::staff("s01"),
+        Command::Transfer {
+            window: 1,
+            category: None,
+            to_window: Some(6),
+        },
+    );
     assert_eq!(H::types(&evs), ["ticket_transferred"]);
-    assert_eq!(h.call(6).as_deref(), Some("D001"), "directed ticket first at window 6");
+    assert_eq!(
+        h.call(6).as_deref(),
+        Some("D001"),
+        "directed ticket first at window 6"
+    );
     // A transfer to a window that cannot serve the category is refused.
     assert_eq!(h.call(1).as_deref(), Some("A001"));
     h.ok(Actor::staff("s01"), Command::Start { window: 1 });
-    let e = h.run(Actor::staff("s01"), Command::Transfer { window: 1, category: None, to_window: Some(7) }).unwrap_err();
+    let e = h
+        .run(
+            Actor::staff("s01"),
+            Command::Transfer {
+                window: 1,
+                category: None,
+                to_window: Some(7),
+            },
+        )
+        .unwrap_err();
     assert!(matches!(e, Rejected::WindowClosed(7)));
     h.login("s12", 7);
-    let e = h.run(Actor::staff("s01"), Command::Transfer { window: 1, category: None, to_window: Some(7) }).unwrap_err();
+    let e = h
+        .run(
+            Actor::staff("s01"),
+            Command::Transfer {
+                window: 1,
+                category: None,
+                to_window: Some(7),
+            },
+        )
+        .unwrap_err();
     assert!(matches!(e, Rejected::CannotServe { window: 7, .. }), "{e}");
-    let e = h.run(Actor::staff("s01"), Command::Transfer { window: 1, category: Some("nope".into()), to_window: None }).unwrap_err();
+    let e = h
+        .run(
+            Actor::staff("s01"),
+            Command::Transfer {
+                window: 1,
+                category: Some("nope".into()),
+                to_window: None,
+            },
+        )
+        .unwrap_err();
     assert!(matches!(e, Rejected::UnknownCategory(_)));
     // To a category: keeps number and key, queues in the new category.
-    h.ok(Actor::staff("s01"), Command::Transfer { window: 1, category: Some("estate".into()), to_window: None });
+    h.ok(
+        Actor::staff("s01"),
+        Command::Transfer {
+            window: 1,
+            category: Some("estate".into()),
+            to_window: None,
+        },
+    );
     let t = h.hall.ticket(&id).expect("ticket");
-    assert_eq!((t.number.as_str(), t.category.as_str(), t.state), ("A001", "estate", TicketState::Waiting));
+    assert_eq!(
+        (t.number.as_str(), t.category.as_str(), t.state),
+        ("A001", "estate", TicketState::Waiting)
+    );
     assert_eq!(h.call(7).as_deref(), Some("A001"));
 }
 
@@ -196,14 +319,51 @@ fn completing_and_rating_follow_the_ticket_life() {
     let mut h = H::demo();
     h.login("s01", 1);
     let (id, _) = h.issue_as("general", Priority::Normal);
-    let e = h.run(Actor::Public, Command::Rate { ticket: id.clone(), score: 5 }).unwrap_err();
+    let e = h
+        .run(
+            Actor::Public,
+            Command::Rate {
+                ticket: id.clone(),
+                score: 5,
+            },
+        )
+        .unwrap_err();
     assert_eq!(e, Rejected::NotDone);
     h.serve(1, 120);
-    let e = h.run(Actor::Public, Command::Rate { ticket: id.clone(), score: 6 }).unwrap_err();
+    let e = h
+        .run(
+            Actor::Public,
+            Command::Rate {
+                ticket: id.clone(),
+                score: 6,
+            },
+        )
+        .unwrap_err();
     assert_eq!(e, Rejected::BadScore(6));
-    let evs = h.ok(Actor::Public, Command::Rate { ticket: id.clone(), score: 5 });
-    assert!(matches!(&evs[0].kind, EventKind::RatingRecorded { score: 5, window: Some(1), .. }));
-    let e = h.run(Actor::Public, Command::Rate { ticket: id, score: 4 }).unwrap_err();
+    let evs = h.ok(
+        Actor::Public,
+        Command::Rate {
+            ticket: id.clone(),
+            score: 5,
+        },
+    );
+    assert!(matches!(
+        &evs[0].kind,
+        EventKind::RatingRecorded {
+            score: 5,
+            window: Some(1),
+            ..
+        }
+    ));
+    let e = h
+        .run(
+            Actor::Public,
+            Command::Rate {
+                ticket: id,
+                score: 4,
+            },
+        )
+        .unwrap_err();
     assert_eq!(e, Rejected::AlreadyRated);
 }
 
@@ -212,9 +372,21 @@ fn a_second_clerk_is_on_standby_and_handover_swaps_at_once() {
     let mut h = H::demo();
     h.login("s01", 1);
     let evs = h.login("s02", 1);
-    assert!(matches!(&evs[0].kind, EventKind::StaffLoggedIn { duty: Duty::Standby, post: Post::B, .. }));
-    let e = h.run(Actor::staff("s02"), Command::Handover { window: 1 }).unwrap_err();
-    assert!(matches!(e, Rejected::NotOnDuty { .. }), "only the clerk on duty hands over");
+    assert!(matches!(
+        &evs[0].kind,
+        EventKind::StaffLoggedIn {
+            duty: Duty::Standby,
+            post: Post::B,
+            ..
+        }
+    ));
+    let e = h
+        .run(Actor::staff("s02"), Command::Handover { window: 1 })
+        .unwrap_err();
+    assert!(
+        matches!(e, Rejected::NotOnDuty { .. }),
+        "only the clerk on duty hands over"
+    );
     h.ok(Actor::staff("s01"), Command::Handover { window: 1 });
     assert_eq!(h.on_duty(1), "s02");
     let w1 = h.hall.window(1).expect("window");
@@ -229,10 +401,19 @@ fn a_leaves_and_b_on_standby_takes_the_window_with_its_ticket() {
     h.issue("general");
     h.call(1);
     h.ok(Actor::staff("s01"), Command::Start { window: 1 });
-    let evs = h.ok(Actor::staff("s01"), Command::Pause { window: 1, reason: PauseReason::Meeting });
+    let evs = h.ok(
+        Actor::staff("s01"),
+        Command::Pause {
+            window: 1,
+            reason: PauseReason::Meeting,
+        },
+    );
     assert_eq!(H::types(&evs), ["post_handover", "staff_logged_out"]);
     assert_eq!(h.on_duty(1), "s02");
-    assert_eq!(h.hall.window(1).map(|w| w.state), Some(hallcall_core::model::WindowState::Serving));
+    assert_eq!(
+        h.hall.window(1).map(|w| w.state),
+        Some(hallcall_core::model::WindowState::Serving)
+    );
     h.ok(Actor::staff("s02"), Command::Complete { window: 1 });
     assert_eq!(h.hall.staff_location("s01"), None, "A has left the window");
 }
@@ -249,11 +430,30 @@ fn a_leaves_without_b_the_window_pauses_and_its_tickets_fail_over() {
     h.call(2);
     assert_eq!(h.call(6).as_deref(), Some("D001"));
     h.ok(Actor::staff("s11"), Command::Start { window: 6 });
-    h.ok(Actor::staff("s11"), Command::Transfer { window: 6, category: None, to_window: Some(1) });
-    let evs = h.ok(Actor::staff("s01"), Command::Pause { window: 1, reason: PauseReason::Leave });
+    h.ok(
+        Actor::staff("s11"),
+        Command::Transfer {
+            window: 6,
+            category: None,
+            to_window: Some(1),
+        },
+    );
+    let evs = h.ok(
+        Actor::staff("s01"),
+        Command::Pause {
+            window: 1,
+            reason: PauseReason::Leave,
+        },
+    );
     assert_eq!(H::types(&evs), ["window_paused", "failover", "warning"]);
     match &evs[1].kind {
-        EventKind::Failover { window, staff, tickets, reason, .. } => {
+        EventKind::Failover {
+            window,
+            staff,
+            tickets,
+            reason,
+            ..
+        } => {
             assert_eq!(*window, 1);
             assert_eq!(staff.as_deref(), Some("s01"));
             assert_eq!(tickets, &vec![d.clone()]);
@@ -272,11 +472,28 @@ fn a_category_nobody_serves_any_more_fails_over_to_the_fallback_window() {
     h.login("s05", 3); // specialist: market
     h.login("s07", 5); // fallback
     h.issue("market");
-    assert_eq!(h.call(5), None, "fallback serves only what nobody else serves");
-    let evs = h.ok(Actor::staff("s05"), Command::Logout { staff: "s05".into(), window: 3 });
-    assert_eq!(H::types(&evs), ["staff_logged_out", "window_paused", "failover", "warning"]);
+    assert_eq!(
+        h.call(5),
+        None,
+        "fallback serves only what nobody else serves"
+    );
+    let evs = h.ok(
+        Actor::staff("s05"),
+        Command::Logout {
+            staff: "s05".into(),
+            window: 3,
+        },
+    );
+    assert_eq!(
+        H::types(&evs),
+        ["staff_logged_out", "window_paused", "failover", "warning"]
+    );
     match &evs[2].kind {
-        EventKind::Failover { categories, to_windows, .. } => {
+        EventKind::Failover {
+            categories,
+            to_windows,
+            ..
+        } => {
             assert_eq!(categories, &vec!["market".to_string()]);
             assert_eq!(to_windows, &vec![5]);
         }
@@ -293,7 +510,13 @@ fn a_category_nobody_serves_any_more_fails_over_to_the_fallback_window() {
 fn an_unserved_category_without_fallback_is_a_red_warning() {
     let mut h = H::new(small_hall());
     h.login("s05", 3);
-    let evs = h.ok(Actor::staff("s05"), Command::Pause { window: 3, reason: PauseReason::Leave });
+    let evs = h.ok(
+        Actor::staff("s05"),
+        Command::Pause {
+            window: 3,
+            reason: PauseReason::Leave,
+        },
+    );
     match &evs.last().map(|e| &e.kind) {
         Some(EventKind::Warning { level, kind, .. }) => {
             assert_eq!((*level, *kind), (Level::Red, WarningKind::Failover));
@@ -308,12 +531,34 @@ fn supervisor_close_is_refused_while_serving() {
     h.login("s01", 1);
     h.issue("general");
     h.call(1);
-    let e = h.run(Actor::Supervisor, Command::CloseWindow { window: 1 }).unwrap_err();
+    let e = h
+        .run(Actor::Supervisor, Command::CloseWindow { window: 1 })
+        .unwrap_err();
     assert_eq!(e, Rejected::CloseWhileBusy);
-    let e = h.run(Actor::Supervisor, Command::OpenWindow { window: 1, staff: "s05".into() }).unwrap_err();
+    let e = h
+        .run(
+            Actor::Supervisor,
+            Command::OpenWindow {
+                window: 1,
+                staff: "s05".into(),
+            },
+        )
+        .unwrap_err();
     assert_eq!(e, Rejected::AlreadyOpen(1));
-    h.ok(Actor::Supervisor, Command::OpenWindow { window: 4, staff: "s05".into() });
-    assert_eq!(h.hall.window(4).and_then(|w| w.on_duty.as_ref()).map(|s| s.post), Some(Post::Relief));
+    h.ok(
+        Actor::Supervisor,
+        Command::OpenWindow {
+            window: 4,
+            staff: "s05".into(),
+        },
+    );
+    assert_eq!(
+        h.hall
+            .window(4)
+            .and_then(|w| w.on_duty.as_ref())
+            .map(|s| s.post),
+        Some(Post::Relief)
+    );
 }
 
 fn busy_hall(mode: hallcall_core::config::TidalMode) -> H {
@@ -332,12 +577,21 @@ fn tidal_opens_only_after_the_load_is_sustained() {
         h.issue("general"); // 9 per window > 8
     }
     h.advance(59);
-    assert!(h.tick().is_empty(), "59 s is not sustained: a tick that decides nothing emits nothing");
+    assert!(
+        h.tick().is_empty(),
+        "59 s is not sustained: a tick that decides nothing emits nothing"
+    );
     h.advance(1);
     let evs = h.tick();
     assert_eq!(H::types(&evs), ["window_opened"]);
     match &evs[0].kind {
-        EventKind::WindowOpened { window, tidal, staff, post, reason } => {
+        EventKind::WindowOpened {
+            window,
+            tidal,
+            staff,
+            post,
+            reason,
+        } => {
             assert_eq!((*window, *tidal), (8, true));
             assert_eq!((staff.as_str(), *post), ("s06", Post::A));
             assert!(reason.contains("持续60秒"), "{reason}");
@@ -352,7 +606,10 @@ fn tidal_opens_only_after_the_load_is_sustained() {
     assert!(h.tick().is_empty());
     h.advance(1);
     let evs = h.tick();
-    assert!(matches!(&evs[..], [e] if matches!(e.kind, EventKind::WindowOpened { window: 9, .. })), "{evs:?}");
+    assert!(
+        matches!(&evs[..], [e] if matches!(e.kind, EventKind::WindowOpened { window: 9, .. })),
+        "{evs:?}"
+    );
     h.advance(600);
     assert!(h.tick().is_empty());
 }
@@ -373,7 +630,13 @@ fn tidal_opens_on_a_long_estimated_wait_too() {
 fn tidal_closes_an_idle_window_after_five_sustain_periods_never_a_busy_one() {
     let mut h = busy_hall(hallcall_core::config::TidalMode::Auto);
     h.login("s03", 2);
-    h.ok(Actor::Supervisor, Command::OpenWindow { window: 8, staff: "s06".into() });
+    h.ok(
+        Actor::Supervisor,
+        Command::OpenWindow {
+            window: 8,
+            staff: "s06".into(),
+        },
+    );
     h.issue("general");
     h.call(8); // the tidal window is busy
     h.advance(400);
@@ -383,7 +646,14 @@ fn tidal_closes_an_idle_window_after_five_sustain_periods_never_a_busy_one() {
     // so the window closes the moment its ticket is done.
     let evs = h.ok(Actor::staff("s06"), Command::Complete { window: 8 });
     assert_eq!(H::types(&evs), ["service_completed", "window_closed"]);
-    assert!(matches!(&evs[1].kind, EventKind::WindowClosed { window: 8, tidal: true, .. }));
+    assert!(matches!(
+        &evs[1].kind,
+        EventKind::WindowClosed {
+            window: 8,
+            tidal: true,
+            ..
+        }
+    ));
     assert_eq!(h.hall.staff_location("s06"), None);
 }
 
@@ -399,13 +669,27 @@ fn tidal_respects_min_and_max_open() {
     }
     h.advance(3600);
     let evs = h.tick();
-    assert!(!H::types(&evs).iter().any(|t| *t == "window_opened" || *t == "tidal_advice"), "max_open = 1 reached");
-    assert!(H::types(&evs).iter().all(|t| *t == "warning"), "only the wait warnings: {evs:?}");
+    assert!(
+        !H::types(&evs)
+            .iter()
+            .any(|t| *t == "window_opened" || *t == "tidal_advice"),
+        "max_open = 1 reached"
+    );
+    assert!(
+        H::types(&evs).iter().all(|t| *t == "warning"),
+        "only the wait warnings: {evs:?}"
+    );
     let mut cfg = hallcall_core::demo::demo_hall();
     cfg.tidal.min_open = 2;
     let mut h = H::new(cfg);
     h.login("s01", 1);
-    h.ok(Actor::Supervisor, Command::OpenWindow { window: 8, staff: "s06".into() });
+    h.ok(
+        Actor::Supervisor,
+        Command::OpenWindow {
+            window: 8,
+            staff: "s06".into(),
+        },
+    );
     h.advance(3600);
     assert!(h.tick().is_empty(), "min_open = 2: the tidal window stays");
 }
@@ -420,7 +704,12 @@ fn tidal_advise_mode_asks_the_supervisor() {
     let evs = h.tick();
     let advice = match &evs[..] {
         [e] => match &e.kind {
-            EventKind::TidalAdvice { advice, action: AdviceAction::Open, window: 8, .. } => *advice,
+            EventKind::TidalAdvice {
+                advice,
+                action: AdviceAction::Open,
+                window: 8,
+                ..
+            } => *advice,
             k => panic!("{k:?}"),
         },
         _ => panic!("{:?}", H::types(&evs)),
@@ -429,12 +718,17 @@ fn tidal_advise_mode_asks_the_supervisor() {
     assert!(h.tick().is_empty(), "one advice at a time");
     let evs = h.ok(Actor::Supervisor, Command::AcceptAdvice { advice });
     assert_eq!(H::types(&evs), ["advice_resolved", "window_opened"]);
-    let e = h.run(Actor::Supervisor, Command::DismissAdvice { advice }).unwrap_err();
+    let e = h
+        .run(Actor::Supervisor, Command::DismissAdvice { advice })
+        .unwrap_err();
     assert_eq!(e, Rejected::UnknownAdvice(advice));
     // Still overloaded (20 over 2): after another sustain period, advice for window 9.
     h.advance(60);
     let evs = h.tick();
-    assert!(matches!(&evs[0].kind, EventKind::TidalAdvice { window: 9, .. }), "{evs:?}");
+    assert!(
+        matches!(&evs[0].kind, EventKind::TidalAdvice { window: 9, .. }),
+        "{evs:?}"
+    );
 }
 
 #[test]
@@ -474,14 +768,23 @@ fn warnings_yellow_at_80_percent_red_at_100_and_wait_target_once_each() {
     h.issue("general");
     h.advance(21); // 721 s > 720
     let evs = h.tick();
-    assert!(matches!(&evs[..], [e] if matches!(e.kind, EventKind::Warning { level: Level::Yellow, kind: WarningKind::ServiceTime, .. })), "{evs:?}");
+    assert!(
+        matches!(&evs[..], [e] if matches!(e.kind, EventKind::Warning { level: Level::Yellow, kind: WarningKind::ServiceTime, .. })),
+        "{evs:?}"
+    );
     assert!(h.tick().is_empty(), "once");
     h.advance(180);
     let evs = h.tick();
-    assert!(matches!(&evs[..], [e] if matches!(e.kind, EventKind::Warning { level: Level::Red, kind: WarningKind::ServiceTime, .. })), "{evs:?}");
+    assert!(
+        matches!(&evs[..], [e] if matches!(e.kind, EventKind::Warning { level: Level::Red, kind: WarningKind::ServiceTime, .. })),
+        "{evs:?}"
+    );
     h.advance(1200); // A002 has waited 1380 s > 1200 s
     let evs = h.tick();
-    assert!(matches!(&evs[..], [e] if matches!(&e.kind, EventKind::Warning { level: Level::Red, kind: WarningKind::Wait, number: Some(n), .. } if n == "A002")), "{evs:?}");
+    assert!(
+        matches!(&evs[..], [e] if matches!(&e.kind, EventKind::Warning { level: Level::Red, kind: WarningKind::Wait, number: Some(n), .. } if n == "A002")),
+        "{evs:?}"
+    );
     assert!(h.tick().is_empty());
 }
 
@@ -489,27 +792,81 @@ fn warnings_yellow_at_80_percent_red_at_100_and_wait_target_once_each() {
 fn appointments_book_within_capacity_and_check_in_around_the_slot() {
     let mut h = H::demo();
     let slot = NINE_AM + 3600 * 1000; // 10:00, aligned to 30 min
-    let book = |h: &mut H, code: &str, slot| h.run(Actor::Public, Command::BookAppointment { code: code.into(), category: "market".into(), slot_start: slot });
+    let book = |h: &mut H, code: &str, slot| {
+        h.run(
+            Actor::Public,
+            Command::BookAppointment {
+                code: code.into(),
+                category: "market".into(),
+                slot_start: slot,
+            },
+        )
+    };
     book(&mut h, "111111", slot).expect("first");
     book(&mut h, "222222", slot).expect("second");
-    assert_eq!(book(&mut h, "333333", slot).unwrap_err(), Rejected::SlotFull);
-    assert_eq!(book(&mut h, "444444", slot + 60_000).unwrap_err(), Rejected::BadSlot("not aligned to the slot length"));
-    assert_eq!(book(&mut h, "111111", slot + 1_800_000).unwrap_err(), Rejected::DuplicateCode);
-    let e = h.run(Actor::Public, Command::BookAppointment { code: "5".into(), category: "general".into(), slot_start: slot }).unwrap_err();
+    assert_eq!(
+        book(&mut h, "333333", slot).unwrap_err(),
+        Rejected::SlotFull
+    );
+    assert_eq!(
+        book(&mut h, "444444", slot + 60_000).unwrap_err(),
+        Rejected::BadSlot("not aligned to the slot length")
+    );
+    assert_eq!(
+        book(&mut h, "111111", slot + 1_800_000).unwrap_err(),
+        Rejected::DuplicateCode
+    );
+    let e = h
+        .run(
+            Actor::Public,
+            Command::BookAppointment {
+                code: "5".into(),
+                category: "general".into(),
+                slot_start: slot,
+            },
+        )
+        .unwrap_err();
     assert!(matches!(e, Rejected::NoAppointments(_)));
     let check_in = |h: &mut H, id: &str, code: &str| {
-        h.run(Actor::Kiosk, Command::IssueTicket { id: id.into(), category: "market".into(), priority: Priority::Normal, channel: Channel::Kiosk, appointment_code: Some(code.into()) })
+        h.run(
+            Actor::Kiosk,
+            Command::IssueTicket {
+                id: id.into(),
+                category: "market".into(),
+                priority: Priority::Normal,
+                channel: Channel::Kiosk,
+                appointment_code: Some(code.into()),
+            },
+        )
     };
     h.advance(44 * 60); // 09:44: 16 minutes early
-    assert_eq!(check_in(&mut h, "a", "111111").unwrap_err(), Rejected::AppointmentTooEarly);
+    assert_eq!(
+        check_in(&mut h, "a", "111111").unwrap_err(),
+        Rejected::AppointmentTooEarly
+    );
     h.advance(60); // 09:45
     let evs = check_in(&mut h, "a", "111111").expect("on time");
-    assert!(matches!(&evs[0].kind, EventKind::TicketIssued { priority: Priority::Appointment, key, .. } if *key == h.now - 1_800_000));
-    assert_eq!(check_in(&mut h, "b", "111111").unwrap_err(), Rejected::AppointmentUsed);
+    assert!(
+        matches!(&evs[0].kind, EventKind::TicketIssued { priority: Priority::Appointment, key, .. } if *key == h.now - 1_800_000)
+    );
+    assert_eq!(
+        check_in(&mut h, "b", "111111").unwrap_err(),
+        Rejected::AppointmentUsed
+    );
     h.advance(31 * 60); // 10:16: late, becomes a normal ticket
     let evs = check_in(&mut h, "c", "222222").expect("late");
-    assert!(matches!(&evs[0].kind, EventKind::TicketIssued { priority: Priority::Normal, appointment_late: true, .. }));
-    assert_eq!(check_in(&mut h, "d", "999999").unwrap_err(), Rejected::UnknownAppointment);
+    assert!(matches!(
+        &evs[0].kind,
+        EventKind::TicketIssued {
+            priority: Priority::Normal,
+            appointment_late: true,
+            ..
+        }
+    ));
+    assert_eq!(
+        check_in(&mut h, "d", "999999").unwrap_err(),
+        Rejected::UnknownAppointment
+    );
 }
 
 #[test]
@@ -561,18 +918,50 @@ fn configuration_reload_adds_windows_and_refuses_to_drop_one_in_use() {
     h.login("s01", 1);
     let mut cfg = hallcall_core::demo::demo_hall();
     cfg.windows.retain(|w| w.number != 1);
-    let e = h.run(Actor::Supervisor, Command::ReloadConfig { config: Box::new(cfg) }).unwrap_err();
+    let e = h
+        .run(
+            Actor::Supervisor,
+            Command::ReloadConfig {
+                config: Box::new(cfg),
+            },
+        )
+        .unwrap_err();
     assert!(matches!(e, Rejected::ReloadInUse(_)));
     let mut cfg = hallcall_core::demo::demo_hall();
     cfg.tidal.open_per_window = 4.0;
-    cfg.windows.push(hallcall_core::config::WindowConfig { number: 11, kind: WindowKind::Comprehensive, categories: vec![], a_post: "s05".into(), b_post: None });
-    let evs = h.ok(Actor::Supervisor, Command::ReloadConfig { config: Box::new(cfg.clone()) });
+    cfg.windows.push(hallcall_core::config::WindowConfig {
+        number: 11,
+        kind: WindowKind::Comprehensive,
+        categories: vec![],
+        a_post: "s05".into(),
+        b_post: None,
+    });
+    let evs = h.ok(
+        Actor::Supervisor,
+        Command::ReloadConfig {
+            config: Box::new(cfg.clone()),
+        },
+    );
     assert_eq!(H::types(&evs), ["config_reloaded"]);
-    assert_eq!(h.hall.window(1).and_then(|w| w.on_duty.as_ref()).map(|s| s.staff.as_str()), Some("s01"));
+    assert_eq!(
+        h.hall
+            .window(1)
+            .and_then(|w| w.on_duty.as_ref())
+            .map(|s| s.staff.as_str()),
+        Some("s01")
+    );
     h.login("s05", 11);
     h.issue("general");
     assert_eq!(h.call(11).as_deref(), Some("A001"));
-    assert!(h.run(Actor::Supervisor, Command::ReloadConfig { config: Box::new(cfg) }).expect("same").is_empty());
+    assert!(h
+        .run(
+            Actor::Supervisor,
+            Command::ReloadConfig {
+                config: Box::new(cfg)
+            }
+        )
+        .expect("same")
+        .is_empty());
 }
 
 #[test]
@@ -583,14 +972,31 @@ fn stats_fold_counts_waits_and_ratings() {
     h.issue("social");
     h.advance(60);
     h.serve(1, 300);
-    h.ok(Actor::Public, Command::Rate { ticket: id, score: 4 });
+    h.ok(
+        Actor::Public,
+        Command::Rate {
+            ticket: id,
+            score: 4,
+        },
+    );
     h.call(1);
     h.ok(Actor::staff("s01"), Command::NoShow { window: 1 });
     let s = hallcall_core::stats::DayStats::from_events(&h.log);
-    assert_eq!((s.total.issued, s.total.served, s.total.no_show, s.total.ratings), (2, 1, 1, 1));
+    assert_eq!(
+        (
+            s.total.issued,
+            s.total.served,
+            s.total.no_show,
+            s.total.ratings
+        ),
+        (2, 1, 1, 1)
+    );
     assert_eq!(s.by_category["general"].mean_wait_s, 60.0);
     assert_eq!(s.by_staff["s01"].mean_handling_s, 300.0);
     assert_eq!(s.by_window[&1].good_share, Some(1.0));
     let csv = s.to_csv();
-    assert!(csv.lines().any(|l| l.starts_with("total,,2,2,1,1,")), "{csv}");
+    assert!(
+        csv.lines().any(|l| l.starts_with("total,,2,2,1,1,")),
+        "{csv}"
+    );
 }

@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 
 use crate::event::{AdviceAction, Event, EventKind, WarningKind};
-use crate::hall::{Advice, Appointment, Hall, Layout, RecentCall, RECENT_CALLS, SERVICE_EWMA_ALPHA};
+use crate::hall::{
+    Advice, Appointment, Hall, Layout, RecentCall, RECENT_CALLS, SERVICE_EWMA_ALPHA,
+};
 use crate::model::{Duty, Level, Seat, Ticket, TicketState, Window, WindowState};
 use crate::time::{self, Millis, MINUTE};
 
@@ -152,7 +154,8 @@ impl Hall {
                 self.set_ticket_state(ticket, TicketState::Done, at);
                 if let Some(&c) = self.layout.cat_index.get(category) {
                     let avg = &mut self.avg_service_s[c];
-                    *avg = (1.0 - SERVICE_EWMA_ALPHA) * *avg + SERVICE_EWMA_ALPHA * handling_s.max(0.0);
+                    *avg = (1.0 - SERVICE_EWMA_ALPHA) * *avg
+                        + SERVICE_EWMA_ALPHA * handling_s.max(0.0);
                 }
                 self.free_window(*window, at);
             }
@@ -350,7 +353,9 @@ impl Hall {
                     }
                 }
             }
-            EventKind::Failover { window, tickets, .. } => {
+            EventKind::Failover {
+                window, tickets, ..
+            } => {
                 for id in tickets {
                     if let Some(serial) = self.by_id.get(id).copied() {
                         self.dequeue(serial);

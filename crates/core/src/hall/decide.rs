@@ -79,7 +79,10 @@ impl Hall {
     }
 
     fn serial_of(&self, ticket: &str) -> Result<u64, Rejected> {
-        self.by_id.get(ticket).copied().ok_or(Rejected::UnknownTicket)
+        self.by_id
+            .get(ticket)
+            .copied()
+            .ok_or(Rejected::UnknownTicket)
     }
 
     /// The staff member on duty at `window` must be the actor.
@@ -138,12 +141,28 @@ impl Hall {
         open.sort_unstable();
         let expired = open.len() as u32;
         for (_, ticket, number) in open {
-            self.emit(out, now, Actor::System, EventKind::TicketExpired { ticket, number });
+            self.emit(
+                out,
+                now,
+                Actor::System,
+                EventKind::TicketExpired { ticket, number },
+            );
         }
-        self.emit(out, now, Actor::System, EventKind::DayClosed { date, expired });
+        self.emit(
+            out,
+            now,
+            Actor::System,
+            EventKind::DayClosed { date, expired },
+        );
     }
 
-    fn execute(&mut self, cmd: Command, by: Actor, now: Millis, out: &mut Vec<Event>) -> Result<(), Rejected> {
+    fn execute(
+        &mut self,
+        cmd: Command,
+        by: Actor,
+        now: Millis,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Rejected> {
         match cmd {
             Command::IssueTicket {
                 id,
@@ -151,7 +170,16 @@ impl Hall {
                 priority,
                 channel,
                 appointment_code,
-            } => self.issue(out, by, now, id, category, priority, channel, appointment_code),
+            } => self.issue(
+                out,
+                by,
+                now,
+                id,
+                category,
+                priority,
+                channel,
+                appointment_code,
+            ),
             Command::BookAppointment {
                 code,
                 category,
@@ -233,14 +261,19 @@ impl Hall {
                 let (Some(on), Some(sb)) = (w.on_duty.clone(), w.standby.clone()) else {
                     return Err(Rejected::NoStandby(window));
                 };
-                self.emit(out, now, by, EventKind::PostHandover {
-                    window,
-                    from,
-                    from_post: on.post,
-                    to: sb.staff,
-                    to_post: sb.post,
-                    reason: "交接".into(),
-                });
+                self.emit(
+                    out,
+                    now,
+                    by,
+                    EventKind::PostHandover {
+                        window,
+                        from,
+                        from_post: on.post,
+                        to: sb.staff,
+                        to_post: sb.post,
+                        reason: "交接".into(),
+                    },
+                );
                 Ok(())
             }
             Command::Login { staff, window } => self.login(out, by, now, staff, window),
@@ -276,7 +309,9 @@ impl Hall {
                 self.emit(out, now, by, kind);
                 Ok(())
             }
-            Command::OpenWindow { window, staff } => self.open_window(out, by, now, window, staff, "主管开窗".into()),
+            Command::OpenWindow { window, staff } => {
+                self.open_window(out, by, now, window, staff, "主管开窗".into())
+            }
             Command::CloseWindow { window } => {
                 let w = self.win_index(window)?;
                 let win = &self.windows[w];
@@ -288,31 +323,53 @@ impl Hall {
                 }
                 let staff = win.on_duty.as_ref().map(|s| s.staff.clone());
                 let tidal = self.kind_of(w) == WindowKind::Tidal;
-                self.stop_window(out, by, now, window, staff, "主管关窗", false, |_| EventKind::WindowClosed {
-                    window,
-                    tidal,
-                    reason: "主管关窗".into(),
+                self.stop_window(out, by, now, window, staff, "主管关窗", false, |_| {
+                    EventKind::WindowClosed {
+                        window,
+                        tidal,
+                        reason: "主管关窗".into(),
+                    }
                 });
                 Ok(())
             }
             Command::AcceptAdvice { advice } => {
-                let a = self.advice.get(&advice).cloned().ok_or(Rejected::UnknownAdvice(advice))?;
+                let a = self
+                    .advice
+                    .get(&advice)
+                    .cloned()
+                    .ok_or(Rejected::UnknownAdvice(advice))?;
                 match a.action {
                     AdviceAction::Open => {
                         let staff = match a.staff.filter(|s| !self.is_on_duty_anywhere(s)) {
                             Some(s) => s,
-                            None => self.standby_for(a.window).map(|s| s.0).ok_or(Rejected::NoStaffAvailable(a.window))?,
+                            None => self
+                                .standby_for(a.window)
+                                .map(|s| s.0)
+                                .ok_or(Rejected::NoStaffAvailable(a.window))?,
                         };
                         self.check_open(a.window, &staff)?;
-                        self.emit(out, now, by.clone(), EventKind::AdviceResolved { advice, accepted: true });
+                        self.emit(
+                            out,
+                            now,
+                            by.clone(),
+                            EventKind::AdviceResolved {
+                                advice,
+                                accepted: true,
+                            },
+                        );
                         let post = self.post_of(a.window, &staff);
-                        self.emit(out, now, by, EventKind::WindowOpened {
-                            window: a.window,
-                            staff,
-                            post,
-                            tidal: true,
-                            reason: format!("主管采纳建议：{}", a.reason),
-                        });
+                        self.emit(
+                            out,
+                            now,
+                            by,
+                            EventKind::WindowOpened {
+                                window: a.window,
+                                staff,
+                                post,
+                                tidal: true,
+                                reason: format!("主管采纳建议：{}", a.reason),
+                            },
+                        );
                     }
                     AdviceAction::Close => {
                         let w = self.win_index(a.window)?;
@@ -323,15 +380,32 @@ impl Hall {
                         if win.is_busy() {
                             return Err(Rejected::CloseWhileBusy);
                         }
-                        self.emit(out, now, by.clone(), EventKind::AdviceResolved { advice, accepted: true });
+                        self.emit(
+                            out,
+                            now,
+                            by.clone(),
+                            EventKind::AdviceResolved {
+                                advice,
+                                accepted: true,
+                            },
+                        );
                         let window = a.window;
                         let staff = self.windows[w].on_duty.as_ref().map(|s| s.staff.clone());
                         let reason = format!("主管采纳建议：{}", a.reason);
-                        self.stop_window(out, by, now, window, staff, "潮汐窗口关闭", false, |_| EventKind::WindowClosed {
+                        self.stop_window(
+                            out,
+                            by,
+                            now,
                             window,
-                            tidal: true,
-                            reason,
-                        });
+                            staff,
+                            "潮汐窗口关闭",
+                            false,
+                            |_| EventKind::WindowClosed {
+                                window,
+                                tidal: true,
+                                reason,
+                            },
+                        );
                     }
                 }
                 Ok(())
@@ -340,7 +414,15 @@ impl Hall {
                 if !self.advice.contains_key(&advice) {
                     return Err(Rejected::UnknownAdvice(advice));
                 }
-                self.emit(out, now, by, EventKind::AdviceResolved { advice, accepted: false });
+                self.emit(
+                    out,
+                    now,
+                    by,
+                    EventKind::AdviceResolved {
+                        advice,
+                        accepted: false,
+                    },
+                );
                 Ok(())
             }
             Command::Rate { ticket, score } => {
@@ -378,11 +460,18 @@ impl Hall {
     }
 
     fn is_on_duty_anywhere(&self, staff: &str) -> bool {
-        self.staff_at.get(staff).is_some_and(|(_, d)| *d == Duty::OnDuty)
+        self.staff_at
+            .get(staff)
+            .is_some_and(|(_, d)| *d == Duty::OnDuty)
     }
 
     /// The ticket at a window in the expected state, and the clerk on duty.
-    fn current(&self, window: u32, expect: WindowState, by: &Actor) -> Result<(u64, String), Rejected> {
+    fn current(
+        &self,
+        window: u32,
+        expect: WindowState,
+        by: &Actor,
+    ) -> Result<(u64, String), Rejected> {
         let staff = self.on_duty_actor(by, window)?;
         let w = &self.windows[self.win_index(window)?];
         match (w.state, w.current) {
@@ -416,7 +505,10 @@ impl Hall {
         }
         let mut late = false;
         if let Some(code) = &appointment_code {
-            let a = self.appointments.get(code).ok_or(Rejected::UnknownAppointment)?;
+            let a = self
+                .appointments
+                .get(code)
+                .ok_or(Rejected::UnknownAppointment)?;
             if a.used {
                 return Err(Rejected::AppointmentUsed);
             }
@@ -444,16 +536,21 @@ impl Hall {
         let prefix = self.config.categories[c].prefix;
         let n = self.counters[(prefix as u8 - b'A') as usize] + 1;
         let number = format!("{prefix}{n:03}");
-        self.emit(out, now, by, EventKind::TicketIssued {
-            ticket: id,
-            number,
-            category,
-            priority,
-            channel,
-            key: now - i64::from(bonus) * SECOND,
-            appointment: appointment_code,
-            appointment_late: late,
-        });
+        self.emit(
+            out,
+            now,
+            by,
+            EventKind::TicketIssued {
+                ticket: id,
+                number,
+                category,
+                priority,
+                channel,
+                key: now - i64::from(bonus) * SECOND,
+                appointment: appointment_code,
+                appointment_late: late,
+            },
+        );
         Ok(())
     }
 
@@ -487,15 +584,24 @@ impl Hall {
         if !self.is_open_at(slot_start) {
             return Err(Rejected::BadSlot("outside opening hours"));
         }
-        let booked = self.slot_load.get(&slot_key(&category, slot_start)).copied().unwrap_or(0);
+        let booked = self
+            .slot_load
+            .get(&slot_key(&category, slot_start))
+            .copied()
+            .unwrap_or(0);
         if booked >= slots.capacity {
             return Err(Rejected::SlotFull);
         }
-        self.emit(out, now, by, EventKind::AppointmentBooked {
-            code,
-            category,
-            slot_start,
-        });
+        self.emit(
+            out,
+            now,
+            by,
+            EventKind::AppointmentBooked {
+                code,
+                category,
+                slot_start,
+            },
+        );
         Ok(())
     }
 
@@ -520,7 +626,13 @@ impl Hall {
         best.map(|(_, s)| s)
     }
 
-    fn call_next(&mut self, out: &mut Vec<Event>, by: Actor, now: Millis, window: u32) -> Result<(), Rejected> {
+    fn call_next(
+        &mut self,
+        out: &mut Vec<Event>,
+        by: Actor,
+        now: Millis,
+        window: u32,
+    ) -> Result<(), Rejected> {
         let staff = self.on_duty_actor(&by, window)?;
         let w = self.win_index(window)?;
         let win = &self.windows[w];
@@ -584,7 +696,8 @@ impl Hall {
                 WindowState::Paused { .. } => return Err(Rejected::WindowPaused(target)),
                 _ => {}
             }
-            let may = self.kind_of(tw) == WindowKind::Fallback || self.layout.serves[tw] & (1 << c) != 0;
+            let may =
+                self.kind_of(tw) == WindowKind::Fallback || self.layout.serves[tw] & (1 << c) != 0;
             if !may {
                 return Err(Rejected::CannotServe {
                     window: target,
@@ -605,7 +718,14 @@ impl Hall {
         Ok(())
     }
 
-    fn pause(&mut self, out: &mut Vec<Event>, by: Actor, now: Millis, window: u32, reason: PauseReason) -> Result<(), Rejected> {
+    fn pause(
+        &mut self,
+        out: &mut Vec<Event>,
+        by: Actor,
+        now: Millis,
+        window: u32,
+        reason: PauseReason,
+    ) -> Result<(), Rejected> {
         let staff = self.on_duty_actor(&by, window)?;
         let w = self.win_index(window)?;
         let win = self.windows[w].clone();
@@ -622,33 +742,61 @@ impl Hall {
             if let Some(sb) = win.standby.clone() {
                 // AB岗: the B post takes the window at once, current ticket included.
                 let label = reason.label_zh();
-                self.emit(out, now, by.clone(), EventKind::PostHandover {
-                    window,
-                    from: staff.clone(),
-                    from_post: on.post,
-                    to: sb.staff,
-                    to_post: sb.post,
-                    reason: label.into(),
-                });
-                self.emit(out, now, by, EventKind::StaffLoggedOut {
-                    staff,
-                    window,
-                    reason: label.into(),
-                });
+                self.emit(
+                    out,
+                    now,
+                    by.clone(),
+                    EventKind::PostHandover {
+                        window,
+                        from: staff.clone(),
+                        from_post: on.post,
+                        to: sb.staff,
+                        to_post: sb.post,
+                        reason: label.into(),
+                    },
+                );
+                self.emit(
+                    out,
+                    now,
+                    by,
+                    EventKind::StaffLoggedOut {
+                        staff,
+                        window,
+                        reason: label.into(),
+                    },
+                );
                 return Ok(());
             }
         }
         if let Some(serial) = win.current {
-            let number = self.tickets.get(&serial).map(|t| t.number.clone()).unwrap_or_default();
+            let number = self
+                .tickets
+                .get(&serial)
+                .map(|t| t.number.clone())
+                .unwrap_or_default();
             return Err(Rejected::WindowBusy { window, number });
         }
-        let why = format!("{}号窗口{}（{}），无B岗在岗", window, reason.label_zh(), staff);
-        let s = Some(staff.clone());
-        self.stop_window(out, by, now, window, s.clone(), &why, reason.is_absence(), |_| EventKind::WindowPaused {
+        let why = format!(
+            "{}号窗口{}（{}），无B岗在岗",
             window,
-            staff: s,
-            reason,
-        });
+            reason.label_zh(),
+            staff
+        );
+        let s = Some(staff.clone());
+        self.stop_window(
+            out,
+            by,
+            now,
+            window,
+            s.clone(),
+            &why,
+            reason.is_absence(),
+            |_| EventKind::WindowPaused {
+                window,
+                staff: s,
+                reason,
+            },
+        );
         Ok(())
     }
 
@@ -698,7 +846,8 @@ impl Hall {
             .filter(|(i, win)| win.is_staffed() && self.effective_serves(*i) & lost != 0)
             .map(|(_, win)| win.number)
             .collect();
-        let unserved = (0..self.config.categories.len()).any(|c| lost & (1 << c) != 0 && self.coverage.eligible[c] == 0);
+        let unserved = (0..self.config.categories.len())
+            .any(|c| lost & (1 << c) != 0 && self.coverage.eligible[c] == 0);
         let message = format!(
             "{reason}：{}张转办票退回公共队列{}{}",
             tickets.len(),
@@ -707,31 +856,55 @@ impl Hall {
             } else {
                 format!("，{}改由{:?}号窗口办理", categories.join("、"), to_windows)
             },
-            if unserved { "；有业务无窗口可办，请立即安排" } else { "" }
+            if unserved {
+                "；有业务无窗口可办，请立即安排"
+            } else {
+                ""
+            }
         );
-        self.emit(out, now, Actor::System, EventKind::Failover {
-            window,
-            staff,
-            reason: reason.to_string(),
-            tickets,
-            categories,
-            to_windows,
-        });
-        self.emit(out, now, Actor::System, EventKind::Warning {
-            level: if unserved { Level::Red } else { Level::Yellow },
-            kind: WarningKind::Failover,
-            window: Some(window),
-            ticket: None,
-            number: None,
-            category: None,
-            message,
-        });
+        self.emit(
+            out,
+            now,
+            Actor::System,
+            EventKind::Failover {
+                window,
+                staff,
+                reason: reason.to_string(),
+                tickets,
+                categories,
+                to_windows,
+            },
+        );
+        self.emit(
+            out,
+            now,
+            Actor::System,
+            EventKind::Warning {
+                level: if unserved { Level::Red } else { Level::Yellow },
+                kind: WarningKind::Failover,
+                window: Some(window),
+                ticket: None,
+                number: None,
+                category: None,
+                message,
+            },
+        );
     }
 
-    fn login(&mut self, out: &mut Vec<Event>, by: Actor, now: Millis, staff: String, window: u32) -> Result<(), Rejected> {
+    fn login(
+        &mut self,
+        out: &mut Vec<Event>,
+        by: Actor,
+        now: Millis,
+        staff: String,
+        window: u32,
+    ) -> Result<(), Rejected> {
         if let Some(actor) = by.staff_id() {
             if actor != staff {
-                return Err(Rejected::NotOnDuty { staff: actor.into(), window });
+                return Err(Rejected::NotOnDuty {
+                    staff: actor.into(),
+                    window,
+                });
             }
         }
         if self.config.staff(&staff).is_none() {
@@ -750,53 +923,85 @@ impl Hall {
         }
         let win = &self.windows[w];
         match (win.state, &win.on_duty, &win.standby) {
-            (WindowState::Closed, None, sb) if self.kind_of(w) != WindowKind::Tidal || sb.is_some() => {
+            (WindowState::Closed, None, sb)
+                if self.kind_of(w) != WindowKind::Tidal || sb.is_some() =>
+            {
                 if self.kind_of(w) == WindowKind::Tidal {
                     return Err(Rejected::WindowFull(window));
                 }
-                self.emit(out, now, by, EventKind::WindowOpened {
-                    window,
-                    staff,
-                    post,
-                    tidal: false,
-                    reason: "窗口人员登录".into(),
-                });
+                self.emit(
+                    out,
+                    now,
+                    by,
+                    EventKind::WindowOpened {
+                        window,
+                        staff,
+                        post,
+                        tidal: false,
+                        reason: "窗口人员登录".into(),
+                    },
+                );
             }
             (WindowState::Closed, None, None) => {
                 // A closed tidal window: wait on standby until the load opens it.
-                self.emit(out, now, by, EventKind::StaffLoggedIn {
-                    staff,
-                    window,
-                    duty: Duty::Standby,
-                    post,
-                });
+                self.emit(
+                    out,
+                    now,
+                    by,
+                    EventKind::StaffLoggedIn {
+                        staff,
+                        window,
+                        duty: Duty::Standby,
+                        post,
+                    },
+                );
             }
             (_, None, _) => {
-                self.emit(out, now, by.clone(), EventKind::StaffLoggedIn {
-                    staff: staff.clone(),
-                    window,
-                    duty: Duty::OnDuty,
-                    post,
-                });
+                self.emit(
+                    out,
+                    now,
+                    by.clone(),
+                    EventKind::StaffLoggedIn {
+                        staff: staff.clone(),
+                        window,
+                        duty: Duty::OnDuty,
+                        post,
+                    },
+                );
                 self.emit(out, now, by, EventKind::WindowResumed { window, staff });
             }
             (_, Some(_), None) => {
-                self.emit(out, now, by, EventKind::StaffLoggedIn {
-                    staff,
-                    window,
-                    duty: Duty::Standby,
-                    post,
-                });
+                self.emit(
+                    out,
+                    now,
+                    by,
+                    EventKind::StaffLoggedIn {
+                        staff,
+                        window,
+                        duty: Duty::Standby,
+                        post,
+                    },
+                );
             }
             (_, Some(_), Some(_)) => return Err(Rejected::WindowFull(window)),
         }
         Ok(())
     }
 
-    fn logout(&mut self, out: &mut Vec<Event>, by: Actor, now: Millis, staff: String, window: u32) -> Result<(), Rejected> {
+    fn logout(
+        &mut self,
+        out: &mut Vec<Event>,
+        by: Actor,
+        now: Millis,
+        staff: String,
+        window: u32,
+    ) -> Result<(), Rejected> {
         if let Some(actor) = by.staff_id() {
             if actor != staff {
-                return Err(Rejected::NotOnDuty { staff: actor.into(), window });
+                return Err(Rejected::NotOnDuty {
+                    staff: actor.into(),
+                    window,
+                });
             }
         }
         let w = self.win_index(window)?;
@@ -807,47 +1012,73 @@ impl Hall {
         let win = self.windows[w].clone();
         let on_duty = win.on_duty.as_ref().is_some_and(|s| s.staff == staff);
         if !on_duty {
-            self.emit(out, now, by, EventKind::StaffLoggedOut {
-                staff,
-                window,
-                reason: "退出登录".into(),
-            });
+            self.emit(
+                out,
+                now,
+                by,
+                EventKind::StaffLoggedOut {
+                    staff,
+                    window,
+                    reason: "退出登录".into(),
+                },
+            );
             return Ok(());
         }
         if let (Some(on), Some(sb)) = (win.on_duty.clone(), win.standby.clone()) {
-            self.emit(out, now, by.clone(), EventKind::PostHandover {
-                window,
-                from: staff.clone(),
-                from_post: on.post,
-                to: sb.staff,
-                to_post: sb.post,
-                reason: "退出登录".into(),
-            });
-            self.emit(out, now, by, EventKind::StaffLoggedOut {
-                staff,
-                window,
-                reason: "退出登录".into(),
-            });
+            self.emit(
+                out,
+                now,
+                by.clone(),
+                EventKind::PostHandover {
+                    window,
+                    from: staff.clone(),
+                    from_post: on.post,
+                    to: sb.staff,
+                    to_post: sb.post,
+                    reason: "退出登录".into(),
+                },
+            );
+            self.emit(
+                out,
+                now,
+                by,
+                EventKind::StaffLoggedOut {
+                    staff,
+                    window,
+                    reason: "退出登录".into(),
+                },
+            );
             return Ok(());
         }
         if let Some(serial) = win.current {
-            let number = self.tickets.get(&serial).map(|t| t.number.clone()).unwrap_or_default();
+            let number = self
+                .tickets
+                .get(&serial)
+                .map(|t| t.number.clone())
+                .unwrap_or_default();
             return Err(Rejected::WindowBusy { window, number });
         }
-        self.emit(out, now, by.clone(), EventKind::StaffLoggedOut {
-            staff: staff.clone(),
-            window,
-            reason: "退出登录".into(),
-        });
+        self.emit(
+            out,
+            now,
+            by.clone(),
+            EventKind::StaffLoggedOut {
+                staff: staff.clone(),
+                window,
+                reason: "退出登录".into(),
+            },
+        );
         if win.state == WindowState::Closed {
             return Ok(());
         }
         let why = format!("{window}号窗口{staff}退出登录，无B岗在岗");
         let s = Some(staff);
-        self.stop_window(out, by, now, window, s.clone(), &why, true, |_| EventKind::WindowPaused {
-            window,
-            staff: s,
-            reason: PauseReason::NoStaff,
+        self.stop_window(out, by, now, window, s.clone(), &why, true, |_| {
+            EventKind::WindowPaused {
+                window,
+                staff: s,
+                reason: PauseReason::NoStaff,
+            }
         });
         Ok(())
     }
@@ -869,17 +1100,30 @@ impl Hall {
         Ok(w)
     }
 
-    fn open_window(&mut self, out: &mut Vec<Event>, by: Actor, now: Millis, window: u32, staff: String, reason: String) -> Result<(), Rejected> {
+    fn open_window(
+        &mut self,
+        out: &mut Vec<Event>,
+        by: Actor,
+        now: Millis,
+        window: u32,
+        staff: String,
+        reason: String,
+    ) -> Result<(), Rejected> {
         let w = self.check_open(window, &staff)?;
         let post = self.post_of(window, &staff);
         let tidal = self.kind_of(w) == WindowKind::Tidal;
-        self.emit(out, now, by, EventKind::WindowOpened {
-            window,
-            staff,
-            post,
-            tidal,
-            reason,
-        });
+        self.emit(
+            out,
+            now,
+            by,
+            EventKind::WindowOpened {
+                window,
+                staff,
+                post,
+                tidal,
+                reason,
+            },
+        );
         Ok(())
     }
 
@@ -954,11 +1198,19 @@ impl Hall {
         }
     }
 
-    fn reload(&mut self, out: &mut Vec<Event>, by: Actor, now: Millis, config: HallConfig) -> Result<(), Rejected> {
+    fn reload(
+        &mut self,
+        out: &mut Vec<Event>,
+        by: Actor,
+        now: Millis,
+        config: HallConfig,
+    ) -> Result<(), Rejected> {
         if config.id != self.config.id {
             return Err(Rejected::WrongHall(config.id));
         }
-        config.validate().map_err(|e| Rejected::BadConfig(e.to_string()))?;
+        config
+            .validate()
+            .map_err(|e| Rejected::BadConfig(e.to_string()))?;
         for w in &self.windows {
             if w.state != WindowState::Closed && config.window(w.number).is_none() {
                 return Err(Rejected::ReloadInUse(format!("window {} (open)", w.number)));
@@ -971,13 +1223,22 @@ impl Hall {
         }
         for (staff, (w, _)) in &self.staff_at {
             if config.staff(staff).is_none() {
-                return Err(Rejected::ReloadInUse(format!("staff {staff} (at window {w})")));
+                return Err(Rejected::ReloadInUse(format!(
+                    "staff {staff} (at window {w})"
+                )));
             }
         }
         if config == self.config {
             return Ok(());
         }
-        self.emit(out, now, by, EventKind::ConfigReloaded { config: Box::new(config) });
+        self.emit(
+            out,
+            now,
+            by,
+            EventKind::ConfigReloaded {
+                config: Box::new(config),
+            },
+        );
         Ok(())
     }
 }

@@ -198,7 +198,11 @@ impl Hall {
             directed: vec![BTreeSet::new(); windows.len()],
             waiting: vec![0; k],
             wait_watch: vec![BTreeSet::new(); k],
-            avg_service_s: config.categories.iter().map(|c| c.expected_s as f64).collect(),
+            avg_service_s: config
+                .categories
+                .iter()
+                .map(|c| c.expected_s as f64)
+                .collect(),
             windows,
             staff_at: HashMap::new(),
             appointments: HashMap::new(),
@@ -246,7 +250,10 @@ impl Hall {
     }
 
     pub fn window(&self, number: u32) -> Option<&Window> {
-        self.layout.win_index.get(&number).map(|&i| &self.windows[i])
+        self.layout
+            .win_index
+            .get(&number)
+            .map(|&i| &self.windows[i])
     }
 
     pub fn windows(&self) -> &[Window] {
@@ -279,11 +286,17 @@ impl Hall {
     }
 
     pub fn waiting_in(&self, category: &str) -> Option<u32> {
-        self.layout.cat_index.get(category).map(|&c| self.waiting[c])
+        self.layout
+            .cat_index
+            .get(category)
+            .map(|&c| self.waiting[c])
     }
 
     pub fn avg_service_s(&self, category: &str) -> Option<f64> {
-        self.layout.cat_index.get(category).map(|&c| self.avg_service_s[c])
+        self.layout
+            .cat_index
+            .get(category)
+            .map(|&c| self.avg_service_s[c])
     }
 
     pub fn recent_calls(&self) -> impl Iterator<Item = &RecentCall> {

@@ -65,7 +65,8 @@ impl Hall {
     pub(crate) fn tidal_conditions(&self) -> (bool, bool) {
         let p = &self.config.tidal;
         let load = self.load();
-        let overload = load.per_window > p.open_per_window || load.newest_wait_s > f64::from(p.open_wait_s);
+        let overload =
+            load.per_window > p.open_per_window || load.newest_wait_s > f64::from(p.open_wait_s);
         let underload = load.per_window < p.close_per_window;
         (overload, underload)
     }
@@ -92,13 +93,18 @@ impl Hall {
                     let staff = self.standby_for(w);
                     match (p.mode, staff) {
                         (TidalMode::Auto, Some((staff, post))) => {
-                            self.emit(out, now, Actor::System, EventKind::WindowOpened {
-                                window: w,
-                                staff,
-                                post,
-                                tidal: true,
-                                reason,
-                            });
+                            self.emit(
+                                out,
+                                now,
+                                Actor::System,
+                                EventKind::WindowOpened {
+                                    window: w,
+                                    staff,
+                                    post,
+                                    tidal: true,
+                                    reason,
+                                },
+                            );
                         }
                         (mode, staff) => {
                             let reason = if mode == TidalMode::Auto {
@@ -107,13 +113,18 @@ impl Hall {
                                 reason
                             };
                             let advice = self.next_advice;
-                            self.emit(out, now, Actor::System, EventKind::TidalAdvice {
-                                advice,
-                                action: AdviceAction::Open,
-                                window: w,
-                                staff: staff.map(|s| s.0),
-                                reason,
-                            });
+                            self.emit(
+                                out,
+                                now,
+                                Actor::System,
+                                EventKind::TidalAdvice {
+                                    advice,
+                                    action: AdviceAction::Open,
+                                    window: w,
+                                    staff: staff.map(|s| s.0),
+                                    reason,
+                                },
+                            );
                         }
                     }
                 }
@@ -132,21 +143,31 @@ impl Hall {
                     );
                     match p.mode {
                         TidalMode::Auto => {
-                            self.emit(out, now, Actor::System, EventKind::WindowClosed {
-                                window: w,
-                                tidal: true,
-                                reason,
-                            });
+                            self.emit(
+                                out,
+                                now,
+                                Actor::System,
+                                EventKind::WindowClosed {
+                                    window: w,
+                                    tidal: true,
+                                    reason,
+                                },
+                            );
                         }
                         TidalMode::Advise => {
                             let advice = self.next_advice;
-                            self.emit(out, now, Actor::System, EventKind::TidalAdvice {
-                                advice,
-                                action: AdviceAction::Close,
-                                window: w,
-                                staff: None,
-                                reason,
-                            });
+                            self.emit(
+                                out,
+                                now,
+                                Actor::System,
+                                EventKind::TidalAdvice {
+                                    advice,
+                                    action: AdviceAction::Close,
+                                    window: w,
+                                    staff: None,
+                                    reason,
+                                },
+                            );
                         }
                     }
                 }
@@ -159,7 +180,9 @@ impl Hall {
         self.windows
             .iter()
             .enumerate()
-            .filter(|(i, w)| self.kind_of(*i) == WindowKind::Tidal && w.state == WindowState::Closed)
+            .filter(|(i, w)| {
+                self.kind_of(*i) == WindowKind::Tidal && w.state == WindowState::Closed
+            })
             .map(|(_, w)| w.number)
             .min()
     }
@@ -173,7 +196,10 @@ impl Hall {
                 self.kind_of(*i) == WindowKind::Tidal
                     && matches!(
                         w.state,
-                        WindowState::Open | WindowState::Paused { reason: PauseReason::NoStaff }
+                        WindowState::Open
+                            | WindowState::Paused {
+                                reason: PauseReason::NoStaff
+                            }
                     )
                     && w.current.is_none()
             })
@@ -204,7 +230,9 @@ impl Hall {
             .map(|(s, _)| s)
             .collect();
         standby.sort();
-        standby.first().map(|s| ((*s).clone(), self.post_of(number, s)))
+        standby
+            .first()
+            .map(|s| ((*s).clone(), self.post_of(number, s)))
     }
 
     pub(crate) fn post_of(&self, number: u32, staff: &str) -> Post {

@@ -2,7 +2,7 @@
 //! shorthands that keep each test about its rule.
 #![allow(dead_code)]
 
-use hallcall_core::config::{HallConfig, WindowKind, WindowConfig, StaffConfig};
+use hallcall_core::config::{HallConfig, StaffConfig, WindowConfig, WindowKind};
 use hallcall_core::*;
 
 /// 2026-11-23 09:00 in Shanghai (a Monday).
@@ -51,7 +51,8 @@ impl H {
 
     pub fn ok(&mut self, by: Actor, cmd: Command) -> Vec<Event> {
         let c = format!("{cmd:?}");
-        self.run(by, cmd).unwrap_or_else(|e| panic!("{c} refused: {e}"))
+        self.run(by, cmd)
+            .unwrap_or_else(|e| panic!("{c} refused: {e}"))
     }
 
     pub fn issue_as(&mut self, category: &str, priority: Priority) -> (String, String) {
@@ -106,7 +107,9 @@ impl H {
 
     /// Calls next at a window; the number called, if any.
     pub fn call(&mut self, window: u32) -> Option<String> {
-        let evs = self.clerk(window, Command::CallNext { window }).expect("call-next accepted");
+        let evs = self
+            .clerk(window, Command::CallNext { window })
+            .expect("call-next accepted");
         evs.iter().find_map(|e| match &e.kind {
             EventKind::TicketCalled { number, .. } => Some(number.clone()),
             _ => None,
@@ -116,9 +119,11 @@ impl H {
     /// Calls, starts and completes the next ticket at a window.
     pub fn serve(&mut self, window: u32, secs: i64) -> Option<String> {
         let n = self.call(window)?;
-        self.clerk(window, Command::Start { window }).expect("start");
+        self.clerk(window, Command::Start { window })
+            .expect("start");
         self.advance(secs);
-        self.clerk(window, Command::Complete { window }).expect("complete");
+        self.clerk(window, Command::Complete { window })
+            .expect("complete");
         Some(n)
     }
 

@@ -1,0 +1,390 @@
+//! Property tests over random command sequences (256 cases each, more with
+//! PROPTEST_CASES): the invariants every hall must keep whatever clerks,
+//! kiosks and supervisors do, in whatever order.
+
+mod common;
+
+use std::collections::HashSet;
+
+use common::*;
+use hallcall_core::config::{TidalMode, WindowKind};
+use hallcall_core::model::WindowState;
+use hallcall_core::*;
+use proptest::prelude::*;
+
+#[derive(Clone, Debug)]
+enum Op {
+    Issue(usize, u8),
+    Window(u32, u8),
+    Transfer(u32, Option<usize>, Option<u32>),
+    Pause(u32, u8),
+    Login(usize, u32),
+    Logout(usize, u32),
+    Requeue(usize),
+    Cancel(usize),
+    Open(u32, usize),
+    Close(u32),
+    Advice(bool),
+    Rate(usize, u8),
+    Advance(u16),
+    Tick,
+    /// Act as the wrong clerk.
+    Impostor(usize, u32),
+}
+
+const CATS: [&str; 3] = ["general", "social", "market"];
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (0..3usize, 0..8u8).prop_map(|(c, p)| Op::Issue(c, p)),
+        8 => (1..=5u32, 0..6u8).prop_map(|(w, a)| Op::Window(w, a)),
+        1 => (1..=5u32, proptest::option::of(0..3usize), proptest::option::of(1..=5u32)).prop_map(|(w, c, t)| Op::Transfer(w, c, t)),
+        1 => (1..=5u32, 0..4u8).prop_map(|(w, r)| Op::Pause(w, r)),
+        3 => (1..=7usize, 1..=5u32).prop_map(|(s, w)| Op::Login(s, w)),
+        1 => (1..=7usize, 1..=5u32).prop_map(|(s, w)| Op::Logout(s, w)),
+        1 => (0..40usize).prop_map(Op::Requeue),
+        1 => (0..40usize).prop_map(Op::Cancel),
+        1 => (1..=5u32, 1..=7usize).prop_map(|(w, s)| Op::Open(w, s)),
+        1 => (1..=5u32).prop_map(Op::Close),
+        1 => any::<bool>().prop_map(Op::Advice),
+        1 => (0..40usize, 0..7u8).prop_map(|(t, s)| Op::Rate(t, s)),
+        3 => (1..400u16).prop_map(Op::Advance),
+        2 => Just(Op::Tick),
+        1 => (1..=7usize, 1..=5u32).prop_map(|(s, w)| Op::Impostor(s, w)),
+    ]
+}
+
+fn staff(i: usize) -> String {
+    format!("s{i:02}")
+}
+
+/// The ticket a window must call, found by scanning every ticket: the
+/// reference the O(k log n) queues are checked against.
+fn expected_by_scan(hall: &Hall, window: u32) -> Option<u64> {
+    let cfg = hall.config();
+    let wi = cfg.windows.iter().position(|w| w.number == window)?;
+    let serves_cfg = |i: usize, cat: &str| {
+        let w = &cfg.windows[i];
+        w.categories.is_empty() || w.categories.iter().any(|c| c == cat)
+    };
+    let staffed = |i: usize| hall.windows()[i].is_staffed();
+    let may_serve = |cat: &str| match cfg.windows[wi].kind {
+        WindowKind::Fallback => !(0..cfg.windows.len()).any(|i| {
+            staffed(i) && cfg.windows[i].kind != WindowKind::Fallback && serves_cfg(i, cat)
+        }),
+        _ => serves_cfg(wi, cat),
+    };
+    let waiting: Vec<_> = hall
+        .tickets()
+        .filter(|t| t.state == TicketState::Waiting)
+        .collect();
+    let directed = waiting
+        .iter()
+        .filter(|t| t.directed_to == Some(window))
+        .map(|t| (t.key, t.serial))
+        .min();
+    directed
+        .or_else(|| {
+            waiting
+                .iter()
+                .filter(|t| t.directed_to.is_none() && may_serve(&t.category))
+                .map(|t| (t.key, t.serial))
+                .min()
+        })
+        .map(|(_, s)| s)
+}
+
+fn check_invariants(hall: &Hall) {
+    // A ticket is never held by two windows, and windows and tickets agree.
+    let mut held = HashSet::new();
+    for w in hall.windows() {
+        if let Some(serial) = w.current {
+            assert!(held.insert(serial), "ticket {serial} held by two windows");
+            let t = hall.ticket_by_serial(serial).expect("held ticket exists");
+            assert!(matches!(
+                t.state,
+                TicketState::Called | TicketState::Serving
+            ));
+            assert_eq!(t.window, Some(w.number));
+            assert!(w.is_busy() || matches!(w.state, WindowState::Paused { .. }));
+        } else {
+            assert!(!w.is_busy(), "busy window {} without a ticket", w.number);
+        }
+        if let (Some(a), Some(b)) = (&w.on_duty, &w.standby) {
+            assert_ne!(a.staff, b.staff);
+        }
+    }
+    for t in hall.tickets() {
+        if matches!(t.state, TicketState::Called | TicketState::Serving) {
+            assert!(
+                held.contains(&t.serial),
+                "{} is {:?} but no window holds it",
+                t.number,
+                t.state
+            );
+        }
+    }
+    // Waiting counts match the tickets.
+    let waiting = hall
+        .tickets()
+        .filter(|t| t.state == TicketState::Waiting)
+        .count() as u32;
+    assert_eq!(hall.waiting_total(), waiting);
+}
+
+struct Run {
+    h: H,
+    ids: Vec<String>,
+    numbers_today: HashSet<String>,
+}
+
+impl Run {
+    fn step(&mut self, op: &Op) {
+        let by_duty = |h: &H, w: u32| {
+            h.hall
+                .window(w)
+                .and_then(|x| x.on_duty.as_ref())
+                .map(|s| Actor::staff(s.staff.clone()))
+                .unwrap_or(Actor::staff("s07"))
+        };
+        let (by, cmd) = match op.clone() {
+            Op::Issue(c, p) => {
+                let priority = match p {
+                    0 => Priority::Elderly,
+                    1 => Priority::Military,
+                    _ => Priority::Normal,
+                };
+                let id = format!("id{}", self.h.next_id);
+                self.h.next_id += 1;
+                (
+                    Actor::Kiosk,
+                    Command::IssueTicket {
+                        id,
+                        category: CATS[c].into(),
+                        priority,
+                        channel: Channel::Kiosk,
+                        appointment_code: None,
+                    },
+                )
+            }
+            Op::Window(w, a) => {
+                let cmd = match a {
+                    0 | 1 => Command::CallNext { window: w },
+                    2 => Command::Start { window: w },
+                    3 => Command::Complete { window: w },
+                    4 => Command::NoShow { window: w },
+                    _ => Command::Recall { window: w },
+                };
+                (by_duty(&self.h, w), cmd)
+            }
+            Op::Transfer(w, c, t) => (
+                by_duty(&self.h, w),
+                Command::Transfer {
+                    window: w,
+                    category: c.map(|c| CATS[c].to_string()),
+                    to_window: t,
+                },
+            ),
+            Op::Pause(w, r) => {
+                let reason = [
+                    PauseReason::Leave,
+                    PauseReason::Meeting,
+                    PauseReason::Break,
+                    PauseReason::Other,
+                ][r as usize];
+                let by = by_duty(&self.h, w);
+                let cmd = if matches!(
+                    self.h.hall.window(w).map(|x| x.state),
+                    Some(WindowState::Paused { .. })
+                ) {
+                    Command::Resume { window: w }
+                } else {
+                    Command::Pause { window: w, reason }
+                };
+                (by, cmd)
+            }
+            Op::Login(s, w) => (
+                Actor::staff(staff(s)),
+                Command::Login {
+                    staff: staff(s),
+                    window: w,
+                },
+            ),
+            Op::Logout(s, w) => (
+                Actor::staff(staff(s)),
+                Command::Logout {
+                    staff: staff(s),
+                    window: w,
+                },
+            ),
+            Op::Requeue(i) => (
+                Actor::Kiosk,
+                Command::Requeue {
+                    ticket: self.ids.get(i).cloned().unwrap_or_default(),
+                },
+            ),
+            Op::Cancel(i) => (
+                Actor::Kiosk,
+                Command::Cancel {
+                    ticket: self.ids.get(i).cloned().unwrap_or_default(),
+                },
+            ),
+            Op::Open(w, s) => (
+                Actor::Supervisor,
+                Command::OpenWindow {
+                    window: w,
+                    staff: staff(s),
+                },
+            ),
+            Op::Close(w) => (Actor::Supervisor, Command::CloseWindow { window: w }),
+            Op::Advice(accept) => {
+                let advice = self
+                    .h
+                    .hall
+                    .pending_advice()
+                    .next()
+                    .map(|a| a.id)
+                    .unwrap_or(0);
+                (
+                    Actor::Supervisor,
+                    if accept {
+                        Command::AcceptAdvice { advice }
+                    } else {
+                        Command::DismissAdvice { advice }
+                    },
+                )
+            }
+            Op::Rate(i, s) => (
+                Actor::Public,
+                Command::Rate {
+                    ticket: self.ids.get(i).cloned().unwrap_or_default(),
+                    score: s,
+                },
+            ),
+            Op::Advance(secs) => {
+                self.h.advance(i64::from(secs));
+                return;
+            }
+            Op::Tick => (Actor::System, Command::Tick),
+            Op::Impostor(s, w) => (Actor::staff(staff(s)), Command::CallNext { window: w }),
+        };
+        let expected = match &cmd {
+            Command::CallNext { window } => {
+                Some((*window, expected_by_scan(&self.h.hall, *window)))
+            }
+            _ => None,
+        };
+        let before = self.h.hall.clone();
+        let open_before = before
+            .windows()
+            .iter()
+            .filter(|w| w.state != WindowState::Closed)
+            .count() as u32;
+        // `H::run` asserts that a refused command leaves the state unchanged.
+        let Ok(evs) = self.h.run(by, cmd) else {
+            return;
+        };
+        let tidal = &before.config().tidal;
+        let mut open = open_before;
+        for e in &evs {
+            match &e.kind {
+                EventKind::DayOpened { .. } => self.numbers_today.clear(),
+                EventKind::TicketIssued { ticket, number, .. } => {
+                    assert!(
+                        self.numbers_today.insert(number.clone()),
+                        "{number} issued twice in a business day"
+                    );
+                    self.ids.push(ticket.clone());
+                }
+                EventKind::TicketCalled {
+                    ticket,
+                    window,
+                    recall: false,
+                    ..
+                } => {
+                    let (w, want) = expected.expect("only call-next calls");
+                    assert_eq!(*window, w);
+                    let got = before.ticket(ticket).map(|t| t.serial);
+                    assert_eq!(
+                        got, want,
+                        "window {w} skipped a waiting ticket with a smaller key"
+                    );
+                }
+                EventKind::WindowOpened { .. } => {
+                    open += 1;
+                    if e.by == Actor::System {
+                        assert!(open <= tidal.max_open, "tidal opened beyond max_open");
+                    }
+                }
+                EventKind::WindowClosed { window, .. } => {
+                    open -= 1;
+                    if e.by == Actor::System {
+                        assert!(open >= tidal.min_open, "tidal closed below min_open");
+                        let w = before.window(*window).expect("window");
+                        assert!(
+                            w.current.is_none(),
+                            "tidal closed a window that was serving"
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some((_, Some(_))) = expected {
+            assert!(
+                evs.iter()
+                    .any(|e| matches!(e.kind, EventKind::TicketCalled { .. })),
+                "a waiting ticket was not called"
+            );
+        }
+        check_invariants(&self.h.hall);
+    }
+}
+
+fn run_case(ops: &[Op], mode: TidalMode) {
+    let mut cfg = small_hall();
+    cfg.tidal.mode = mode;
+    cfg.tidal.sustain_s = 30;
+    cfg.tidal.open_per_window = 3.0;
+    cfg.tidal.close_per_window = 1.0;
+    let mut run = Run {
+        h: H::new(cfg.clone()),
+        ids: Vec::new(),
+        numbers_today: HashSet::new(),
+    };
+    run.h.login("s01", 1);
+    for op in ops {
+        run.step(op);
+    }
+    // The state rebuilt by applying the emitted events to a fresh hall equals
+    // the live state, and so does the snapshot round trip.
+    let mut rebuilt = Hall::new(cfg);
+    for e in &run.h.log {
+        rebuilt.apply(e);
+    }
+    assert!(
+        rebuilt == run.h.hall,
+        "replayed state differs from live state"
+    );
+    let snap = Hall::from_snapshot(&run.h.hall.to_snapshot()).expect("snapshot");
+    assert!(snap == run.h.hall, "snapshot round trip differs");
+    // Events survive their JSON round trip unchanged.
+    for e in run.h.log.iter().take(50) {
+        let back: Event = serde_json::from_str(&e.to_json()).expect("event json");
+        assert_eq!(&back, e);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    #[test]
+    fn auto_mode_keeps_every_invariant(ops in proptest::collection::vec(op(), 1..120)) {
+        run_case(&ops, TidalMode::Auto);
+    }
+
+    #[test]
+    fn advise_mode_keeps_every_invariant(ops in proptest::collection::vec(op(), 1..120)) {
+        run_case(&ops, TidalMode::Advise);
+    }
+}
