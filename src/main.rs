@@ -13,6 +13,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Serve halls: HTTP API, WebSocket events, display pages (demo hall without --config).
+    Serve(hallcall_server::ServeArgs),
+    /// Print the argon2 hash of a PIN for a [[hall.staff]] pin_hash.
+    HashPin(hallcall_server::HashPinArgs),
+    /// Say every call of a hall on this machine's speakers (or render WAV files).
+    Announce(hallcall_announcer::AnnounceArgs),
     /// Validate a configuration file and print its halls.
     CheckConfig { file: std::path::PathBuf },
     /// Run simulated days through the core and compare staffing policies.
@@ -25,6 +31,18 @@ enum Cmd {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Cmd::Serve(args) => runtime().block_on(hallcall_server::cli::serve_main(args)),
+        Cmd::HashPin(args) => hallcall_server::cli::hash_pin_main(args),
+        Cmd::Announce(args) => {
+            hallcall_server::cli::init_tracing();
+            match runtime().block_on(hallcall_announcer::run(args.into())) {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("hallcall announce: {e}");
+                    std::process::ExitCode::FAILURE
+                }
+            }
+        }
         Cmd::Simulate(args) => hallcall_sim::run(args),
         Cmd::CrashChild(args) => hallcall_store::crash::child_main(args),
         Cmd::CheckConfig { file } => {
@@ -35,7 +53,7 @@ fn main() -> std::process::ExitCode {
                     return std::process::ExitCode::from(2);
                 }
             };
-            match hallcall_core::Config::from_toml(&text) {
+            match hallcall_server::config_file::parse(&file.display().to_string(), &text) {
                 Ok(cfg) => {
                     for h in &cfg.halls {
                         println!("{}: {} ({} categories, {} windows, {} staff)", h.id, h.name, h.categories.len(), h.windows.len(), h.staff.len());
@@ -47,6 +65,16 @@ fn main() -> std::process::ExitCode {
                     std::process::ExitCode::from(1)
                 }
             }
+        }
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("hallcall: cannot start the async runtime: {e}");
+            std::process::exit(1);
         }
     }
 }

@@ -1,0 +1,134 @@
+//! Request and response bodies of the HTTP API, with their OpenAPI schemas.
+//! Core types that are large views (the hall snapshot, statistics) appear in
+//! the schema as objects and are documented in `docs/api.md`.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct IssueBody {
+    /// Category id, e.g. `general`.
+    pub category: String,
+    /// `normal` (default), `elderly`, `disabled`, `pregnant`, `military` (green channel).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub priority: Option<hallcall_core::Priority>,
+    /// Code of a booked appointment to check in.
+    #[serde(default)]
+    pub appointment_code: Option<String>,
+    /// `kiosk` (default), `mobile`, `assisted` (帮办代办).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub channel: Option<hallcall_core::Channel>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssueResponse {
+    pub id: String,
+    pub number: String,
+    pub category: String,
+    pub category_name: String,
+    pub ahead: u32,
+    pub estimated_wait_s: Option<u64>,
+    pub issued_at: String,
+    pub status_url: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BookBody {
+    pub category: String,
+    /// RFC 3339 start of the slot, e.g. `2026-11-24T10:00:00+08:00`.
+    pub slot_start: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookResponse {
+    pub code: String,
+    pub slot_start: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RatingBody {
+    /// 1 (差) to 5 (好).
+    pub score: u8,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginBody {
+    pub staff: String,
+    pub pin: String,
+    pub window: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub token: String,
+    pub staff: String,
+    pub name: String,
+    pub window: u32,
+    /// `on_duty` or `standby`.
+    pub duty: String,
+}
+
+/// Body of a window action; each action reads the fields it needs.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ActionBody {
+    /// transfer: the new category.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// transfer: the window to send the ticket to.
+    #[serde(default)]
+    pub window: Option<u32>,
+    /// pause: `leave`, `meeting`, `break` or `other`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub reason: Option<hallcall_core::PauseReason>,
+    /// open (supervisor): the staff member to put on duty.
+    #[serde(default)]
+    pub staff: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalledTicket {
+    pub id: String,
+    pub number: String,
+    pub category: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallResponse {
+    pub ticket: CalledTicket,
+    pub window: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventsResponse {
+    /// Sequence number of the last event this command produced.
+    pub seq: u64,
+    /// The events, as in the log (`{seq, at, hall, by, type, ...}`).
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<hallcall_core::Event>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HallSummary {
+    pub id: String,
+    pub name: String,
+    pub name_en: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StatsQuery {
+    /// Business date `YYYY-MM-DD`; today by default.
+    pub date: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EventsQuery {
+    pub since: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WavQuery {
+    pub lang: Option<String>,
+}

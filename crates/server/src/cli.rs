@@ -1,0 +1,354 @@
+//! `hallcall serve` and `hallcall hash-pin`: start-up, the banner, SIGHUP
+//! reload and graceful shutdown.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use hallcall_core::config::Config;
+use hallcall_core::{Actor, Command};
+use hallcall_store::{Store, StoreOptions};
+
+use crate::app::{AppInner, HallEntry, WavCache};
+use crate::auth::TokenKey;
+use crate::config_file;
+use crate::hall_task::HallHandle;
+use crate::metrics::HallMetrics;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Configuration file (TOML, see hall.example.toml). Without it: the demo hall.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Data directory (sled store). Default: the config's [server].data, or ./hallcall-data.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Address to listen on. Default: the config's [server].listen, or 0.0.0.0:8080.
+    #[arg(long)]
+    pub listen: Option<String>,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct HashPinArgs {
+    /// The PIN to hash; read from stdin when omitted.
+    pub pin: Option<String>,
+}
+
+pub fn hash_pin_main(args: HashPinArgs) -> std::process::ExitCode {
+    let pin = match args.pin {
+        Some(p) => p,
+        None => {
+            let mut s = String::new();
+            if std::io::stdin().read_line(&mut s).is_err() {
+                eprintln!("could not read a PIN from stdin");
+                return std::process::ExitCode::from(2);
+            }
+            s.trim().to_string()
+        }
+    };
+    if pin.is_empty() {
+        eprintln!("the PIN must not be empty");
+        return std::process::ExitCode::from(2);
+    }
+    match crate::auth::hash_pin(&pin) {
+        Ok(h) => {
+            println!("{h}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{0}")]
+    Config(#[from] config_file::ConfigFileError),
+    #[error("{0}")]
+    Demo(String),
+    #[error("data directory: {0}")]
+    Store(#[from] hallcall_store::StoreError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("HALLCALL_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
+    let json = std::env::var("HALLCALL_LOG_JSON").is_ok_and(|v| v == "1");
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        b.json().try_init()
+    } else {
+        b.try_init()
+    };
+}
+
+/// A running server, for `serve` and for tests that need a real socket.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub store: Store,
+    pub shutdown: tokio::sync::oneshot::Sender<()>,
+    pub done: tokio::task::JoinHandle<()>,
+}
+
+/// Opens the store, recovers every hall, binds and starts serving.
+pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeError> {
+    let demo = args.config.is_none();
+    let mut cfg = match &args.config {
+        Some(path) => config_file::load(path)?,
+        None => {
+            let data = args
+                .data
+                .as_ref()
+                .map(|d| d.display().to_string())
+                .unwrap_or_else(|| "./hallcall-data".into());
+            let listen = args.listen.clone().unwrap_or_else(|| "0.0.0.0:8080".into());
+            tokio::task::spawn_blocking(move || config_file::demo_config(&data, &listen))
+                .await
+                .map_err(|e| ServeError::Demo(e.to_string()))?
+                .map_err(ServeError::Demo)?
+        }
+    };
+    if let Some(d) = &args.data {
+        cfg.server.data = d.display().to_string();
+    }
+    if let Some(l) = &args.listen {
+        cfg.server.listen = l.clone();
+    }
+    let data = PathBuf::from(&cfg.server.data);
+    std::fs::create_dir_all(&data)?;
+    let store = Store::open(&data.join("db"), StoreOptions::default())?;
+    let key = TokenKey::load_or_create(&data)?;
+    let mut halls = BTreeMap::new();
+    for hc in &cfg.halls {
+        let hall = store.recover(hc.clone())?;
+        let stale = hall.config() != hc;
+        let handle = HallHandle::spawn(hall, store.clone(), Arc::new(HallMetrics::default()));
+        if stale {
+            // The file changed while we were down: adopt it as a reload.
+            if let Err(e) = handle
+                .command(
+                    Command::ReloadConfig {
+                        config: Box::new(hc.clone()),
+                    },
+                    Actor::Supervisor,
+                )
+                .await
+            {
+                tracing::warn!(hall = %hc.id, error = %e, "the configuration file differs from the stored one and cannot be adopted yet");
+            }
+        }
+        halls.insert(
+            hc.id.clone(),
+            HallEntry {
+                handle,
+                config: RwLock::new(hc.clone()),
+            },
+        );
+    }
+    let voice = match hallcall_announcer::VoicePack::builtin() {
+        Ok(v) => Some(Arc::new(v)),
+        Err(e) => {
+            tracing::warn!(error = %e, "no voice pack: announcements cannot be rendered");
+            None
+        }
+    };
+    let app = Arc::new(AppInner {
+        halls,
+        store: store.clone(),
+        key,
+        voice,
+        wav_cache: Mutex::new(WavCache::default()),
+        booking_limit: Mutex::new(Default::default()),
+        started: Instant::now(),
+    });
+    let listener = tokio::net::TcpListener::bind(&cfg.server.listen).await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let router = crate::api::router(app.clone());
+    let reload_app = app.clone();
+    let config_path = args.config.clone();
+    tokio::spawn(reload_on_sighup(reload_app, config_path));
+    let done = tokio::spawn(async move {
+        let serve = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = rx.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    Ok((
+        Running {
+            addr,
+            store,
+            shutdown: tx,
+            done,
+        },
+        cfg,
+        demo,
+    ))
+}
+
+async fn reload_on_sighup(app: crate::app::App, path: Option<PathBuf>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            let Some(path) = &path else {
+                tracing::info!("SIGHUP: the demo hall has no configuration file to reload");
+                continue;
+            };
+            match config_file::load(path) {
+                Err(e) => {
+                    tracing::error!(error = %e, "reload refused; keeping the running configuration")
+                }
+                Ok(cfg) => {
+                    for hc in cfg.halls {
+                        let Some(entry) = app.halls.get(&hc.id) else {
+                            tracing::warn!(hall = %hc.id, "new hall in the configuration: restart to serve it");
+                            continue;
+                        };
+                        match entry
+                            .handle
+                            .command(
+                                Command::ReloadConfig {
+                                    config: Box::new(hc.clone()),
+                                },
+                                Actor::Supervisor,
+                            )
+                            .await
+                        {
+                            Ok(_) => {
+                                if let Ok(mut c) = entry.config.write() {
+                                    *c = hc;
+                                }
+                                tracing::info!(hall = %entry.handle.id, "configuration reloaded");
+                            }
+                            Err(e) => {
+                                tracing::error!(hall = %entry.handle.id, error = %e, "reload refused")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (app, path);
+}
+
+fn banner(addr: SocketAddr, cfg: &Config, demo: bool) {
+    let host = if addr.ip().is_unspecified() {
+        format!("127.0.0.1:{}", addr.port())
+    } else {
+        addr.to_string()
+    };
+    let mut s = format!(
+        "\nhallcall 排队叫号系统 — listening on http://{addr}  (data: {})\n",
+        cfg.server.data
+    );
+    for h in &cfg.halls {
+        let kiosk = h.kiosk_tokens.first().cloned().unwrap_or_default();
+        let sup = h.supervisor_tokens.first().cloned().unwrap_or_default();
+        s += &format!("\n  {} ({})\n", h.name, h.id);
+        s += &format!("    hall display     http://{host}/display/hall?hall={}   (+ &audio=1 for speakers, &lang=en)\n", h.id);
+        s += &format!(
+            "    window display   http://{host}/display/window/1?hall={}\n",
+            h.id
+        );
+        s += &format!(
+            "    kiosk            http://{host}/kiosk?hall={}&token={kiosk}\n",
+            h.id
+        );
+        s += &format!("    clerk console    http://{host}/clerk?hall={}\n", h.id);
+        s += &format!(
+            "    supervisor       http://{host}/supervisor?hall={}&token={sup}\n",
+            h.id
+        );
+        s += &format!("    tokens           kiosk: {kiosk}   supervisor: {sup}\n");
+        if demo {
+            s += "    staff (id name PIN  windows as A/B post)\n";
+            for st in &h.staff {
+                let posts: Vec<String> = h
+                    .windows
+                    .iter()
+                    .filter_map(|w| {
+                        if w.a_post == st.id {
+                            Some(format!("{}A", w.number))
+                        } else if w.b_post.as_deref() == Some(st.id.as_str()) {
+                            Some(format!("{}B", w.number))
+                        } else {
+                            None
+                        }
+                    })
+                    .collect();
+                s += &format!(
+                    "      {} {}  PIN {}   {}\n",
+                    st.id,
+                    st.name,
+                    config_file::demo_pin(&st.id),
+                    posts.join(" ")
+                );
+            }
+        }
+    }
+    s += &format!("\n  API: http://{host}/api/v1/openapi.json   health: http://{host}/healthz   metrics: http://{host}/metrics\n");
+    println!("{s}");
+}
+
+/// `hallcall serve`: runs until SIGTERM or Ctrl-C, then finishes in-flight
+/// commands and flushes the store before exiting.
+pub async fn serve_main(args: ServeArgs) -> std::process::ExitCode {
+    init_tracing();
+    let (running, cfg, demo) = match start(&args).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("hallcall: cannot start: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    banner(running.addr, &cfg, demo);
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing in-flight requests");
+    let _ = running.shutdown.send(());
+    let _ = running.done.await;
+    running.store.shutdown().await;
+    tracing::info!("store flushed; bye");
+    std::process::ExitCode::SUCCESS
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,258 @@
+//! One task per hall owns its [`Hall`]: commands come in over a channel and
+//! are decided one after another (single writer), in batches, with one store
+//! append per batch. Replies and broadcasts leave only after the store says
+//! the batch is durable, so nothing anyone saw can be lost by a crash; reads
+//! run inside the task after the batch, so they see exactly the durable state.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hallcall_core::{Actor, Command, Event, EventKind, Hall, Millis, Rejected};
+use hallcall_store::Store;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::metrics::HallMetrics;
+
+/// Most commands decided together before one append.
+const MAX_BATCH: usize = 256;
+/// Events a subscriber may fall behind before it is dropped.
+pub const SUBSCRIBER_BUFFER: usize = 4096;
+
+/// An event on its way to subscribers, serialized once for all of them.
+#[derive(Clone, Debug)]
+pub struct Published {
+    pub seq: u64,
+    /// The public JSON: ticket ids and configuration secrets removed.
+    pub json: Arc<str>,
+    pub kind: &'static str,
+}
+
+pub type Reply = Result<Vec<Event>, CommandError>;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Rejected(#[from] Rejected),
+    #[error("storage failed: {0}")]
+    Storage(String),
+    #[error("the hall is shutting down")]
+    Gone,
+}
+
+type ReadFn = Box<dyn FnOnce(&Hall, Millis) + Send>;
+
+enum Msg {
+    Command {
+        cmd: Command,
+        by: Actor,
+        reply: oneshot::Sender<Reply>,
+    },
+    Read(ReadFn),
+}
+
+/// A cheap handle to a hall's task.
+#[derive(Clone)]
+pub struct HallHandle {
+    pub id: Arc<str>,
+    tx: mpsc::Sender<Msg>,
+    pub events: broadcast::Sender<Published>,
+    pub metrics: Arc<HallMetrics>,
+    /// Last durable sequence number, for metrics and health.
+    pub seq: Arc<AtomicU64>,
+}
+
+pub fn now_ms() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or(0)
+}
+
+/// The public form of an event: what displays and phones may see.
+pub fn publish(ev: &Event) -> Published {
+    let mut v = serde_json::to_value(ev).unwrap_or(serde_json::Value::Null);
+    if let Some(obj) = v.as_object_mut() {
+        // The unguessable ticket id is the citizen's key to rate and to watch
+        // their ticket; it is never broadcast. Tickets are followed by number.
+        obj.remove("ticket");
+        if let Some(serde_json::Value::Array(ids)) = obj.get_mut("tickets") {
+            let n = ids.len();
+            *ids = Vec::new();
+            obj.insert("tickets_moved".into(), n.into());
+        }
+        obj.remove("config");
+    }
+    Published {
+        seq: ev.seq,
+        json: Arc::from(v.to_string()),
+        kind: ev.type_name(),
+    }
+}
+
+impl HallHandle {
+    /// Starts the task for a recovered hall.
+    pub fn spawn(hall: Hall, store: Store, metrics: Arc<HallMetrics>) -> HallHandle {
+        let (tx, rx) = mpsc::channel(4096);
+        let (events, _) = broadcast::channel(SUBSCRIBER_BUFFER);
+        let handle = HallHandle {
+            id: Arc::from(hall.id()),
+            tx,
+            events: events.clone(),
+            metrics,
+            seq: Arc::new(AtomicU64::new(hall.seq())),
+        };
+        let task = HallTask {
+            hall,
+            store,
+            events,
+            metrics: handle.metrics.clone(),
+            seq: handle.seq.clone(),
+            last_now: 0,
+        };
+        tokio::spawn(task.run(rx));
+        let ticker = handle.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(1));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                if ticker.command(Command::Tick, Actor::System).await.is_err()
+                    && ticker.tx.is_closed()
+                {
+                    break;
+                }
+            }
+        });
+        handle
+    }
+
+    /// Runs a command; the events come back once they are durable.
+    pub async fn command(&self, cmd: Command, by: Actor) -> Reply {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Msg::Command { cmd, by, reply })
+            .await
+            .map_err(|_| CommandError::Gone)?;
+        rx.await.map_err(|_| CommandError::Gone)?
+    }
+
+    /// Reads the hall's durable state.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Hall, Millis) -> T + Send + 'static,
+    ) -> Result<T, CommandError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Msg::Read(Box::new(move |h, now| {
+                let _ = tx.send(f(h, now));
+            })))
+            .await
+            .map_err(|_| CommandError::Gone)?;
+        rx.await.map_err(|_| CommandError::Gone)
+    }
+}
+
+struct HallTask {
+    hall: Hall,
+    store: Store,
+    events: broadcast::Sender<Published>,
+    metrics: Arc<HallMetrics>,
+    seq: Arc<AtomicU64>,
+    last_now: Millis,
+}
+
+impl HallTask {
+    /// Time never runs backwards inside a hall, whatever the wall clock does.
+    fn now(&mut self) -> Millis {
+        self.last_now = self.last_now.max(now_ms());
+        self.last_now
+    }
+
+    async fn run(mut self, mut rx: mpsc::Receiver<Msg>) {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+            self.process(&mut batch).await;
+            batch.clear();
+        }
+        tracing::info!(hall = %self.hall.id(), "hall task stopped");
+    }
+
+    async fn process(&mut self, batch: &mut Vec<Msg>) {
+        let started = std::time::Instant::now();
+        let mut events: Vec<Event> = Vec::new();
+        let mut replies: Vec<(
+            oneshot::Sender<Reply>,
+            Result<std::ops::Range<usize>, Rejected>,
+        )> = Vec::new();
+        let mut reads: Vec<ReadFn> = Vec::new();
+        for msg in batch.drain(..) {
+            match msg {
+                Msg::Command { cmd, by, reply } => {
+                    let now = self.now();
+                    match self.hall.handle(cmd, by, now) {
+                        Ok(evs) => {
+                            let start = events.len();
+                            events.extend(evs);
+                            replies.push((reply, Ok(start..events.len())));
+                        }
+                        Err(e) => replies.push((reply, Err(e))),
+                    }
+                }
+                Msg::Read(f) => reads.push(f),
+            }
+        }
+        if !events.is_empty() {
+            let durable = self.store.append(self.hall.id(), events.clone()).await;
+            if let Err(e) = durable {
+                // The log does not hold what the hall now believes: go back to
+                // what is durable and refuse every command of this batch.
+                tracing::error!(hall = %self.hall.id(), error = %e, "append failed; reloading the hall from the store");
+                let config = self.hall.config().clone();
+                match self.store.recover(config) {
+                    Ok(h) => self.hall = h,
+                    Err(e2) => {
+                        tracing::error!(error = %e2, "recovery failed too; the hall keeps its state")
+                    }
+                }
+                for (reply, _) in replies {
+                    let _ = reply.send(Err(CommandError::Storage(e.to_string())));
+                }
+                let now = self.now();
+                for f in reads {
+                    f(&self.hall, now);
+                }
+                return;
+            }
+            for ev in &events {
+                self.metrics.observe_event(ev);
+                let _ = self.events.send(publish(ev));
+            }
+            self.seq.store(self.hall.seq(), Ordering::Release);
+            if let Err(e) = self.store.maybe_snapshot(&self.hall) {
+                tracing::warn!(hall = %self.hall.id(), error = %e, "snapshot failed (the log still holds everything)");
+            }
+        }
+        let elapsed = started.elapsed();
+        for (reply, outcome) in replies {
+            self.metrics.observe_command(elapsed);
+            let _ = reply.send(match outcome {
+                Ok(range) => Ok(events[range].to_vec()),
+                Err(e) => Err(CommandError::Rejected(e)),
+            });
+        }
+        let now = self.now();
+        self.metrics.observe_state(&self.hall);
+        for f in reads {
+            f(&self.hall, now);
+        }
+    }
+}
+
+/// Whether an event is a call the announcer says.
+pub fn is_announced(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::TicketCalled { .. } | EventKind::WindowPaused { .. }
+    ) || matches!(kind, EventKind::WindowOpened { tidal: true, .. })
+}

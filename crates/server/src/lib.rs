@@ -1,0 +1,32 @@
+//! # hallcall-server: the hall on the network
+//!
+//! Owns: the HTTP API and its OpenAPI document, roles and tokens, the
+//! WebSocket fan-out with resume, the per-hall task that drives the core,
+//! configuration loading and reload, the demo hall, metrics, the embedded
+//! display pages, and the WAV rendering endpoint (through the announcer's
+//! composer).
+//!
+//! ```text
+//!  HTTP/WS ──► handler ──► HallHandle ──mpsc──► hall task ──► Hall::handle (core)
+//!                                                  │  events
+//!                                                  ▼
+//!                                      Store::append (group commit, flush)
+//!                                                  │ durable
+//!                                  reply ◄─────────┴────────► broadcast ──► WebSocket subscribers
+//! ```
+//!
+//! Must never: decide a hall rule (that is `hallcall-core`), acknowledge or
+//! broadcast an event before the store has flushed it, let one hall or one
+//! slow subscriber hold up another, panic on input, or broadcast a ticket's
+//! unguessable id or a configuration secret.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config_file;
+pub mod hall_task;
+pub mod metrics;
+pub mod pages;
+
+pub use cli::{HashPinArgs, ServeArgs};
