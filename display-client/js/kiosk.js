@@ -1,0 +1,208 @@
+// Kiosk (取号机): /kiosk?hall=ID&token=KIOSK_TOKEN[&print=0]
+
+import { $, el, api, params, hallId, hallBase, fmtWait, fmtTime, startClock } from '/static/lib/api.js';
+import { label } from '/static/lib/labels.js';
+import { Live } from '/static/lib/live.js';
+import { toast, errorText } from '/static/lib/ui.js';
+
+const hall = hallId();
+const base = hallBase(hall);
+const token = params.get('token') || localStorage.getItem(`hallcall.kiosk.${hall}`) || '';
+if (params.get('token')) localStorage.setItem(`hallcall.kiosk.${hall}`, params.get('token'));
+const autoPrint = params.get('print') !== '0';
+const RESET_S = 20; // the ticket screen closes by itself
+
+// mode: null | {kind:'green', priority} | {kind:'assist'} | {kind:'appt', code}
+let mode = null;
+let view = null;
+let busy = false;
+
+// ---- large / high-contrast mode ------------------------------------------------
+function setLarge(on) {
+  document.body.classList.toggle('large', on);
+  $('#btn-large').setAttribute('aria-pressed', String(on));
+}
+$('#btn-large').addEventListener('click', () => {
+  const on = !document.body.classList.contains('large');
+  setLarge(on);
+  // Deliberately not persisted for long: the next citizen starts normal.
+  clearTimeout(setLarge.t);
+  if (on) setLarge.t = setTimeout(() => setLarge(false), 3 * 60000);
+});
+if (params.get('large') === '1') setLarge(true);
+
+// ---- modes -----------------------------------------------------------------------
+function setMode(m) {
+  mode = m;
+  const bar = $('#mode');
+  bar.hidden = !m;
+  bar.classList.toggle('appt', !!m && m.kind === 'appt');
+  if (m && m.kind === 'green') $('#mode-text').textContent = `绿色通道：${label('zh', 'priority', m.priority)} — 请选择业务`;
+  else if (m && m.kind === 'assist') $('#mode-text').textContent = '帮办代办 — 请选择业务';
+  else if (m && m.kind === 'appt') $('#mode-text').textContent = `预约签到：${m.code} — 请选择预约的业务`;
+  $('#prompt').textContent = m ? '请选择业务' : '请选择您要办理的业务';
+}
+$('#mode-cancel').addEventListener('click', () => setMode(null));
+
+function openModal(id) {
+  for (const m of document.querySelectorAll('.ks-modal')) m.hidden = m.id !== id;
+}
+function closeModals() {
+  for (const m of document.querySelectorAll('.ks-modal')) m.hidden = true;
+}
+for (const b of document.querySelectorAll('[data-close]')) b.addEventListener('click', closeModals);
+
+$('#btn-green').addEventListener('click', () => openModal('green-modal'));
+for (const b of document.querySelectorAll('#green-modal [data-priority]')) {
+  b.addEventListener('click', () => {
+    closeModals();
+    setMode({ kind: 'green', priority: b.dataset.priority });
+  });
+}
+$('#btn-assist').addEventListener('click', () => setMode(mode && mode.kind === 'assist' ? null : { kind: 'assist' }));
+
+// appointment code with an on-screen keypad
+const keys = '1234567890ABCDEFGHJKLMNPQRSTUVWXYZ'.split('');
+$('#keypad').replaceChildren(
+  ...keys.map((k) => el('button', { type: 'button', onclick: () => typeKey(k) }, k)),
+  el('button', { type: 'button', class: 'wide', onclick: () => typeKey('⌫') }, '退格'),
+  el('button', { type: 'button', class: 'wide', onclick: () => ($('#appt-code').value = '') }, '清空'),
+);
+function typeKey(k) {
+  const inp = $('#appt-code');
+  inp.value = k === '⌫' ? inp.value.slice(0, -1) : (inp.value + k).slice(0, 16);
+}
+$('#btn-appt').addEventListener('click', () => {
+  $('#appt-code').value = '';
+  openModal('appt-modal');
+  $('#appt-code').focus();
+});
+function apptNext() {
+  const code = $('#appt-code').value.trim();
+  if (!code) {
+    toast('请输入预约码', 'error');
+    return;
+  }
+  closeModals();
+  setMode({ kind: 'appt', code });
+}
+$('#appt-next').addEventListener('click', apptNext);
+$('#appt-code').addEventListener('keydown', (e) => e.key === 'Enter' && apptNext());
+
+// ---- categories ----------------------------------------------------------------
+function renderCats(v) {
+  view = v;
+  $('#hall-name').textContent = v.name;
+  document.title = `${v.name} · 自助取号`;
+  $('#cats').replaceChildren(
+    ...v.categories.map((c) => {
+      const nowin = c.estimated_wait_s === null || c.estimated_wait_s === undefined;
+      const info = nowin
+        ? [`等候 `, el('b', { class: 'num' }, String(c.waiting)), ` 人 · 暂无窗口，请咨询工作人员`]
+        : [`等候 `, el('b', { class: 'num' }, String(c.waiting)), ` 人 · 预计 `, el('b', {}, c.waiting ? fmtWait(c.estimated_wait_s) : '无需等候')];
+      return el(
+        'button',
+        { type: 'button', class: `cat-btn${nowin ? ' nowin' : ''}`, 'data-category': c.id, onclick: () => issue(c) },
+        el('span', { class: 'px' }, c.prefix),
+        el('span', { class: 'nm' }, c.name),
+        el('span', { class: 'en' }, c.name_en || ''),
+        el('span', { class: 'info' }, ...info),
+      );
+    }),
+  );
+}
+
+// ---- issuing ---------------------------------------------------------------------
+async function issue(c) {
+  if (busy) return;
+  if (!token) {
+    toast('本取号机未配置令牌（URL 缺少 token 参数），请联系管理员', 'error', 8000);
+    return;
+  }
+  const body = { category: c.id };
+  if (mode && mode.kind === 'green') {
+    body.priority = mode.priority;
+  } else if (mode && mode.kind === 'assist') body.channel = 'assisted';
+  else if (mode && mode.kind === 'appt') body.appointment_code = mode.code;
+  busy = true;
+  $('#busy').hidden = false;
+  try {
+    const t = await api(`${base}/tickets`, { method: 'POST', body, token });
+    showTicket(t, c, body);
+    setMode(null);
+  } catch (e) {
+    toast(`取号失败：${issueError(e)}`, 'error', 7000);
+  } finally {
+    busy = false;
+    $('#busy').hidden = true;
+  }
+}
+
+function issueError(e) {
+  const map = {
+    hall_closed: '当前不在办公时间',
+    unknown_appointment: '预约码无效，请核对',
+    appointment_used: '该预约码已签到',
+    appointment_too_early: '未到签到时间（预约时段前15分钟起可签到）',
+  };
+  return map[e.code] || errorText(e);
+}
+
+let countdown = null;
+function showTicket(t, c, body) {
+  $('#t-hall').textContent = view ? view.name : '';
+  $('#t-cat').textContent = t.category_name || c.name;
+  $('#t-number').textContent = t.number;
+  $('#t-ahead').textContent = t.ahead ?? '-';
+  $('#t-est').textContent = t.estimated_wait_s === null || t.estimated_wait_s === undefined ? '请咨询工作人员' : t.ahead ? fmtWait(t.estimated_wait_s) : '即将叫号';
+  const extra = [];
+  if (body.priority) extra.push(`绿色通道（${label('zh', 'priority', body.priority)}）`);
+  if (body.appointment_code) extra.push('预约签到');
+  if (body.channel === 'assisted' && !body.priority) extra.push('帮办代办');
+  $('#t-extra').textContent = extra.join(' · ');
+  $('#t-qr').src = `${base}/tickets/${encodeURIComponent(t.id)}/qr.svg`;
+  $('#t-time').textContent = `取号时间 ${t.issued_at ? new Date(t.issued_at).toLocaleString('zh-CN', { hour12: false }) : fmtTime(new Date().toISOString())}`;
+  $('#ticket-print').dataset.ticketId = t.id;
+  $('#ticket-print').dataset.statusUrl = t.status_url || `/t/${t.id}?hall=${hall}`;
+  globalThis.__hallcall = Object.assign(globalThis.__hallcall || {}, { lastTicket: t });
+  openModal('ticket-modal');
+  if (autoPrint) {
+    // Print once the QR code is in (or failed), so the paper is complete.
+    const img = $('#t-qr');
+    const go = () => setTimeout(() => window.print(), 50);
+    if (img.complete) go();
+    else {
+      img.addEventListener('load', go, { once: true });
+      img.addEventListener('error', go, { once: true });
+    }
+  }
+  let left = RESET_S;
+  clearInterval(countdown);
+  $('#t-count').textContent = `(${left})`;
+  countdown = setInterval(() => {
+    left--;
+    $('#t-count').textContent = `(${left})`;
+    if (left <= 0) doneTicket();
+  }, 1000);
+}
+function doneTicket() {
+  clearInterval(countdown);
+  closeModals();
+}
+$('#t-done').addEventListener('click', doneTicket);
+$('#t-print').addEventListener('click', () => window.print());
+
+// Idle reset: an abandoned mode or dialog goes away after a minute.
+let idle = null;
+function poke() {
+  clearTimeout(idle);
+  idle = setTimeout(() => {
+    setMode(null);
+    if ($('#ticket-modal').hidden) closeModals();
+  }, 60000);
+}
+for (const ev of ['pointerdown', 'keydown']) document.addEventListener(ev, poke);
+
+if (!token) toast('本取号机未配置令牌（URL 缺少 token 参数）', 'error', 15000);
+startClock('zh');
+new Live({ hall, onState: renderCats, pollMs: 10000 }).start();

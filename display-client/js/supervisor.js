@@ -1,0 +1,434 @@
+// Supervisor dashboard (运行监控): /supervisor?hall=ID&token=SUPERVISOR_TOKEN
+
+import { $, el, api, params, hallId, hallBase, fmtWait, fmtDuration, fmtTime, debounce, startClock } from '/static/lib/api.js';
+import { label, categoryName } from '/static/lib/labels.js';
+import { Live } from '/static/lib/live.js';
+import { toast, errorText } from '/static/lib/ui.js';
+
+const hall = hallId();
+const base = hallBase(hall);
+const TKEY = `hallcall.supervisor.${hall}`;
+const token = params.get('token') || sessionStorage.getItem(TKEY) || '';
+if (params.get('token')) sessionStorage.setItem(TKEY, params.get('token'));
+$('#token-warn').hidden = !!token;
+
+let view = null;
+let stats = null;
+let tab = 'by_category';
+const knownStaff = new Map(); // id -> name
+const FEED_TYPES = new Set(['warning', 'failover', 'tidal_advice', 'advice_resolved', 'window_opened', 'window_closed', 'window_paused', 'window_resumed', 'post_handover', 'day_closed']);
+const feedSeqs = new Set();
+
+// ---- rendering the view -------------------------------------------------------
+
+function render(v) {
+  view = v;
+  $('#hall-name').textContent = v.name;
+  document.title = `${v.name} · 运行监控`;
+  for (const w of v.windows) {
+    for (const s of [w.staff, w.standby]) if (s) knownStaff.set(s.id, s.name);
+  }
+  renderKpis(v);
+  renderWindows(v);
+  renderCats(v);
+  renderAdvice(v);
+  renderChart(v);
+  if (stats) renderStats();
+}
+
+function renderKpis(v) {
+  const t = v.totals || {};
+  const l = v.load || {};
+  const reds = v.categories.filter((c) => c.level === 'red').length + v.windows.filter((w) => w.level === 'red').length;
+  const k = (val, name, cls = '') => el('div', { class: `kpi ${cls}` }, el('b', { class: 'num' }, val), el('span', {}, name));
+  $('#kpis').replaceChildren(
+    k(t.issued ?? 0, '今日取号'),
+    k(t.done ?? 0, '已办结'),
+    k(l.waiting ?? t.waiting ?? 0, '正在等候'),
+    k(t.no_show ?? 0, '过号'),
+    k(`${l.staffed_windows ?? '-'}/${v.windows.length}`, '在岗窗口'),
+    k(l.per_window === null || l.per_window === undefined ? '—' : l.per_window.toFixed(1), '窗均等候'),
+    k(reds, '红色预警', reds ? 'red' : ''),
+  );
+}
+
+function renderWindows(v) {
+  const staffed = v.windows.filter((w) => ['open', 'calling', 'serving'].includes(w.state)).length;
+  $('#win-sum').textContent = `在岗 ${staffed} / 共 ${v.windows.length}`;
+  $('#wins').replaceChildren(
+    ...v.windows.map((w) => {
+      const st = w.state === 'paused' && w.pause_reason ? `暂停·${label('zh', 'pause', w.pause_reason)}` : label('zh', 'state', w.state);
+      const staff = w.staff ? `${w.staff.name}（${label('zh', 'post', w.staff.post)}）` : '无人在岗';
+      const sb = w.standby ? ` · 备：${w.standby.name}` : '';
+      const cur = w.current
+        ? [w.current.number, el('small', {}, ` ${categoryName(v, w.current.category)} ${fmtDuration(w.current.elapsed_s)}`)]
+        : w.go_to && w.go_to.length && w.state !== 'closed'
+          ? [el('small', {}, `引导至 ${w.go_to.join('、')}号`)]
+          : [el('small', {}, w.state === 'open' ? '空闲' : '')];
+      const btns = [];
+      if (w.state === 'closed') btns.push(el('button', { type: 'button', onclick: () => openWindow(w.number) }, '开放'));
+      else btns.push(el('button', { type: 'button', class: 'danger', disabled: w.current ? true : undefined, title: w.current ? '办理中不可关闭' : '', onclick: () => closeWindow(w.number) }, '关闭'));
+      return el(
+        'div',
+        { class: `sw ${w.state} lvl-${w.level}`, 'data-window': w.number },
+        el('div', { class: 'row' }, el('span', { class: 'no' }, `${w.number}号`), el('span', { class: 'kind' }, label('zh', 'kindLong', w.kind)), el('span', { class: 'st' }, st)),
+        el('div', { class: 'staff', title: staff + sb }, staff + sb),
+        el('div', { class: 'cur num' }, ...cur),
+        el('div', { class: 'btns' }, ...btns),
+      );
+    }),
+  );
+}
+
+function renderCats(v) {
+  $('#cats').replaceChildren(
+    ...v.categories.map((c) =>
+      el(
+        'tr',
+        { class: c.level },
+        el('td', {}, el('span', { class: `lvl ${c.level}`, title: label('zh', 'level', c.level) })),
+        el('td', {}, `${c.prefix}  ${c.name}`),
+        el('td', { class: 'r big num' }, String(c.waiting)),
+        el('td', { class: 'r' }, c.estimated_wait_s === null || c.estimated_wait_s === undefined ? '无可办窗口' : fmtWait(c.estimated_wait_s)),
+        el('td', { class: 'r num' }, c.oldest_wait_s === null || c.oldest_wait_s === undefined ? '—' : fmtDuration(c.oldest_wait_s)),
+        el('td', { class: 'r num' }, `${Math.round(c.wait_target_s / 60)}分`),
+        el('td', { class: 'r num' }, String(c.open_windows)),
+        el('td', { class: 'r num' }, fmtDuration(c.avg_service_s)),
+      ),
+    ),
+  );
+}
+
+function renderAdvice(v) {
+  const l = v.load || {};
+  $('#load-line').textContent = '';
+  const list = (v.advice || []).map((a) =>
+    el(
+      'div',
+      { class: `adv ${a.action}` },
+      el('div', { class: 'what' }, `建议${a.action === 'open' ? '开放' : '关闭'} ${a.window}号潮汐窗口${a.staff ? '，安排 ' + (knownStaff.get(a.staff) || a.staff) : ''}`),
+      el('div', { class: 'why' }, `${fmtTime(a.at)} · ${a.reason}`),
+      el('button', { type: 'button', onclick: () => resolveAdvice(a.id, 'accept') }, '采纳'),
+      el('button', { type: 'button', class: 'dismiss', onclick: () => resolveAdvice(a.id, 'dismiss') }, '忽略'),
+    ),
+  );
+  const loadBox = el(
+    'div',
+    { class: 'load-box' },
+    `等候 ${l.waiting ?? 0} 人 · 在岗窗口 ${l.staffed_windows ?? 0} · 开放窗口 ${l.open_windows ?? 0}`,
+    el('br'),
+    `窗均等候 ${l.per_window ?? '—'} · 新号预计等候 ${l.newest_wait_s === null || l.newest_wait_s === undefined ? '—' : fmtWait(l.newest_wait_s)}`,
+    l.overload_since ? el('div', { style: 'color:#c8102e' }, `持续高负荷，自 ${fmtTime(l.overload_since, true)}`) : null,
+    l.underload_since ? el('div', {}, `持续低负荷，自 ${fmtTime(l.underload_since, true)}`) : null,
+  );
+  $('#advice').replaceChildren(...(list.length ? list : [el('div', { class: 'empty' }, '暂无待处理建议')]), loadBox);
+}
+
+// ---- chart: waiting over the day ------------------------------------------------
+
+function renderChart(v) {
+  const pts = (v.waiting_series || []).map((p) => ({ t: Date.parse(p.at), n: p.waiting })).filter((p) => !isNaN(p.t));
+  const W = 560;
+  const H = 300;
+  const L = 40;
+  const R = 14;
+  const T = 14;
+  const B = 30;
+  const now = Date.parse(v.now) || Date.now();
+  let t0;
+  let t1;
+  if (pts.length) {
+    t0 = Math.min(pts[0].t, now - 3600e3);
+    t1 = Math.max(pts[pts.length - 1].t + 600e3, now);
+  } else {
+    t0 = now - 3 * 3600e3;
+    t1 = now;
+  }
+  // Round to whole hours.
+  t0 = Math.floor(t0 / 3600e3) * 3600e3;
+  t1 = Math.ceil(t1 / 3600e3) * 3600e3;
+  const maxN = Math.max(5, ...pts.map((p) => p.n));
+  const step = niceStep(maxN);
+  const top = Math.ceil(maxN / step) * step;
+  const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - R);
+  const y = (n) => T + (1 - n / top) * (H - T - B);
+  const ns = 'http://www.w3.org/2000/svg';
+  const s = (tag, attrs, text) => {
+    const e = document.createElementNS(ns, tag);
+    for (const [k, val] of Object.entries(attrs)) e.setAttribute(k, val);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': '今日等候人数曲线' });
+  for (let n = 0; n <= top; n += step) {
+    svg.append(s('line', { class: 'grid', x1: L, x2: W - R, y1: y(n), y2: y(n) }));
+    svg.append(s('text', { class: 'lbl', x: L - 6, y: y(n) + 4, 'text-anchor': 'end' }, String(n)));
+  }
+  const hours = (t1 - t0) / 3600e3;
+  const hstep = hours > 12 ? 3 : hours > 6 ? 2 : 1;
+  for (let t = t0; t <= t1; t += hstep * 3600e3) {
+    svg.append(s('line', { class: 'grid', x1: x(t), x2: x(t), y1: T, y2: H - B }));
+    svg.append(s('text', { class: 'lbl', x: x(t), y: H - B + 18, 'text-anchor': 'middle' }, fmtTime(new Date(t).toISOString())));
+  }
+  svg.append(s('line', { class: 'axis', x1: L, x2: W - R, y1: H - B, y2: H - B }));
+  svg.append(s('line', { class: 'axis', x1: L, x2: L, y1: T, y2: H - B }));
+  if (pts.length) {
+    // Each point is the peak of a 10-minute bucket: draw it as a step line.
+    let d = '';
+    for (const p of pts) d += `${d ? 'L' : 'M'}${x(p.t).toFixed(1)},${y(p.n).toFixed(1)}L${x(p.t + 600e3).toFixed(1)},${y(p.n).toFixed(1)}`;
+    const last = pts[pts.length - 1];
+    const area = `${d}L${x(last.t + 600e3).toFixed(1)},${y(0)}L${x(pts[0].t).toFixed(1)},${y(0)}Z`;
+    svg.append(s('path', { class: 'area', d: area }));
+    svg.append(s('path', { class: 'line', d }));
+    const peak = pts.reduce((a, b) => (b.n > a.n ? b : a));
+    svg.append(s('circle', { class: 'dot', cx: x(peak.t + 300e3), cy: y(peak.n), r: 4 }));
+    svg.append(s('text', { class: 'lbl', x: x(peak.t + 300e3), y: y(peak.n) - 8, 'text-anchor': 'middle' }, `峰值 ${peak.n}`));
+  } else {
+    svg.append(s('text', { class: 'lbl', x: W / 2, y: H / 2, 'text-anchor': 'middle' }, '今日暂无数据'));
+  }
+  $('#chart').replaceChildren(svg);
+}
+
+function niceStep(max) {
+  const raw = max / 5;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 5, 10]) if (raw <= m * p) return m * p;
+  return 10 * p;
+}
+
+// ---- statistics ---------------------------------------------------------------
+
+async function loadStats() {
+  if (!token) return;
+  try {
+    stats = await api(`${base}/stats`, { token });
+    for (const id of Object.keys(stats.by_staff || {})) if (!knownStaff.has(id)) knownStaff.set(id, id);
+    renderStats();
+  } catch (e) {
+    $('#stat-rows').replaceChildren(el('tr', {}, el('td', { colspan: 12, class: 'empty' }, `统计不可用：${errorText(e)}`)));
+  }
+}
+const loadStatsSoon = debounce(loadStats, 1500);
+
+function renderStats() {
+  const s = stats || {};
+  const t = s.total || {};
+  const mins = (x) => (x ? `${(x / 60).toFixed(1)}分` : '—');
+  const fig = (v, n) => el('div', { class: 'fig' }, el('b', { class: 'num' }, v), el('span', {}, n));
+  $('#stat-total').replaceChildren(
+    fig(t.issued ?? 0, '取号'),
+    fig(t.served ?? 0, '办结'),
+    fig(t.no_show ?? 0, '过号'),
+    fig(t.transferred ?? 0, '转办'),
+    fig(mins(t.mean_wait_s), '平均等候'),
+    fig(mins(t.mean_handling_s), '平均办理'),
+    fig(t.mean_rating === null || t.mean_rating === undefined ? '—' : Number(t.mean_rating).toFixed(2), '平均评分'),
+    fig(t.good_share === null || t.good_share === undefined ? '—' : `${Math.round(t.good_share * 100)}%`, '好评率'),
+  );
+  const keyName = { by_category: '业务', by_window: '窗口', by_staff: '人员' }[tab];
+  $('#stat-key').textContent = keyName;
+  const rows = Object.entries(s[tab] || {});
+  const name = (k) => {
+    if (tab === 'by_category') return categoryName(view, k) || '（未知）';
+    if (tab === 'by_window') return `${k}号窗口`;
+    const n = knownStaff.get(k);
+    return n && n !== k ? `${n}（${k}）` : k;
+  };
+  const row = (k, f, cls = '') =>
+    el(
+      'tr',
+      { class: cls },
+      el('td', {}, k),
+      ...[f.issued, f.called, f.served, f.no_show, f.transferred].map((x) => el('td', { class: 'r num' }, String(x ?? 0))),
+      el('td', { class: 'r' }, mins(f.mean_wait_s)),
+      el('td', { class: 'r' }, mins(f.max_wait_s)),
+      el('td', { class: 'r' }, mins(f.mean_handling_s)),
+      el('td', { class: 'r num' }, String(f.ratings ?? 0)),
+      el('td', { class: 'r num' }, f.mean_rating === null || f.mean_rating === undefined ? '—' : Number(f.mean_rating).toFixed(2)),
+      el('td', { class: 'r num' }, f.good_share === null || f.good_share === undefined ? '—' : `${Math.round(f.good_share * 100)}%`),
+    );
+  $('#stat-rows').replaceChildren(
+    ...(rows.length ? rows.map(([k, f]) => row(name(k), f)) : [el('tr', {}, el('td', { colspan: 12, class: 'empty' }, '今日暂无数据'))]),
+    ...(rows.length ? [row('合计', t, 'total')] : []),
+  );
+}
+
+for (const b of document.querySelectorAll('#stat-tabs button')) {
+  b.addEventListener('click', () => {
+    tab = b.dataset.tab;
+    for (const o of document.querySelectorAll('#stat-tabs button')) o.classList.toggle('on', o === b);
+    renderStats();
+  });
+}
+
+$('#csv').addEventListener('click', async () => {
+  if (!token) return toast('缺少主管令牌', 'error');
+  try {
+    const res = await api(`${base}/stats`, { token, accept: 'text/csv' });
+    const blob = await res.blob();
+    const date = (view && view.business_date) || new Date().toISOString().slice(0, 10);
+    const a = el('a', { href: URL.createObjectURL(blob), download: `hallcall-${hall}-${date}.csv` });
+    document.body.append(a);
+    a.click();
+    setTimeout(() => {
+      URL.revokeObjectURL(a.href);
+      a.remove();
+    }, 1000);
+    toast('统计已导出', 'ok');
+  } catch (e) {
+    toast(`导出失败：${errorText(e)}`, 'error');
+  }
+});
+
+// ---- actions ------------------------------------------------------------------
+
+async function resolveAdvice(id, what) {
+  try {
+    await api(`${base}/advice/${id}/${what}`, { method: 'POST', body: {}, token });
+    toast(what === 'accept' ? '已采纳建议' : '已忽略建议', 'ok');
+    live.refresh(0);
+  } catch (e) {
+    toast(`操作失败：${errorText(e)}`, 'error');
+  }
+}
+
+let openNo = null;
+function openWindow(n) {
+  openNo = n;
+  $('#open-no').textContent = n;
+  $('#staff-list').replaceChildren(...[...knownStaff].map(([id, name]) => el('option', { value: id }, name)));
+  $('#open-staff').value = '';
+  $('#open-modal').hidden = false;
+  $('#open-staff').focus();
+}
+$('#open-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const staff = $('#open-staff').value.trim();
+  if (!staff || !openNo) return;
+  try {
+    await api(`${base}/windows/${openNo}/open`, { method: 'POST', body: { staff }, token });
+    $('#open-modal').hidden = true;
+    toast(`${openNo}号窗口已开放`, 'ok');
+    live.refresh(0);
+  } catch (err) {
+    toast(`开放失败：${errorText(err)}`, 'error');
+  }
+});
+for (const b of document.querySelectorAll('[data-close]')) b.addEventListener('click', () => ($('#open-modal').hidden = true));
+
+async function closeWindow(n) {
+  if (!confirm(`确定关闭 ${n}号窗口吗？`)) return;
+  try {
+    await api(`${base}/windows/${n}/close`, { method: 'POST', body: {}, token });
+    toast(`${n}号窗口已关闭`, 'ok');
+    live.refresh(0);
+  } catch (e) {
+    toast(`关闭失败：${errorText(e)}`, 'error');
+  }
+}
+
+// ---- the feed of warnings and dispatch events --------------------------------------
+
+function staffName(id) {
+  return id ? knownStaff.get(id) || id : '';
+}
+
+function feedItem(ev) {
+  const w = ev.window ? `${ev.window}号窗口` : '';
+  switch (ev.type) {
+    case 'warning': {
+      const kind = { service_time: '办理超时', wait: '等候超时', failover: '故障转移' }[ev.kind] || '预警';
+      return { cls: ev.level === 'red' ? 'red' : 'yellow', text: [el('b', {}, `${label('zh', 'level', ev.level)}·${kind}`), ` ${ev.message || [w, ev.number].filter(Boolean).join(' ')}`] };
+    }
+    case 'failover':
+      return {
+        cls: 'failover',
+        text: [el('b', {}, '故障转移'), ` ${w}：${ev.reason || ''}${(ev.to_windows || []).length ? `，转至 ${ev.to_windows.join('、')}号窗口` : ''}${(ev.categories || []).length ? `（${ev.categories.map((c) => categoryName(view, c)).join('、')}）` : ''}`],
+      };
+    case 'tidal_advice':
+      return { cls: 'tidal', text: [el('b', {}, '潮汐建议'), ` ${ev.action === 'open' ? '开放' : '关闭'}${w}：${ev.reason || ''}`] };
+    case 'advice_resolved':
+      return { cls: 'tidal', text: [el('b', {}, '建议处理'), ` #${ev.advice} ${ev.accepted ? '已采纳' : '已忽略'}`] };
+    case 'window_opened':
+      return { cls: ev.tidal ? 'tidal' : '', text: [el('b', {}, ev.tidal ? '潮汐开窗' : '开窗'), ` ${w} ${staffName(ev.staff)}${ev.reason ? '：' + ev.reason : ''}`] };
+    case 'window_closed':
+      return { cls: ev.tidal ? 'tidal' : '', text: [el('b', {}, ev.tidal ? '潮汐关窗' : '关窗'), ` ${w}${ev.reason ? '：' + ev.reason : ''}`] };
+    case 'window_paused':
+      return { cls: 'yellow', text: [el('b', {}, '暂停'), ` ${w}（${label('zh', 'pause', ev.reason)}）${staffName(ev.staff)}`] };
+    case 'window_resumed':
+      return { cls: '', text: [el('b', {}, '恢复'), ` ${w} ${staffName(ev.staff)}`] };
+    case 'post_handover':
+      return { cls: '', text: [el('b', {}, 'AB岗交接'), ` ${w} ${staffName(ev.from)}→${staffName(ev.to)}（${label('zh', 'post', ev.to_post)}）${ev.reason ? '：' + ev.reason : ''}`] };
+    case 'day_closed':
+      return { cls: '', text: [el('b', {}, '日终'), ` ${ev.date}，过期 ${ev.expired} 张`] };
+  }
+  return null;
+}
+
+function addFeed(ev, prepend = true) {
+  if (!FEED_TYPES.has(ev.type) || feedSeqs.has(ev.seq)) return;
+  const item = feedItem(ev);
+  if (!item) return;
+  feedSeqs.add(ev.seq);
+  const li = el('li', { class: item.cls, 'data-seq': ev.seq }, el('span', { class: 't num' }, fmtTime(ev.at)), el('span', {}, ...item.text));
+  const ol = $('#feed');
+  const empty = ol.querySelector('.empty');
+  if (empty) empty.remove();
+  // Keep newest first, in seq order even when history arrives late.
+  const after = [...ol.children].find((c) => Number(c.dataset.seq) < ev.seq);
+  if (after) ol.insertBefore(li, after);
+  else ol.append(li);
+  while (ol.children.length > 200) ol.lastChild.remove();
+}
+
+function onEvent(ev) {
+  if (ev.type === 'window_opened' || ev.type === 'post_handover') for (const k of ['staff', 'to', 'from']) if (ev[k] && !knownStaff.has(ev[k])) knownStaff.set(ev[k], ev[k]);
+  addFeed(ev);
+  if (['service_completed', 'ticket_no_show', 'ticket_transferred', 'rating_recorded', 'ticket_called', 'ticket_issued'].includes(ev.type)) loadStatsSoon();
+}
+
+/** Today's earlier warnings and dispatch events, from the event stream's replay. */
+function loadHistory(seq) {
+  const proto = location.protocol === 'https:' ? 'wss' : 'ws';
+  const since = Math.max(0, seq - 2000);
+  let ws;
+  try {
+    ws = new WebSocket(`${proto}://${location.host}${base}/events?since=${since}`);
+  } catch {
+    return;
+  }
+  const stop = setTimeout(() => ws.close(), 4000);
+  ws.onmessage = (m) => {
+    let msg;
+    try {
+      msg = JSON.parse(m.data);
+    } catch {
+      return;
+    }
+    const list = Array.isArray(msg) ? msg : Array.isArray(msg.events) ? msg.events : [msg];
+    for (const ev of list) {
+      if (ev.type === 'snapshot') {
+        // Too far back for a replay: nothing more to learn here.
+        clearTimeout(stop);
+        ws.close();
+        return;
+      }
+      if (typeof ev.seq === 'number' && ev.seq <= seq) addFeed(ev, false);
+      if (typeof ev.seq === 'number' && ev.seq >= seq) {
+        clearTimeout(stop);
+        ws.close();
+        return;
+      }
+    }
+  };
+}
+
+// ---- start --------------------------------------------------------------------
+
+$('#feed').append(el('li', { class: 'empty' }, '暂无记录'));
+startClock('zh');
+const live = new Live({ hall, onState: render, onEvent, onResync: loadStats, pollMs: 10000 });
+await live.start();
+if (live.lastSeq) loadHistory(live.lastSeq);
+loadStats();
+setInterval(loadStats, 30000);

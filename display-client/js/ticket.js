@@ -1,0 +1,138 @@
+// The citizen's status page: /t/{id}?hall=ID
+
+import { $, el, api, params, hallId, hallBase, lastPathSegment, fmtWait, fmtTime, debounce } from '/static/lib/api.js';
+import { label } from '/static/lib/labels.js';
+import { Live } from '/static/lib/live.js';
+import { toast, errorText } from '/static/lib/ui.js';
+
+const hall = hallId();
+const id = params.get('id') || lastPathSegment();
+const base = hallBase(hall);
+const STAR_WORDS = ['', '非常不满意', '不满意', '基本满意', '满意', '非常满意'];
+
+let status = null;
+let flashedSeq = 0;
+const hooks = (globalThis.__hallcall = Object.assign(globalThis.__hallcall || {}, { flashed: [] }));
+
+async function load() {
+  try {
+    status = await api(`${base}/tickets/${encodeURIComponent(id)}`);
+    render();
+  } catch (e) {
+    if (e.status === 404) {
+      showMsg('未找到该号票，请核对二维码或链接。');
+      $('#number').textContent = '----';
+    } else if (!status) {
+      showMsg(`暂时无法获取排队信息：${errorText(e)}`);
+    }
+  }
+}
+const loadSoon = debounce(load, 800);
+
+function showMsg(text) {
+  $('#wait-box').hidden = true;
+  $('#call-box').hidden = true;
+  const m = $('#msg');
+  m.hidden = false;
+  m.textContent = text;
+}
+
+function render() {
+  const s = status;
+  document.title = `${s.number} · 我的排队号`;
+  $('#number').textContent = s.number;
+  $('#cat').textContent = s.category_name || s.category;
+  const st = $('#state');
+  st.className = `tk-state ${s.state}`;
+  st.textContent = label('zh', 'ticketState', s.state);
+  $('#issued').textContent = s.issued_at ? `取号时间 ${fmtTime(s.issued_at)}` : '';
+  $('#msg').hidden = true;
+  $('#wait-box').hidden = true;
+  $('#call-box').hidden = true;
+  if (s.state === 'waiting') {
+    $('#wait-box').hidden = false;
+    $('#ahead').textContent = s.ahead ?? '-';
+    const est = $('#est');
+    est.textContent = s.estimated_wait_s === null || s.estimated_wait_s === undefined ? '暂无窗口' : s.ahead === 0 ? '即将叫号' : fmtWait(s.estimated_wait_s);
+    est.classList.toggle('small', est.textContent.length > 4);
+  } else if (s.state === 'called' || s.state === 'serving') {
+    $('#call-box').hidden = false;
+    $('#call-window').textContent = s.window ?? '-';
+    $('#call-sub').textContent = s.state === 'serving' ? '正在办理中' : '请携带材料尽快前往办理';
+  } else if (s.state === 'done') {
+    showMsg('业务已办结，感谢您的耐心等待！');
+  } else if (s.state === 'no_show') {
+    showMsg('您已过号。如需继续办理，请到取号机或窗口申请重新排队。');
+  } else if (s.state === 'expired') {
+    showMsg('本号票已过期（当日未办理），请重新取号。');
+  } else if (s.state === 'cancelled') {
+    showMsg('本号票已取消。');
+  }
+  $('#rate-box').hidden = !s.can_rate;
+  const rated = s.rating !== null && s.rating !== undefined;
+  $('#rated-box').hidden = !rated;
+  if (rated) {
+    $('#rated-stars').replaceChildren(...[1, 2, 3, 4, 5].map((i) => el('span', { class: i <= s.rating ? 'on' : '' }, '★')));
+  }
+}
+
+function renderRecent(v) {
+  $('#hall-name').textContent = v.name;
+  const mine = status && status.number;
+  $('#recent').replaceChildren(
+    ...(v.recent_calls || []).slice(0, 4).map((c) =>
+      el('li', { class: c.number === mine ? 'mine' : '' }, el('span', { class: 'n num' }, c.number), el('span', {}, `${c.window}号窗口`), el('span', { class: 'num' }, fmtTime(c.at))),
+    ),
+  );
+  if (!(v.recent_calls || []).length) $('#recent').replaceChildren(el('li', {}, '暂无叫号'));
+}
+
+function onCall(ev) {
+  if (!status || ev.number !== status.number) return;
+  // Public events carry no ticket id: the number identifies our ticket.
+  status = { ...status, state: 'called', window: ev.window, ahead: null };
+  render();
+  if (ev.seq > flashedSeq) {
+    flashedSeq = ev.seq;
+    const box = $('#call-box');
+    box.classList.remove('flash');
+    void box.offsetWidth;
+    box.classList.add('flash');
+    hooks.flashed.push({ seq: ev.seq, number: ev.number, window: ev.window });
+    if (navigator.vibrate) navigator.vibrate([300, 150, 300]);
+  }
+  load();
+}
+
+function onEvent(ev) {
+  if (status && ev.number === status.number) load();
+  else if (['ticket_called', 'ticket_issued', 'ticket_transferred', 'ticket_requeued', 'window_opened', 'window_closed', 'window_paused', 'window_resumed', 'failover', 'day_closed'].includes(ev.type)) loadSoon();
+}
+
+// ---- rating ------------------------------------------------------------------
+let score = 0;
+for (const b of document.querySelectorAll('#stars button')) {
+  b.addEventListener('click', () => {
+    score = Number(b.dataset.score);
+    for (const o of document.querySelectorAll('#stars button')) o.classList.toggle('on', Number(o.dataset.score) <= score);
+    $('#star-label').textContent = STAR_WORDS[score];
+    $('#rate-submit').disabled = false;
+  });
+}
+$('#rate-submit').addEventListener('click', async () => {
+  if (!score) return;
+  $('#rate-submit').disabled = true;
+  try {
+    await api(`${base}/tickets/${encodeURIComponent(id)}/rating`, { method: 'POST', body: { score } });
+    status = { ...status, rating: score, can_rate: false };
+    render();
+    toast('评价已提交，谢谢！', 'ok');
+  } catch (e) {
+    toast(`评价失败：${errorText(e)}`, 'error');
+    $('#rate-submit').disabled = false;
+  }
+});
+
+await load();
+new Live({ hall, onState: renderRecent, onCall, onEvent, onResync: () => load(), onConnection: (up) => up && load(), pollMs: 30000 }).start();
+setInterval(load, 60000);
