@@ -1,12 +1,106 @@
-//! hallcall-store (skeleton; being written).
-pub mod crash {
-    /// Arguments of the hidden `hallcall crash-child` subcommand used by the crash test.
-    #[derive(clap::Args, Debug)]
-    pub struct CrashChildArgs {
-        #[arg(long)]
-        pub data: std::path::PathBuf,
-    }
-    pub fn child_main(_args: CrashChildArgs) -> std::process::ExitCode {
-        std::process::ExitCode::FAILURE
-    }
-}
+//! # hallcall-store: durable hall state on sled
+//!
+//! This crate owns everything that touches the disk: the append-only event
+//! log of every hall, periodic snapshots of the core's [`Hall`] state, the
+//! index of business days used by statistics, recovery after a crash,
+//! consistent backups, and the refusal to start on a data directory it cannot
+//! trust. It is the only crate that uses sled.
+//!
+//! What it must never do:
+//! - **decide anything about queues.** It stores the events
+//!   [`Hall::handle`] produced and replays them through [`Hall::apply`] — the
+//!   same code path as live operation — and nothing else. It never builds an
+//!   event, never changes one, never interprets a command.
+//! - **acknowledge before the flush.** A [`Durable`] resolves `Ok` only after
+//!   the sled flush that covers its events has returned. Events may be
+//!   broadcast, and commands answered, only then; [`Store::events_since`] and
+//!   [`Store::day_events`] never return an event that is not yet durable.
+//! - lose data silently: a corrupt record, a gap in a hall's sequence, a
+//!   snapshot ahead of its log, a directory written by a newer format or held
+//!   by another process is an error with a message that says what to do.
+//!
+//! ## Layout (store format 1)
+//!
+//! A data directory holds `LOCK` (an advisory lock held while a process uses
+//! it, with that process's pid), `FORMAT` (the store format, readable before
+//! sled is opened, so a newer format is recognised even if its sled files are
+//! not) and `sled/`, a sled database with four trees:
+//!
+//! | tree | key | value |
+//! |---|---|---|
+//! | `meta` | `format` | store format, u32 big-endian |
+//! | `log` | hall id, `0x00`, seq (u64 big-endian) | the event as JSON, exactly as on the wire |
+//! | `days` | hall id, `0x00`, business date `YYYY-MM-DD` | seq of that day's `day_opened` (u64 big-endian) |
+//! | `snap` | hall id | `0x01`, seq (u64 big-endian), [`Hall::to_snapshot`] JSON |
+//!
+//! Keys sort by hall, then sequence, so a hall's events are one range scan.
+//!
+//! ## Group commit
+//!
+//! [`Store::append`] validates and serialises the events on the caller's
+//! thread (JSON once per event), then — under one short lock, so that the
+//! order per hall is fixed when `append` is called — checks that they continue
+//! the hall's sequence and queues them for the writer. A single writer thread
+//! drains everything queued (from every hall), applies it as one sled batch,
+//! calls `flush()` once and then completes every waiter of that group. While
+//! it flushes, the next group gathers. A server task may pipeline: it can
+//! append command N+1 before N is durable; N+1 is never acknowledged before N.
+//! If a write or flush fails, every waiter of the group gets the error, the
+//! hall is marked failed, and later appends for it are refused until
+//! [`Store::recover`] is called for it again (its in-memory state may hold
+//! events the disk does not).
+//!
+//! ## Snapshots and compaction: the policy, and why
+//!
+//! [`Store::maybe_snapshot`] writes a snapshot of a hall every
+//! [`StoreOptions::snapshot_every_events`] events (default 1,000) or every
+//! [`StoreOptions::snapshot_every`] (default 60 s) when something changed. The
+//! snapshot is serialised by the caller and written by the writer thread only
+//! after the flush covering its sequence number, so a snapshot never gets ahead
+//! of the durable log. Only the latest snapshot per hall is kept. Recovery is
+//! that snapshot plus at most about 1,000 events, whatever the log's length.
+//!
+//! Events that a snapshot covers are **not** deleted right away: the log is
+//! also the record that statistics ([`Store::day_events`], folded by
+//! `hallcall_core::stats::DayStats`) and audits ("who called this number?")
+//! read, and a second copy in a stats tree would double the bytes written on
+//! the hot path for nothing. So the log *is* the statistics store, indexed by
+//! business day in `days`, and compaction is retention: after a snapshot, whole
+//! business days older than [`StoreOptions::retention_days`] (default 400, so a
+//! year-on-year comparison works) are deleted — but never an event newer than
+//! the snapshot minus [`StoreOptions::resume_window`] (default 10,000 events),
+//! nor anything of the current day. A hall of the demo's size writes about
+//! 1–2 MB of events a day, so 400 days is well under a gigabyte.
+//!
+//! WebSocket resume ([`Store::events_since`]) serves at most `resume_window`
+//! events behind the newest durable one; older (or pruned, or ahead of the
+//! store, e.g. after a restore) answers `Ok(None)`: send a snapshot instead.
+//!
+//! ## Refusing to start
+//!
+//! [`Store::open`] refuses with [`StoreError::Locked`] (another process holds
+//! `LOCK` or sled's own lock), [`StoreError::NewerFormat`] (`FORMAT` or the
+//! `meta` tree says a newer store format), [`StoreError::Corrupt`] (sled
+//! reports corruption or panics while opening, `FORMAT` says the directory was
+//! initialised but the database has no format record, …) and
+//! [`StoreError::Foreign`] (a non-empty directory that is not a hallcall
+//! store). Recovery checks every record it reads and every hall's sequence
+//! for gaps and returns [`StoreError::Corrupt`] rather than a partial state.
+
+mod durable;
+mod error;
+mod keys;
+mod store;
+mod writer;
+
+pub mod crash;
+
+#[cfg(test)]
+mod tests;
+
+pub use durable::Durable;
+pub use error::StoreError;
+pub use store::{Store, StoreOptions, FORMAT_VERSION};
+
+#[doc(no_inline)]
+pub use hallcall_core::{Event, Hall, HallConfig};

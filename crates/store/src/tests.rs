@@ -1,0 +1,576 @@
+//! Unit tests: recovery equals live state, snapshots, resume, ordering,
+//! statistics days, retention, backup, and every refusal.
+
+use std::path::Path;
+use std::time::Duration;
+
+use hallcall_core::stats::DayStats;
+use hallcall_core::{Actor, Command, Event, EventKind, Hall, HallConfig, Millis};
+
+use crate::{Store, StoreError, StoreOptions};
+
+/// 2026-11-23 09:00 in Shanghai (a Monday).
+const NINE_AM: Millis = 1_795_395_600_000;
+const DAY: Millis = 24 * 3600 * 1000;
+
+fn config(id: &str) -> HallConfig {
+    let mut c = hallcall_core::demo::demo_hall();
+    c.id = id.into();
+    c
+}
+
+/// A deterministic hall driver: a clock, ticket ids, a simple command mix.
+struct Driver {
+    hall: Hall,
+    now: Millis,
+    n: u64,
+    log: Vec<Event>,
+}
+
+impl Driver {
+    fn new(hall: Hall) -> Driver {
+        Driver {
+            hall,
+            now: NINE_AM,
+            n: 0,
+            log: Vec::new(),
+        }
+    }
+
+    fn run(&mut self, by: Actor, cmd: Command) -> Vec<Event> {
+        match self.hall.handle(cmd, by, self.now) {
+            Ok(evs) => {
+                self.log.extend(evs.iter().cloned());
+                evs
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The next command batch of a busy morning: logins, tickets, service.
+    fn step(&mut self) -> Vec<Event> {
+        self.n += 1;
+        self.now += 7_000;
+        let n = self.n;
+        if n <= 3 {
+            let staff = ["s01", "s03", "s05"][(n - 1) as usize];
+            return self.run(
+                Actor::staff(staff),
+                Command::Login {
+                    staff: staff.into(),
+                    window: n as u32,
+                },
+            );
+        }
+        let w = (n % 3 + 1) as u32;
+        let staff = ["s01", "s03", "s05"][(w - 1) as usize];
+        match n % 5 {
+            0 | 2 => {
+                let cats = ["general", "social", "civil", "market"];
+                self.run(
+                    Actor::Kiosk,
+                    Command::IssueTicket {
+                        id: format!("t{n:06}"),
+                        category: cats[(n / 5 % 4) as usize].into(),
+                        priority: Default::default(),
+                        channel: Default::default(),
+                        appointment_code: None,
+                    },
+                )
+            }
+            1 => self.run(Actor::staff(staff), Command::CallNext { window: w }),
+            3 => self.run(Actor::staff(staff), Command::Start { window: w }),
+            _ => self.run(Actor::staff(staff), Command::Complete { window: w }),
+        }
+    }
+}
+
+fn open(dir: &Path) -> Store {
+    Store::open(dir, StoreOptions::default()).expect("open")
+}
+
+async fn drive(store: &Store, d: &mut Driver, steps: usize) {
+    for _ in 0..steps {
+        let evs = d.step();
+        let id = d.hall.id().to_string();
+        store.append(&id, evs).await.expect("durable");
+        store.maybe_snapshot(&d.hall).expect("snapshot policy");
+    }
+}
+
+#[tokio::test]
+async fn append_then_recover_equals_live() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let live = {
+        let store = open(tmp.path());
+        let mut d = Driver::new(store.recover(config("h1")).expect("recover"));
+        assert_eq!(d.hall.seq(), 0);
+        drive(&store, &mut d, 300).await;
+        assert!(d.hall.seq() > 200, "{}", d.hall.seq());
+        store.shutdown().await;
+        d.hall
+    };
+    let store = open(tmp.path());
+    let back = store.recover(config("h1")).expect("recover");
+    assert_eq!(back.seq(), live.seq());
+    assert!(back == live, "recovered hall differs from the live one");
+    // A hall never stored starts fresh.
+    assert_eq!(store.recover(config("other")).expect("fresh").seq(), 0);
+}
+
+#[tokio::test]
+async fn snapshot_and_tail_recovery_equals_live_and_replay() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let opts = StoreOptions {
+        snapshot_every_events: 50,
+        ..StoreOptions::default()
+    };
+    let (live, log) = {
+        let store = Store::open(tmp.path(), opts.clone()).expect("open");
+        let mut d = Driver::new(store.recover(config("h1")).expect("recover"));
+        drive(&store, &mut d, 437).await;
+        store.shutdown().await;
+        (d.hall, d.log)
+    };
+    let store = Store::open(tmp.path(), opts).expect("reopen");
+    let snap_seq = store.snapshot_seq("h1").expect("snap seq");
+    assert!(
+        snap_seq > 0 && snap_seq < live.seq(),
+        "a snapshot below the head: {snap_seq}"
+    );
+    let back = store.recover(config("h1")).expect("recover");
+    assert!(back == live, "snapshot + tail differs from live");
+    let mut replay = Hall::new(config("h1"));
+    for ev in &log {
+        replay.apply(ev);
+    }
+    assert!(back == replay, "snapshot + tail differs from a full replay");
+    // The whole log is still there (retention keeps recent days).
+    assert_eq!(store.read_log("h1", 1, usize::MAX).expect("log"), log);
+}
+
+#[tokio::test]
+async fn stored_config_wins_over_the_one_passed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = open(tmp.path());
+    let mut d = Driver::new(store.recover(config("h1")).expect("recover"));
+    drive(&store, &mut d, 20).await;
+    let mut changed = config("h1");
+    changed.name = "renamed".into();
+    let back = store.recover(changed).expect("recover");
+    assert_eq!(back.config().name, config("h1").name);
+    assert!(back == d.hall);
+}
+
+#[tokio::test]
+async fn events_since_resumes_and_says_when_too_old() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let opts = StoreOptions {
+        resume_window: 100,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(tmp.path(), opts).expect("open");
+    let mut d = Driver::new(store.recover(config("h1")).expect("recover"));
+    drive(&store, &mut d, 200).await;
+    let head = d.hall.seq();
+    assert!(head > 110, "{head}");
+    let got = store
+        .events_since("h1", head - 10, 1000)
+        .expect("read")
+        .expect("in window");
+    assert_eq!(got, d.log[(head - 10) as usize..].to_vec());
+    let limited = store
+        .events_since("h1", head - 10, 3)
+        .expect("read")
+        .expect("in window");
+    assert_eq!(
+        limited.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![head - 9, head - 8, head - 7]
+    );
+    assert_eq!(
+        store.events_since("h1", head, 10).expect("read"),
+        Some(vec![])
+    );
+    assert_eq!(
+        store.events_since("h1", head - 101, 10).expect("read"),
+        None,
+        "too old"
+    );
+    assert_eq!(
+        store.events_since("h1", head + 1, 10).expect("read"),
+        None,
+        "ahead"
+    );
+    assert_eq!(
+        store.events_since("nobody", 0, 10).expect("read"),
+        Some(vec![])
+    );
+}
+
+#[tokio::test]
+async fn events_since_never_returns_undurable_events() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = open(tmp.path());
+    let mut d = Driver::new(store.recover(config("h1")).expect("recover"));
+    drive(&store, &mut d, 10).await;
+    let head = d.hall.seq();
+    let pending = store.append("h1", d.step());
+    // Before the pending append resolves, nothing past `durable_seq` shows.
+    let durable = store.durable_seq("h1").expect("durable");
+    let seen = store
+        .events_since("h1", head, 100)
+        .expect("read")
+        .unwrap_or_default();
+    assert!(seen.iter().all(|e| e.seq <= durable));
+    pending.await.expect("durable");
+    assert_eq!(store.durable_seq("h1").expect("durable"), d.hall.seq());
+}
+
+#[tokio::test]
+async fn pipelined_appends_keep_order_and_fail_together() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = open(tmp.path());
+    let mut halls: Vec<Driver> = (0..4)
+        .map(|i| Driver::new(store.recover(config(&format!("p{i}"))).expect("recover")))
+        .collect();
+    // Many appends in flight per hall, none awaited until the end.
+    let mut pending = Vec::new();
+    for _ in 0..200 {
+        for d in halls.iter_mut() {
+            let evs = d.step();
+            pending.push(store.append(d.hall.id(), evs));
+        }
+    }
+    // An empty append resolves only after everything before it.
+    let empty = store.append("p0", Vec::new());
+    empty.await.expect("empty append");
+    for p in pending.into_iter().rev() {
+        p.await.expect("durable");
+    }
+    for d in &halls {
+        let log = store.read_log(d.hall.id(), 1, usize::MAX).expect("log");
+        assert_eq!(log, d.log, "hall {} stored in order", d.hall.id());
+    }
+
+    // A gap is refused, and the hall refuses appends until recovered.
+    let d = &mut halls[0];
+    let mut skipped = d.step();
+    while skipped.is_empty() {
+        skipped = d.step();
+    }
+    let mut next = d.step();
+    while next.is_empty() {
+        next = d.step();
+    }
+    let err = store.append("p0", next.clone()).await.expect_err("gap");
+    assert!(matches!(err, StoreError::OutOfOrder { .. }), "{err}");
+    let err = store.append("p0", next).await.expect_err("poisoned");
+    assert!(matches!(err, StoreError::Poisoned(_)), "{err}");
+    let back = store.recover(config("p0")).expect("recover");
+    assert_eq!(back.seq(), store.durable_seq("p0").expect("durable"));
+    let mut d = Driver::new(back);
+    d.now = NINE_AM + DAY / 2;
+    drive(&store, &mut d, 5).await;
+    // Events of another hall, or out of order inside one append, are refused.
+    let mut evs = d.step();
+    while evs.is_empty() {
+        evs = d.step();
+    }
+    if let Some(e) = evs.first_mut() {
+        e.hall = "p1".into();
+    }
+    assert!(matches!(
+        store.append("p0", evs).await,
+        Err(StoreError::Invalid(_))
+    ));
+}
+
+#[tokio::test]
+async fn day_events_and_retention() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let opts = StoreOptions {
+        snapshot_every_events: 20,
+        resume_window: 50,
+        retention_days: Some(1),
+        compact_every: Duration::ZERO,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(tmp.path(), opts).expect("open");
+    let mut d = Driver::new(store.recover(config("h1")).expect("recover"));
+    let mut per_day = Vec::new();
+    for day in 0..4 {
+        d.now = NINE_AM + day * DAY;
+        d.n = 0;
+        let from = d.log.len();
+        drive(&store, &mut d, 120).await;
+        per_day.push(d.log[from..].to_vec());
+    }
+    let dates = |evs: &[Event]| {
+        evs.iter()
+            .find_map(|e| match e.kind {
+                EventKind::DayOpened { date } => Some(date),
+                _ => None,
+            })
+            .expect("day opened")
+    };
+    // Day 3 and 4 are kept (the newest and one before it).
+    let d3 = dates(&per_day[2]);
+    let got = store.day_events("h1", d3).expect("day events");
+    assert_eq!(got.first().map(|e| e.type_name()), Some("day_opened"));
+    // The third day's events, from its day_opened to the next day's close.
+    let want: Vec<Event> = d
+        .log
+        .iter()
+        .filter(|e| e.seq >= got[0].seq && e.seq <= got[got.len() - 1].seq)
+        .cloned()
+        .collect();
+    assert_eq!(got, want);
+    assert!(
+        got.iter().any(|e| e.type_name() == "day_closed"),
+        "the day's close belongs to it"
+    );
+    assert_eq!(DayStats::from_events(&got), DayStats::from_events(&want));
+    assert!(DayStats::from_events(&got).total.issued > 10);
+
+    // Retention runs on its thread after a snapshot: wait for it.
+    let d1 = dates(&per_day[0]);
+    let mut pruned = false;
+    for _ in 0..200 {
+        if store.day_events("h1", d1).expect("read").is_empty() {
+            pruned = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(pruned, "day 1 pruned");
+    assert_eq!(
+        store
+            .days("h1")
+            .expect("days")
+            .first()
+            .copied()
+            .map(|x| x > d1),
+        Some(true)
+    );
+    assert!(!store
+        .day_events("h1", dates(&per_day[3]))
+        .expect("read")
+        .is_empty());
+    assert_eq!(
+        store.events_since("h1", 0, 10).expect("read"),
+        None,
+        "pruned is too old"
+    );
+    // Recovery still equals the live state.
+    let back = store.recover(config("h1")).expect("recover");
+    assert!(back == d.hall);
+}
+
+#[tokio::test]
+async fn backup_while_running_and_restore() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let store = Store::open(
+        &data,
+        StoreOptions {
+            snapshot_every_events: 40,
+            ..StoreOptions::default()
+        },
+    )
+    .expect("open");
+    let mut a = Driver::new(store.recover(config("a")).expect("recover"));
+    let mut b = Driver::new(store.recover(config("b")).expect("recover"));
+    drive(&store, &mut a, 120).await;
+    drive(&store, &mut b, 60).await;
+    let before = a.hall.seq();
+    // Appends in flight while the backup runs.
+    let pending: Vec<_> = (0..20).map(|_| store.append("a", a.step())).collect();
+    let bak = tmp.path().join("bak");
+    let s2 = store.clone();
+    let bak2 = bak.clone();
+    tokio::task::spawn_blocking(move || s2.backup(&bak2))
+        .await
+        .expect("join")
+        .expect("backup");
+    for p in pending {
+        p.await.expect("durable");
+    }
+    assert!(matches!(
+        store.backup(&bak),
+        Err(StoreError::TargetNotEmpty(_))
+    ));
+    let restored = tmp.path().join("restored");
+    Store::restore(&bak, &restored).expect("restore");
+    let r = open(&restored);
+    assert_eq!(
+        r.halls().expect("halls"),
+        vec!["a".to_string(), "b".to_string()]
+    );
+    let rb = r.recover(config("b")).expect("recover b");
+    assert!(rb == b.hall);
+    let ra = r.recover(config("a")).expect("recover a");
+    assert!(ra.seq() >= before && ra.seq() <= a.hall.seq());
+    let mut replay = Hall::new(config("a"));
+    for ev in a.log.iter().take(ra.seq() as usize) {
+        replay.apply(ev);
+    }
+    assert!(ra == replay, "the backup is a consistent cut of hall a");
+}
+
+#[tokio::test]
+async fn shutdown_flushes_and_then_refuses() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = open(tmp.path());
+    let mut d = Driver::new(store.recover(config("h1")).expect("recover"));
+    let pending: Vec<_> = (0..50).map(|_| store.append("h1", d.step())).collect();
+    store.shutdown().await;
+    for p in pending {
+        p.await.expect("flushed before shutdown returned");
+    }
+    let stored = d.log.len();
+    assert_eq!(store.append("h1", d.step()).await, Err(StoreError::Closed));
+    drop(store);
+    let store = open(tmp.path());
+    let mut want = Hall::new(config("h1"));
+    for e in &d.log[..stored] {
+        want.apply(e);
+    }
+    assert!(store.recover(config("h1")).expect("recover") == want);
+}
+
+// ---- refusals ------------------------------------------------------------
+
+#[test]
+fn refuses_a_newer_format_in_meta() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    drop(open(tmp.path()));
+    {
+        let db = sled::open(tmp.path().join("sled")).expect("sled");
+        let meta = db.open_tree("meta").expect("meta");
+        meta.insert("format", &999u32.to_be_bytes()[..])
+            .expect("insert");
+        db.flush().expect("flush");
+    }
+    let err = Store::open(tmp.path(), StoreOptions::default())
+        .err()
+        .expect("refused");
+    assert!(
+        matches!(err, StoreError::NewerFormat { found: 999, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("newer hallcall"), "{err}");
+}
+
+#[test]
+fn refuses_a_newer_format_file() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    drop(open(tmp.path()));
+    std::fs::write(tmp.path().join("FORMAT"), "hallcall-store 999\n").expect("write");
+    let err = Store::open(tmp.path(), StoreOptions::default())
+        .err()
+        .expect("refused");
+    assert!(
+        matches!(err, StoreError::NewerFormat { found: 999, .. }),
+        "{err}"
+    );
+    // Nothing was changed.
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("FORMAT")).expect("read"),
+        "hallcall-store 999\n"
+    );
+}
+
+#[tokio::test]
+async fn refuses_a_corrupt_database_file() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    {
+        let store = open(tmp.path());
+        let mut d = Driver::new(store.recover(config("h1")).expect("recover"));
+        drive(&store, &mut d, 100).await;
+        store.shutdown().await;
+    }
+    let db = tmp.path().join("sled").join("db");
+    let len = std::fs::metadata(&db).expect("db").len();
+    let garbage: Vec<u8> = (0..len).map(|i| (i * 7919 % 251) as u8).collect();
+    std::fs::write(&db, garbage).expect("garbage");
+    let err = Store::open(tmp.path(), StoreOptions::default())
+        .err()
+        .expect("refused");
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    assert!(
+        err.to_string().contains("restore the latest backup"),
+        "{err}"
+    );
+}
+
+#[test]
+fn refuses_a_truncated_database_file() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    drop(open(tmp.path()));
+    std::fs::write(tmp.path().join("sled").join("db"), b"").expect("truncate");
+    let err = Store::open(tmp.path(), StoreOptions::default())
+        .err()
+        .expect("refused");
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+}
+
+#[test]
+fn refuses_a_directory_held_by_another_store() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let first = open(tmp.path());
+    let err = Store::open(tmp.path(), StoreOptions::default())
+        .err()
+        .expect("refused");
+    assert!(matches!(err, StoreError::Locked { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains(&format!("pid {}", std::process::id())),
+        "{err}"
+    );
+    drop(first);
+    drop(open(tmp.path()));
+}
+
+#[test]
+fn refuses_a_foreign_directory() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tmp.path().join("notes.txt"), "mine").expect("write");
+    let err = Store::open(tmp.path(), StoreOptions::default())
+        .err()
+        .expect("refused");
+    assert!(matches!(err, StoreError::Foreign { .. }), "{err}");
+}
+
+/// Garbage over the head, the middle or the end of sled's file: sled itself
+/// may take a damaged record for the torn end of its log and drop everything
+/// after it; the FORMAT and COMMIT checks turn that into a refusal.
+#[tokio::test]
+async fn refuses_garbage_anywhere_in_the_database_file() {
+    for (name, at, len) in [
+        ("head", 0.0, 4096),
+        ("middle", 0.5, 4096),
+        ("end", 0.95, 4096),
+    ] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        {
+            let store = open(tmp.path());
+            let mut d = Driver::new(store.recover(config("h1")).expect("recover"));
+            drive(&store, &mut d, 400).await;
+            store.shutdown().await;
+        }
+        let db = tmp.path().join("sled").join("db");
+        let mut bytes = std::fs::read(&db).expect("db");
+        let start = (bytes.len() as f64 * at) as usize;
+        let end = bytes.len().min(start + len);
+        for (i, b) in bytes[start..end].iter_mut().enumerate() {
+            *b = (i * 7919 % 251) as u8;
+        }
+        std::fs::write(&db, bytes).expect("write");
+        let r =
+            Store::open(tmp.path(), StoreOptions::default()).and_then(|s| s.recover(config("h1")));
+        let err = r
+            .err()
+            .unwrap_or_else(|| panic!("{name}: garbage accepted"));
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{name}: {err}");
+    }
+}
