@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this).
+# Installs what cargo does not bring when it is missing (Debian, as root):
+# Chromium + chromedriver and CJK fonts for the browser tests, ALSA headers
+# for the announcer's `speaker` feature.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+dpkg -s libasound2-dev >/dev/null 2>&1 || need+=(libasound2-dev)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "== installing: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy (all targets, -D warnings)"
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p hallcall-announcer --features speaker --all-targets -- -D warnings
+
+echo "== cargo test (workspace)"
+mkdir -p target
+cargo test --workspace 2>&1 | tee target/test.log
+echo "== crash test (prints its kill count)"
+cargo test --test crash -- --nocapture 2>&1 | grep -E "kill|test result" || true
+
+echo "== announcer with the speaker feature"
+cargo test -p hallcall-announcer --features speaker -q
+
+if [ -f display-client/tests/browser.test.mjs ]; then
+  echo "== browser tests (headless Chromium)"
+  cargo build --bin hallcall -q
+  (cd display-client/tests && npm ci --no-audit --no-fund --silent)
+  HALLCALL_BIN="$PWD/target/debug/hallcall" node display-client/tests/browser.test.mjs
+fi
+echo "== all tests passed"
