@@ -144,7 +144,8 @@ impl Hall {
             .enumerate()
             .map(|(c, cat)| {
                 let oldest = self.wait_watch[c]
-                    .first()
+                    .iter()
+                    .find(|&&k| self.watch_live(k))
                     .map(|&(since, _)| (now - since) / 1000)
                     .or_else(|| {
                         self.queues[c]

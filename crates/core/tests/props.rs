@@ -286,6 +286,9 @@ impl Run {
         };
         let tidal = &before.config().tidal;
         let mut open = open_before;
+        // Step through the command's events on a copy, to see the hall as it
+        // was just before each one.
+        let mut stepping = before.clone();
         for e in &evs {
             match &e.kind {
                 EventKind::DayOpened { .. } => self.numbers_today.clear(),
@@ -320,7 +323,7 @@ impl Run {
                     open -= 1;
                     if e.by == Actor::System {
                         assert!(open >= tidal.min_open, "tidal closed below min_open");
-                        let w = before.window(*window).expect("window");
+                        let w = stepping.window(*window).expect("window");
                         assert!(
                             w.current.is_none(),
                             "tidal closed a window that was serving"
@@ -329,6 +332,7 @@ impl Run {
                 }
                 _ => {}
             }
+            stepping.apply(e);
         }
         if let Some((_, Some(_))) = expected {
             assert!(

@@ -1,7 +1,7 @@
 //! `apply`: the one place state changes. It trusts its events (they were
 //! decided by `handle` or read back from the log) and never fails.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 
 use crate::event::{AdviceAction, Event, EventKind, WarningKind};
 use crate::hall::{
@@ -356,15 +356,24 @@ impl Hall {
             EventKind::Failover {
                 window, tickets, ..
             } => {
+                // Directed tickets go back to their category's pool with their
+                // key; they keep waiting, so their wait-watch entry stays.
+                let w = self.layout.win_index.get(window).copied();
                 for id in tickets {
-                    if let Some(serial) = self.by_id.get(id).copied() {
-                        self.dequeue(serial);
-                        if let Some(t) = self.tickets.get_mut(&serial) {
-                            if t.directed_to == Some(*window) {
-                                t.directed_to = None;
-                            }
-                        }
-                        self.enqueue(serial);
+                    let Some(serial) = self.by_id.get(id).copied() else {
+                        continue;
+                    };
+                    let Some(t) = self.tickets.get_mut(&serial) else {
+                        continue;
+                    };
+                    if t.state != TicketState::Waiting || t.directed_to != Some(*window) {
+                        continue;
+                    }
+                    t.directed_to = None;
+                    let key = (t.key, serial);
+                    if let (Some(w), Some(&c)) = (w, self.layout.cat_index.get(&t.category)) {
+                        self.directed[w].remove(&key);
+                        self.queues[c].insert(key);
                     }
                 }
             }
@@ -414,14 +423,12 @@ impl Hall {
                             }
                         }
                         WarningKind::Wait => {
-                            let entry = self.tickets.get_mut(&serial).map(|t| {
+                            let cat = self.tickets.get_mut(&serial).map(|t| {
                                 t.wait_warned = true;
-                                (t.category.clone(), (t.waiting_since, serial))
+                                t.category.clone()
                             });
-                            if let Some((cat, k)) = entry {
-                                if let Some(&c) = self.layout.cat_index.get(&cat) {
-                                    self.wait_watch[c].remove(&k);
-                                }
+                            if let Some(&c) = cat.and_then(|cat| self.layout.cat_index.get(&cat)) {
+                                self.trim_watch(c);
                             }
                         }
                         WarningKind::Failover => {}
@@ -433,7 +440,7 @@ impl Hall {
                 self.by_id.clear();
                 self.queues.iter_mut().for_each(BTreeSet::clear);
                 self.directed.iter_mut().for_each(BTreeSet::clear);
-                self.wait_watch.iter_mut().for_each(BTreeSet::clear);
+                self.wait_watch.iter_mut().for_each(VecDeque::clear);
                 self.waiting.iter_mut().for_each(|w| *w = 0);
                 for w in &mut self.windows {
                     w.current = None;
@@ -457,6 +464,9 @@ impl Hall {
                 self.reconfigure((**config).clone(), at);
                 windows_changed = true;
             }
+        }
+        if let Some(c) = self.pending_trim.take() {
+            self.trim_watch(c);
         }
         if windows_changed {
             self.recompute_coverage();
@@ -527,7 +537,7 @@ impl Hall {
             }
         }
         if !t.wait_warned {
-            self.wait_watch[c].insert((t.waiting_since, serial));
+            self.wait_watch[c].push_back((t.waiting_since, serial));
         }
         self.waiting[c] += 1;
     }
@@ -551,7 +561,9 @@ impl Hall {
         if removed {
             self.waiting[c] = self.waiting[c].saturating_sub(1);
         }
-        self.wait_watch[c].remove(&(t.waiting_since, serial));
+        // The wait watch entry dies with the state change that follows;
+        // `apply` trims it from the front then.
+        self.pending_trim = Some(c);
     }
 
     /// Tidal conditions depend only on state, so they are tracked here, at
@@ -619,7 +631,7 @@ impl Hall {
         let k = config.categories.len();
         self.config = config;
         self.queues = vec![BTreeSet::new(); k];
-        self.wait_watch = vec![BTreeSet::new(); k];
+        self.wait_watch = vec![VecDeque::new(); k];
         self.waiting = vec![0; k];
         self.directed = vec![BTreeSet::new(); self.windows.len()];
         let mut waiting: Vec<u64> = self

@@ -115,6 +115,23 @@ impl Hall {
             && self.config.open_hours.iter().any(|r| r.contains(l.minute))
     }
 
+    /// `is_open_at(now)`, remembered until the next local minute.
+    fn is_open_now(&mut self, now: Millis) -> bool {
+        let c = &self.open_cache;
+        if c.valid_from <= now && now < c.valid_until {
+            return c.open;
+        }
+        let open = self.is_open_at(now);
+        let l = time::local(self.config.timezone, now);
+        let into_minute = l.ms_of_day % MINUTE;
+        self.open_cache = super::OpenCache {
+            valid_from: now - into_minute,
+            valid_until: now - into_minute + MINUTE,
+            open,
+        };
+        open
+    }
+
     /// Closes the business day when its close time has passed and opens the
     /// current one, so numbering restarts at 1.
     fn roll_day(&mut self, now: Millis, out: &mut Vec<Event>) {
@@ -497,7 +514,7 @@ impl Hall {
         if priority == Priority::Appointment {
             return Err(Rejected::BadPriority("appointment"));
         }
-        if !self.is_open_at(now) {
+        if !self.is_open_now(now) {
             return Err(Rejected::HallClosed);
         }
         if id.is_empty() || self.by_id.contains_key(&id) {
@@ -1172,6 +1189,9 @@ impl Hall {
         for (c, cat) in self.config.categories.iter().enumerate() {
             let target = i64::from(cat.wait_target_s) * SECOND;
             for &(since, serial) in &self.wait_watch[c] {
+                if !self.watch_live((since, serial)) {
+                    continue;
+                }
                 if now - since <= target {
                     break;
                 }

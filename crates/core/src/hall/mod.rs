@@ -139,8 +139,10 @@ pub struct Hall {
     pub(crate) directed: Vec<BTreeSet<QueueKey>>,
     /// Per category: waiting tickets, pooled or directed.
     pub(crate) waiting: Vec<u32>,
-    /// Per category: waiting tickets not yet warned, by waiting-since.
-    pub(crate) wait_watch: Vec<BTreeSet<QueueKey>>,
+    /// Per category: (waiting-since, serial) in time order, for the wait
+    /// warning. Entries of tickets no longer waiting are dropped lazily from
+    /// the front (in `apply`), so taking a ticket out costs nothing here.
+    pub(crate) wait_watch: Vec<VecDeque<QueueKey>>,
     /// Per category: moving average of handling time, seconds.
     pub(crate) avg_service_s: Vec<f64>,
     pub(crate) windows: Vec<Window>,
@@ -160,6 +162,49 @@ pub struct Hall {
     pub(crate) coverage: Coverage,
     #[serde(skip)]
     pub(crate) layout: Layout,
+    #[serde(skip)]
+    pub(crate) open_cache: OpenCache,
+    /// A category whose wait watch needs trimming after the current event.
+    #[serde(skip)]
+    pub(crate) pending_trim: Option<usize>,
+}
+
+/// Whether the hall is open, valid until the next local minute: opening hours
+/// change only on minute boundaries, and the time-zone lookup is the most
+/// expensive part of issuing a ticket. Not state: equal whatever it holds.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct OpenCache {
+    pub valid_from: Millis,
+    pub valid_until: Millis,
+    pub open: bool,
+}
+
+impl PartialEq for OpenCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Hall {
+    /// A waiting ticket's entry in the wait watch is live if the ticket still
+    /// waits since that time and has not been warned.
+    pub(crate) fn watch_live(&self, (since, serial): QueueKey) -> bool {
+        self.tickets.get(&serial).is_some_and(|t| {
+            t.state == crate::model::TicketState::Waiting
+                && t.waiting_since == since
+                && !t.wait_warned
+        })
+    }
+
+    /// Drops dead entries from the front of a category's wait watch.
+    pub(crate) fn trim_watch(&mut self, c: usize) {
+        while let Some(&front) = self.wait_watch[c].front() {
+            if self.watch_live(front) {
+                break;
+            }
+            self.wait_watch[c].pop_front();
+        }
+    }
 }
 
 /// How many recent calls the wall display lists.
@@ -197,7 +242,7 @@ impl Hall {
             queues: vec![BTreeSet::new(); k],
             directed: vec![BTreeSet::new(); windows.len()],
             waiting: vec![0; k],
-            wait_watch: vec![BTreeSet::new(); k],
+            wait_watch: vec![VecDeque::new(); k],
             avg_service_s: config
                 .categories
                 .iter()
@@ -215,6 +260,8 @@ impl Hall {
             waiting_series: BTreeMap::new(),
             coverage: Coverage::default(),
             layout,
+            open_cache: OpenCache::default(),
+            pending_trim: None,
             config,
         };
         hall.recompute_coverage();
