@@ -15,8 +15,8 @@
 //! [`Hall::handle`] checks a command completely, then emits events, applying
 //! each with [`Hall::apply`]; a refused command changes nothing. `apply` is the
 //! only code that changes state, so the live server, crash recovery (snapshot
-//! + log replay in `hallcall-store`) and the simulator (`hallcall-sim`) run the
-//! same code and cannot disagree.
+//! and log replay in `hallcall-store`) and the simulator (`hallcall-sim`) run
+//! the same code and cannot disagree.
 //!
 //! What this crate must never do: read a clock (time comes in as `now`, Unix
 //! ms), draw random numbers (ids and codes come in with the command), touch a

@@ -42,6 +42,12 @@ pub enum CommandError {
 
 type ReadFn = Box<dyn FnOnce(&Hall, Millis) + Send>;
 
+/// A caller waiting for its command's events (a range of the batch's events).
+type PendingReply = (
+    oneshot::Sender<Reply>,
+    Result<std::ops::Range<usize>, Rejected>,
+);
+
 enum Msg {
     Command {
         cmd: Command,
@@ -181,10 +187,7 @@ impl HallTask {
     async fn process(&mut self, batch: &mut Vec<Msg>) {
         let started = std::time::Instant::now();
         let mut events: Vec<Event> = Vec::new();
-        let mut replies: Vec<(
-            oneshot::Sender<Reply>,
-            Result<std::ops::Range<usize>, Rejected>,
-        )> = Vec::new();
+        let mut replies: Vec<PendingReply> = Vec::new();
         let mut reads: Vec<ReadFn> = Vec::new();
         for msg in batch.drain(..) {
             match msg {

@@ -152,7 +152,7 @@ async fn drive(
                 ack(&out, &evs);
             }
         }
-        if n % 8 == 0 {
+        if n.is_multiple_of(8) {
             tokio::task::yield_now().await;
         }
         if rng.gen_ratio(1, 200) {
