@@ -22,7 +22,8 @@ const T = {
     waiting: '等候',
     estimate: '预计等候',
     totalWaiting: (n) => `共 ${n} 人等候`,
-    say: (num, w) => `请 ${num} 号 到 ${w} 号窗口办理`,
+    goTo: '请到',
+    recallSay: '重复呼叫，请尽快前往',
     recall: '重呼',
     noCall: '暂无叫号',
     noOthers: '请留意叫号，过号请到取号机重新排队',
@@ -47,7 +48,8 @@ const T = {
     waiting: 'Waiting',
     estimate: 'Est. wait',
     totalWaiting: (n) => `${n} waiting`,
-    say: (num, w) => `Number ${num}, please go to window ${w}`,
+    goTo: 'go to',
+    recallSay: 'Called again — please go now',
     recall: 'again',
     noCall: 'No calls yet',
     noOthers: 'Please watch for your number. Missed it? Re-queue at the ticket machine.',
@@ -113,9 +115,12 @@ function showHero(call, flash) {
   heroCall = { seq: call.seq, number: call.number, window: call.window, recall: !!call.recall };
   const hero = $('#hero');
   hero.dataset.seq = call.seq;
+  hero.classList.remove('empty');
   $('#hero-number').textContent = call.number;
+  $('#hero-goto').textContent = T.goTo;
   $('#hero-window').textContent = windowName(lang, call.window);
-  $('#hero-say').textContent = T.say(call.number, call.window) + (call.recall ? `（${T.recall}）` : '');
+  $('#hero-say').hidden = !call.recall;
+  $('#hero-say').textContent = call.recall ? T.recallSay : '';
   if (flash) {
     hero.classList.remove('flash');
     void hero.offsetWidth; // restart the animation
@@ -207,8 +212,9 @@ function render(v) {
   document.title = `${v.name} · 叫号综合屏`;
   if (!heroCall && v.recent_calls && v.recent_calls.length) showHero(v.recent_calls[0], false);
   else if (!heroCall) {
+    $('#hero').classList.add('empty');
     $('#hero-number').textContent = '—';
-    $('#hero-say').textContent = T.noCall;
+    $('#hero-window').textContent = T.noCall;
   }
   renderOthers(v);
   renderRecent(v);
@@ -222,7 +228,7 @@ function renderOthers(v) {
   const calling = v.windows
     .filter((w) => w.current && w.current.state === 'called' && !(heroCall && w.number === heroCall.window && w.current.number === heroCall.number))
     .sort((a, b) => Date.parse(b.current.since) - Date.parse(a.current.since))
-    .slice(0, 6);
+    .slice(0, 4);
   box.replaceChildren(
     ...(calling.length
       ? calling.map((w) => el('div', { class: 'other' }, el('span', { class: 'n num' }, w.current.number), el('span', { class: 'w' }, windowName(lang, w.number))))
@@ -252,7 +258,7 @@ function renderRecent(v) {
 
 function renderCats(v) {
   const n = Math.max(1, v.categories.length);
-  const row = Math.min(4.0, 27 / n);
+  const row = Math.min(3.9, 25.4 / n);
   document.documentElement.style.setProperty('--cat-row', `${row}rem`);
   $('#total-waiting').textContent = T.totalWaiting(v.load ? v.load.waiting : v.categories.reduce((s, c) => s + c.waiting, 0));
   $('#cats').replaceChildren(
@@ -285,7 +291,7 @@ function renderWindows(v) {
       return el(
         'div',
         { class: `win ${w.state}`, 'data-window': w.number },
-        el('div', { class: 'top' }, el('span', { class: 'no num' }, lang === 'en' ? `#${w.number}` : `${w.number}号`), el('span', { class: 'kind' }, label(lang, 'kind', w.kind))),
+        el('div', { class: 'top' }, el('span', { class: 'no num' }, lang === 'en' ? `#${w.number}` : `${w.number}号`), el('span', { class: 'kind' }, label(lang, 'kindShort', w.kind))),
         el('div', { class: 'st' }, st),
         cur,
       );

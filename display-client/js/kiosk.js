@@ -98,8 +98,8 @@ function renderCats(v) {
     ...v.categories.map((c) => {
       const nowin = c.estimated_wait_s === null || c.estimated_wait_s === undefined;
       const info = nowin
-        ? [`等候 `, el('b', { class: 'num' }, String(c.waiting)), ` 人 · 暂无窗口，请咨询工作人员`]
-        : [`等候 `, el('b', { class: 'num' }, String(c.waiting)), ` 人 · 预计 `, el('b', {}, c.waiting ? fmtWait(c.estimated_wait_s) : '无需等候')];
+        ? [`等候 `, el('b', { class: 'num' }, String(c.waiting)), ` 人`, el('span', { class: 'sep' }, ' · '), `暂无窗口，请咨询工作人员`]
+        : [`等候 `, el('b', { class: 'num' }, String(c.waiting)), ` 人`, el('span', { class: 'sep' }, ' · '), `预计 `, el('b', {}, c.waiting ? fmtWait(c.estimated_wait_s) : '无需等候')];
       return el(
         'button',
         { type: 'button', class: `cat-btn${nowin ? ' nowin' : ''}`, 'data-category': c.id, onclick: () => issue(c) },
@@ -139,13 +139,13 @@ async function issue(c) {
 }
 
 function issueError(e) {
-  const map = {
-    hall_closed: '当前不在办公时间',
-    unknown_appointment: '预约码无效，请核对',
-    appointment_used: '该预约码已签到',
-    appointment_too_early: '未到签到时间（预约时段前15分钟起可签到）',
-  };
-  return map[e.code] || errorText(e);
+  if (e.code === 'appointment_category' && view) {
+    // The message names the booked category id: say its name.
+    const m = /"([^"]+)"/.exec(e.message || '');
+    const c = m && view.categories.find((x) => x.id === m[1]);
+    if (c) return `该预约为「${c.name}」业务，请选择该业务`;
+  }
+  return errorText(e);
 }
 
 let countdown = null;
@@ -156,7 +156,7 @@ function showTicket(t, c, body) {
   $('#t-ahead').textContent = t.ahead ?? '-';
   $('#t-est').textContent = t.estimated_wait_s === null || t.estimated_wait_s === undefined ? '请咨询工作人员' : t.ahead ? fmtWait(t.estimated_wait_s) : '即将叫号';
   const extra = [];
-  if (body.priority) extra.push(`绿色通道（${label('zh', 'priority', body.priority)}）`);
+  if (body.priority) extra.push('绿色通道');
   if (body.appointment_code) extra.push('预约签到');
   if (body.channel === 'assisted' && !body.priority) extra.push('帮办代办');
   $('#t-extra').textContent = extra.join(' · ');

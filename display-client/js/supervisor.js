@@ -57,7 +57,7 @@ function renderWindows(v) {
   $('#win-sum').textContent = `在岗 ${staffed} / 共 ${v.windows.length}`;
   $('#wins').replaceChildren(
     ...v.windows.map((w) => {
-      const st = w.state === 'paused' && w.pause_reason ? `暂停·${label('zh', 'pause', w.pause_reason)}` : label('zh', 'state', w.state);
+      const st = w.state === 'paused' && w.pause_reason ? `暂停（${label('zh', 'pause', w.pause_reason)}）` : label('zh', 'state', w.state);
       const staff = w.staff ? `${w.staff.name}（${label('zh', 'post', w.staff.post)}）` : '无人在岗';
       const sb = w.standby ? ` · 备：${w.standby.name}` : '';
       const cur = w.current
@@ -71,7 +71,7 @@ function renderWindows(v) {
       return el(
         'div',
         { class: `sw ${w.state} lvl-${w.level}`, 'data-window': w.number },
-        el('div', { class: 'row' }, el('span', { class: 'no' }, `${w.number}号`), el('span', { class: 'kind' }, label('zh', 'kindLong', w.kind)), el('span', { class: 'st' }, st)),
+        el('div', { class: 'row' }, el('span', { class: 'no' }, `${w.number}号`), el('span', { class: 'kind' }, label('zh', 'kind', w.kind)), el('span', { class: 'st' }, st)),
         el('div', { class: 'staff', title: staff + sb }, staff + sb),
         el('div', { class: 'cur num' }, ...cur),
         el('div', { class: 'btns' }, ...btns),
@@ -131,7 +131,7 @@ function renderChart(v) {
   const W = 560;
   const H = 300;
   const L = 40;
-  const R = 14;
+  const R = 24;
   const T = 14;
   const B = 30;
   const now = Date.parse(v.now) || Date.now();
@@ -201,7 +201,9 @@ function niceStep(max) {
 async function loadStats() {
   if (!token) return;
   try {
-    stats = await api(`${base}/stats`, { token });
+    const r = await api(`${base}/stats`, { token });
+    // `{date, hall, stats: DayStats}`; a bare DayStats is accepted too.
+    stats = r && r.stats && r.stats.total ? r.stats : r;
     for (const id of Object.keys(stats.by_staff || {})) if (!knownStaff.has(id)) knownStaff.set(id, id);
     renderStats();
   } catch (e) {

@@ -3,6 +3,7 @@
 export const LABELS = {
   zh: {
     kind: { comprehensive: '综合受理', specialist: '专科', tidal: '潮汐', fallback: '兜底' },
+    kindShort: { comprehensive: '综合', specialist: '专科', tidal: '潮汐', fallback: '兜底' },
     kindLong: { comprehensive: '综合受理窗口', specialist: '专科窗口', tidal: '潮汐窗口', fallback: '兜底窗口' },
     state: { closed: '未开放', open: '空闲', calling: '呼叫中', serving: '办理中', paused: '暂停服务' },
     pause: { leave: '离岗', meeting: '开会', break: '休息', no_staff: '无人值守', other: '暂停' },
@@ -12,8 +13,9 @@ export const LABELS = {
     level: { green: '正常', yellow: '黄色预警', red: '红色预警' },
   },
   en: {
-    kind: { comprehensive: 'All services', specialist: 'Specialist', tidal: 'Tidal', fallback: 'Fallback' },
-    kindLong: { comprehensive: 'All-services window', specialist: 'Specialist window', tidal: 'Tidal window', fallback: 'Fallback window' },
+    kind: { comprehensive: 'One-stop', specialist: 'Specialist', tidal: 'Tidal', fallback: 'Fallback' },
+    kindShort: { comprehensive: 'One-stop', specialist: 'Spec.', tidal: 'Tidal', fallback: 'Fallback' },
+    kindLong: { comprehensive: 'One-stop window', specialist: 'Specialist window', tidal: 'Tidal window', fallback: 'Fallback window' },
     state: { closed: 'Closed', open: 'Available', calling: 'Calling', serving: 'Serving', paused: 'Paused' },
     pause: { leave: 'away', meeting: 'meeting', break: 'break', no_staff: 'unstaffed', other: 'paused' },
     post: { a: 'Post A', b: 'Post B', relief: 'Relief' },

@@ -16,10 +16,48 @@ export function toast(text, kind = 'info', ms = 4000) {
   return t;
 }
 
-/** A message for an ApiError, in Chinese with the server's own words. */
+// Chinese words for the API's stable error codes; the server's (English)
+// message is the fallback.
+const CODES = {
+  bad_credentials: '工号或密码错误',
+  unknown_category: '业务类别不存在',
+  unknown_window: '窗口不存在',
+  unknown_ticket: '号票不存在',
+  unknown_staff: '工号不存在',
+  unknown_appointment: '预约码无效，请核对',
+  unknown_advice: '该建议已处理或不存在',
+  hall_closed: '当前不在办公时间',
+  window_closed: '窗口未开放',
+  window_paused: '窗口已暂停',
+  window_busy: '当前号码尚未办结，请先办结、过号或转办',
+  nothing_called: '当前没有正在呼叫的号码',
+  nothing_serving: '当前没有正在办理的号码',
+  not_paused: '窗口未处于暂停状态',
+  already_open: '窗口已开放',
+  not_on_duty: '您当前不在岗（备岗待命中）',
+  not_a_post: '您不是该窗口的A岗或B岗人员',
+  already_logged_in: '该工号已在其他窗口登录',
+  window_full: '该窗口A岗、B岗均已有人登录',
+  no_standby: '没有备岗人员可以交接',
+  cannot_serve: '目标窗口不能办理该业务',
+  empty_transfer: '请选择转办的业务或窗口',
+  transfer_to_self: '不能转给本窗口',
+  not_requeueable: '该号不能重新排队',
+  not_done: '业务办结后才能评价',
+  already_rated: '已经评价过了',
+  appointment_used: '该预约码已签到',
+  appointment_too_early: '未到签到时间（预约时段前15分钟起可签到）',
+  appointment_category: '预约的业务与所选业务不一致',
+  close_while_busy: '窗口正在叫号或办理，不能关闭',
+  no_staff_available: '没有可安排的工作人员',
+};
+
+/** A message for an ApiError, in Chinese, with the server's own words as fallback. */
 export function errorText(e) {
   if (!e) return '未知错误';
   if (e.status === 0) return '网络连接失败，请稍后再试';
-  if (e.status === 401 || e.status === 403) return `无权限：${e.message || e.code}`;
+  if (CODES[e.code]) return CODES[e.code];
+  if (e.status === 401) return `未授权：${e.message || e.code}`;
+  if (e.status === 403) return `无权限：${e.message || e.code}`;
   return e.message || e.code || String(e);
 }
