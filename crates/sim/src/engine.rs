@@ -1,0 +1,909 @@
+//! The discrete-event engine: a simulated clock, a queue of things that will
+//! happen (a citizen arrives, a called citizen reaches the window, a service
+//! ends, a clerk leaves for a break), and the real [`Hall`] that decides
+//! everything a hall rule decides.
+//!
+//! The engine plays the people: the kiosk issues tickets, clerks press
+//! call-next / start / complete / no-show, take breaks (pause with reason
+//! "leave") and come back (login / resume), the on-duty B post hands the
+//! window back to the A post, and a clerk the core assigns to a tidal window
+//! walks there before calling. *Which* ticket is called, whether a break is an
+//! AB handover or a failover, when a tidal window opens or closes: the core.
+//!
+//! Clock: the core is driven at event times, plus `Command::Tick` on a fixed
+//! grid of `tick_s` simulated seconds (default 10 s) for the tidal policy —
+//! the core's tidal timers can only fire inside `handle`, so a tidal decision
+//! comes at most `tick_s` late (the core's `sustain_s` is 60 s). Policies that
+//! let the core change nothing tick once a minute (warnings only).
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use hallcall_core::model::WindowState;
+use hallcall_core::time::{instant_of, Millis};
+use hallcall_core::{
+    Actor, Channel, Command, Duty, EventKind, Hall, PauseReason, Priority, TicketState,
+};
+
+use crate::demand::{DayPlan, Demand};
+use crate::policy::{Policy, SeatHow, Setup};
+
+const MIN: Millis = 60_000;
+
+/// Knobs of the engine itself (not of the hall, not of the demand).
+#[derive(Clone, Copy, Debug)]
+pub struct EngineOptions {
+    /// Tick period while the core may open/close tidal windows, seconds.
+    pub tick_s: u32,
+    /// Length of a chart slot, minutes.
+    pub slot_min: u32,
+    /// Clerks stop calling this long after `close` and send the rest home.
+    pub overtime_min: u32,
+    /// Supervisor reaction to tidal advice (advise mode), seconds.
+    pub advice_delay_s: u32,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            tick_s: 10,
+            slot_min: 5,
+            overtime_min: 180,
+            advice_delay_s: 60,
+        }
+    }
+}
+
+/// Everything measured for one policy, summed over days.
+#[derive(Clone, Debug, Default)]
+pub struct Tally {
+    pub days: u32,
+    pub issued: u64,
+    pub served: u64,
+    pub no_shows: u64,
+    pub requeued: u64,
+    /// Sent home at day end while still waiting (their wait counts, censored).
+    pub expired: u64,
+    /// Waits in seconds: served citizens (core's `wait_s`) and expired ones.
+    pub waits: Vec<f32>,
+    pub within_target: u64,
+    pub staffed_ms: f64,
+    pub idle_ms: f64,
+    pub waiting_ms: f64,
+    pub failovers: u64,
+    pub handovers: u64,
+    pub tidal_opens: u64,
+    pub tidal_closes: u64,
+    /// Commands the core refused (should stay 0 for the built-in set-ups).
+    pub refused: u64,
+    pub first_refusals: Vec<String>,
+    pub commands: u64,
+    pub core_events: u64,
+    pub sim_events: u64,
+    /// Per chart slot: ∫ waiting dt and ∫ staffed windows dt (ms), over days.
+    pub slot_waiting: Vec<f64>,
+    pub slot_staffed: Vec<f64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Ev {
+    Arrival(u32),
+    /// The called citizen reaches window `w` (generation `g`).
+    Citizen(u16, u32),
+    Recall(u16, u32),
+    NoShow(u16, u32),
+    Done(u16, u32),
+    Ready(u16),
+    BreakStart(u16, u16),
+    BreakEnd(u16, u32),
+    Requeue(u32),
+    Tick,
+    Accept(u64),
+    Close,
+    Overtime,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    Busy,
+}
+
+#[derive(Clone, Debug)]
+struct WinSim {
+    number: u32,
+    phase: Phase,
+    gen: u32,
+    ready_at: Millis,
+    /// Who the plan put on duty here (gets the window back after a break).
+    home: Option<usize>,
+}
+
+#[derive(Clone, Debug)]
+struct Person {
+    id: String,
+    /// Window the plan seats them at.
+    home: Option<usize>,
+    away: bool,
+    gen: u32,
+    /// Break to start at the next idle moment (duration, ms).
+    break_due: Option<Millis>,
+}
+
+/// One policy's simulator: a hall that lives across days.
+pub struct Engine<'a> {
+    setup: &'a Setup,
+    demand: &'a Demand,
+    opts: EngineOptions,
+    hall: Hall,
+    now: Millis,
+    heap: BinaryHeap<Reverse<(Millis, u64, Ev)>>,
+    seq: u64,
+    wins: Vec<WinSim>,
+    win_index: HashMap<u32, usize>,
+    persons: Vec<Person>,
+    staff_index: HashMap<String, usize>,
+    cat_ids: Vec<String>,
+    targets_s: Vec<f64>,
+    plan: DayPlan,
+    next_arrival: usize,
+    /// Per ticket of the day: it has already walked away once.
+    no_showed: Vec<bool>,
+    day_base: Millis,
+    open_at: Millis,
+    closing: bool,
+    overtime: bool,
+    starting: bool,
+    day_done: bool,
+    dirty_all: bool,
+    rehome: bool,
+    tick_ms: Millis,
+    slot_ms: Millis,
+    pub tally: Tally,
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(setup: &'a Setup, demand: &'a Demand, opts: EngineOptions) -> Engine<'a> {
+        let cfg = &setup.config;
+        let staff_index: HashMap<String, usize> = cfg
+            .staff
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect();
+        let win_index: HashMap<u32, usize> = cfg
+            .windows
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.number, i))
+            .collect();
+        let mut persons: Vec<Person> = cfg
+            .staff
+            .iter()
+            .map(|s| Person {
+                id: s.id.clone(),
+                home: None,
+                away: false,
+                gen: 0,
+                break_due: None,
+            })
+            .collect();
+        let mut wins: Vec<WinSim> = cfg
+            .windows
+            .iter()
+            .map(|w| WinSim {
+                number: w.number,
+                phase: Phase::Idle,
+                gen: 0,
+                ready_at: 0,
+                home: None,
+            })
+            .collect();
+        for seat in &setup.seats {
+            if let (Some(&p), Some(&w)) =
+                (staff_index.get(&seat.staff), win_index.get(&seat.window))
+            {
+                persons[p].home = Some(w);
+                if seat.on_duty {
+                    wins[w].home = Some(p);
+                }
+            }
+        }
+        let may_act = setup.policy == Policy::Tidal;
+        let span = i64::from(demand.profile.close.minutes() - demand.profile.open.minutes()) * MIN
+            + i64::from(opts.overtime_min) * MIN
+            + 60 * MIN;
+        let slot_ms = i64::from(opts.slot_min.max(1)) * MIN;
+        let slots = (span / slot_ms + 1) as usize;
+        Engine {
+            setup,
+            demand,
+            opts,
+            hall: Hall::new(cfg.clone()),
+            now: 0,
+            heap: BinaryHeap::new(),
+            seq: 0,
+            wins,
+            win_index,
+            persons,
+            staff_index,
+            cat_ids: cfg.categories.iter().map(|c| c.id.clone()).collect(),
+            targets_s: cfg
+                .categories
+                .iter()
+                .map(|c| f64::from(c.wait_target_s))
+                .collect(),
+            plan: DayPlan::default(),
+            next_arrival: 0,
+            no_showed: Vec::new(),
+            day_base: 0,
+            open_at: 0,
+            closing: false,
+            overtime: false,
+            starting: false,
+            day_done: false,
+            dirty_all: false,
+            rehome: false,
+            tick_ms: if may_act {
+                i64::from(opts.tick_s.max(1)) * 1000
+            } else {
+                MIN
+            },
+            slot_ms,
+            tally: Tally {
+                slot_waiting: vec![0.0; slots],
+                slot_staffed: vec![0.0; slots],
+                ..Tally::default()
+            },
+        }
+    }
+
+    pub fn hall(&self) -> &Hall {
+        &self.hall
+    }
+
+    fn push(&mut self, at: Millis, ev: Ev) {
+        self.seq += 1;
+        self.heap.push(Reverse((at, self.seq, ev)));
+    }
+
+    /// Runs one business day on `date` with the facts in `plan`.
+    pub fn run_day(&mut self, date: chrono::NaiveDate, plan: DayPlan) {
+        let setup: &'a Setup = self.setup;
+        let demand: &'a Demand = self.demand;
+        let cfg = &setup.config;
+        let p = &demand.profile;
+        self.day_base = instant_of(cfg.timezone, date, 0);
+        self.open_at = instant_of(cfg.timezone, date, p.open.minutes());
+        let close_at = instant_of(cfg.timezone, date, p.close.minutes());
+        let day_close = instant_of(cfg.timezone, date, cfg.day_close.minutes());
+        let overtime_at =
+            (close_at + i64::from(self.opts.overtime_min) * MIN).min(day_close - 60_000);
+        self.no_showed = vec![false; plan.arrivals.len()];
+        self.plan = plan;
+        self.next_arrival = 0;
+        self.heap.clear();
+        self.closing = false;
+        self.overtime = false;
+        self.day_done = false;
+        for w in &mut self.wins {
+            w.phase = Phase::Idle;
+            w.gen += 1;
+            w.ready_at = 0;
+        }
+        for p in &mut self.persons {
+            p.away = false;
+            p.gen += 1;
+            p.break_due = None;
+        }
+        self.now = self.open_at;
+        self.tally.days += 1;
+
+        // Opening: clerks take their seats.
+        self.starting = true;
+        for s in &setup.seats {
+            let cmd_login = Command::Login {
+                staff: s.staff.clone(),
+                window: s.window,
+            };
+            match s.how {
+                SeatHow::Login => self.exec(cmd_login, Actor::Staff(s.staff.clone())),
+                SeatHow::Open => self.exec(
+                    Command::OpenWindow {
+                        window: s.window,
+                        staff: s.staff.clone(),
+                    },
+                    Actor::Supervisor,
+                ),
+            };
+        }
+        self.starting = false;
+
+        if let Some(a) = self.plan.arrivals.first() {
+            let at = self.day_base + a.at;
+            self.push(at, Ev::Arrival(0));
+        }
+        for (pi, person) in self.persons.iter().enumerate() {
+            if person.home.is_none() {
+                continue;
+            }
+            if let Some(bs) = self.plan.breaks.get(pi) {
+                for (bi, b) in bs.iter().enumerate() {
+                    let at = self.day_base + b.start;
+                    self.seq += 1;
+                    self.heap.push(Reverse((
+                        at,
+                        self.seq,
+                        Ev::BreakStart(pi as u16, bi as u16),
+                    )));
+                }
+            }
+        }
+        self.push(self.open_at + self.tick_ms, Ev::Tick);
+        self.push(close_at, Ev::Close);
+        self.push(overtime_at, Ev::Overtime);
+        self.dispatch_all();
+
+        while let Some(Reverse((at, _, ev))) = self.heap.pop() {
+            self.advance(at);
+            self.tally.sim_events += 1;
+            self.step(ev);
+            if self.rehome {
+                self.rehome = false;
+                self.rehome_all();
+            }
+            if self.dirty_all {
+                self.dispatch_all();
+            }
+            if self.closing
+                && self.all_closed()
+                && (self.overtime || self.hall.waiting_total() == 0)
+            {
+                self.finish_day();
+                break;
+            }
+        }
+        if !self.day_done {
+            // Nothing left to happen (should not occur): close anyway.
+            self.finish_day();
+        }
+    }
+
+    fn all_closed(&self) -> bool {
+        self.hall
+            .windows()
+            .iter()
+            .all(|w| w.state == WindowState::Closed)
+    }
+
+    fn finish_day(&mut self) {
+        self.day_done = true;
+        for i in 0..self.persons.len() {
+            if let Some((window, _)) = self.hall.staff_location(&self.persons[i].id) {
+                let staff = self.persons[i].id.clone();
+                self.exec(
+                    Command::Logout {
+                        staff: staff.clone(),
+                        window,
+                    },
+                    Actor::Staff(staff),
+                );
+            }
+        }
+        // Citizens still waiting are sent home: their wait so far counts
+        // (a lower bound), and they missed the target unless it is short.
+        let mut sent_home: Vec<(usize, Millis)> = self
+            .hall
+            .tickets()
+            .filter(|t| t.state == TicketState::Waiting)
+            .filter_map(|t| Engine::ticket_index(&t.id).map(|i| (i, t.waiting_since)))
+            .collect();
+        sent_home.sort_unstable();
+        for (i, since) in sent_home {
+            let cat = self.plan.arrivals.get(i).map_or(0, |a| a.cat as usize);
+            self.tally.expired += 1;
+            self.record_wait(cat, (self.now - since) as f64 / 1000.0);
+        }
+        self.exec(Command::CloseDay, Actor::System);
+        self.heap.clear();
+    }
+
+    /// Moves the clock, integrating window and queue figures.
+    fn advance(&mut self, to: Millis) {
+        let dt = to - self.now;
+        if dt <= 0 {
+            return;
+        }
+        let mut staffed = 0u32;
+        let mut idle = 0u32;
+        for w in self.hall.windows() {
+            if w.is_staffed() {
+                staffed += 1;
+                if !w.is_busy() {
+                    idle += 1;
+                }
+            }
+        }
+        let waiting = f64::from(self.hall.waiting_total());
+        let t = &mut self.tally;
+        t.staffed_ms += f64::from(staffed) * dt as f64;
+        t.idle_ms += f64::from(idle) * dt as f64;
+        t.waiting_ms += waiting * dt as f64;
+        let mut a = self.now;
+        while a < to {
+            let rel = a - self.open_at;
+            if rel < 0 {
+                a = to.min(self.open_at);
+                continue;
+            }
+            let slot = (rel / self.slot_ms) as usize;
+            let end = to.min(self.open_at + (slot as i64 + 1) * self.slot_ms);
+            let d = (end - a) as f64;
+            if slot < t.slot_waiting.len() {
+                t.slot_waiting[slot] += waiting * d;
+                t.slot_staffed[slot] += f64::from(staffed) * d;
+            }
+            a = end;
+        }
+        self.now = to;
+    }
+
+    /// Runs one command through the core and lets the engine see its events.
+    fn exec(&mut self, cmd: Command, by: Actor) -> bool {
+        self.tally.commands += 1;
+        match self.hall.handle(cmd, by, self.now) {
+            Ok(evs) => {
+                self.tally.core_events += evs.len() as u64;
+                for ev in &evs {
+                    self.observe(&ev.kind);
+                }
+                true
+            }
+            Err(e) => {
+                self.tally.refused += 1;
+                if self.tally.first_refusals.len() < 5 {
+                    self.tally.first_refusals.push(e.to_string());
+                }
+                false
+            }
+        }
+    }
+
+    fn on_duty(&self, w: usize) -> Option<usize> {
+        let seat = self.hall.windows().get(w)?.on_duty.as_ref()?;
+        self.staff_index.get(&seat.staff).copied()
+    }
+
+    /// A command by the clerk on duty at window `w`.
+    fn clerk(&mut self, w: usize, cmd: impl FnOnce(u32) -> Command) -> bool {
+        let Some(p) = self.on_duty(w) else {
+            return false;
+        };
+        let staff = self.persons[p].id.clone();
+        let number = self.wins[w].number;
+        self.exec(cmd(number), Actor::Staff(staff))
+    }
+
+    fn ticket_index(id: &str) -> Option<usize> {
+        id.parse().ok()
+    }
+
+    fn observe(&mut self, kind: &EventKind) {
+        match kind {
+            EventKind::TicketCalled {
+                ticket,
+                window,
+                recall: false,
+                ..
+            } => {
+                let (Some(&w), Some(i)) =
+                    (self.win_index.get(window), Engine::ticket_index(ticket))
+                else {
+                    return;
+                };
+                let Some(a) = self.plan.arrivals.get(i).copied() else {
+                    return;
+                };
+                let win = &mut self.wins[w];
+                win.phase = Phase::Busy;
+                win.gen += 1;
+                let g = win.gen;
+                if a.no_show && !self.no_showed[i] {
+                    self.no_showed[i] = true;
+                    let half = (self.demand.profile.no_show_wait_s * 500.0) as Millis;
+                    self.push(self.now + half, Ev::Recall(w as u16, g));
+                } else {
+                    self.push(self.now + a.walk_ms, Ev::Citizen(w as u16, g));
+                }
+            }
+            EventKind::TicketIssued { .. } => self.tally.issued += 1,
+            EventKind::ServiceCompleted { ticket, wait_s, .. } => {
+                self.tally.served += 1;
+                let cat = Engine::ticket_index(ticket)
+                    .and_then(|i| self.plan.arrivals.get(i))
+                    .map_or(0, |a| a.cat as usize);
+                self.record_wait(cat, *wait_s);
+            }
+            EventKind::TicketNoShow { .. } => self.tally.no_shows += 1,
+            EventKind::TicketRequeued { .. } => self.tally.requeued += 1,
+            EventKind::WindowOpened { window, tidal, .. } => {
+                if let Some(&w) = self.win_index.get(window) {
+                    let walk = if *tidal && !self.starting {
+                        self.tally.tidal_opens += 1;
+                        (self.demand.profile.tidal_walk_s * 1000.0) as Millis
+                    } else {
+                        0
+                    };
+                    let win = &mut self.wins[w];
+                    win.phase = Phase::Idle;
+                    win.gen += 1;
+                    win.ready_at = self.now + walk;
+                    if walk > 0 {
+                        let at = self.now + walk;
+                        self.push(at, Ev::Ready(w as u16));
+                    }
+                }
+                self.dirty_all = true;
+            }
+            EventKind::WindowClosed { window, tidal, .. } => {
+                if let Some(&w) = self.win_index.get(window) {
+                    self.wins[w].phase = Phase::Idle;
+                    self.wins[w].gen += 1;
+                }
+                if *tidal && !self.closing {
+                    self.tally.tidal_closes += 1;
+                }
+                self.rehome = true;
+                self.dirty_all = true;
+            }
+            EventKind::WindowPaused { .. }
+            | EventKind::WindowResumed { .. }
+            | EventKind::StaffLoggedIn { .. }
+            | EventKind::StaffLoggedOut { .. } => self.dirty_all = true,
+            EventKind::PostHandover { .. } => {
+                self.tally.handovers += 1;
+                self.dirty_all = true;
+            }
+            EventKind::Failover { .. } => {
+                self.tally.failovers += 1;
+                self.dirty_all = true;
+            }
+            EventKind::TidalAdvice { advice, .. } => {
+                if self.setup.accept_advice {
+                    let at = self.now + i64::from(self.opts.advice_delay_s) * 1000;
+                    self.push(at, Ev::Accept(*advice));
+                }
+            }
+            EventKind::DayClosed { .. } => {
+                // The hall's own day close (e.g. a configured 18:00 close during
+                // overtime) cleared every window's ticket.
+                for w in &mut self.wins {
+                    w.phase = Phase::Idle;
+                    w.gen += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn record_wait(&mut self, cat: usize, wait_s: f64) {
+        self.tally.waits.push(wait_s as f32);
+        if wait_s <= self.targets_s.get(cat).copied().unwrap_or(f64::INFINITY) {
+            self.tally.within_target += 1;
+        }
+    }
+
+    fn step(&mut self, ev: Ev) {
+        match ev {
+            Ev::Arrival(i) => {
+                let i = i as usize;
+                let Some(a) = self.plan.arrivals.get(i).copied() else {
+                    return;
+                };
+                if let Some(n) = self.plan.arrivals.get(i + 1) {
+                    let at = self.day_base + n.at;
+                    self.push(at, Ev::Arrival(i as u32 + 1));
+                }
+                let cmd = Command::IssueTicket {
+                    id: i.to_string(),
+                    category: self.cat_ids[a.cat as usize].clone(),
+                    priority: if a.green {
+                        Priority::Elderly
+                    } else {
+                        Priority::Normal
+                    },
+                    channel: Channel::Kiosk,
+                    appointment_code: None,
+                };
+                self.exec(cmd, Actor::Kiosk);
+                self.dirty_all = true;
+            }
+            Ev::Citizen(w, g) => {
+                let w = w as usize;
+                if self.wins[w].gen != g {
+                    return;
+                }
+                if self.clerk(w, |window| Command::Start { window }) {
+                    let service = self.current_arrival(w).map_or(60_000, |a| a.service_ms);
+                    self.push(self.now + service, Ev::Done(w as u16, g));
+                } else {
+                    self.wins[w].phase = Phase::Idle;
+                    self.dispatch(w);
+                }
+            }
+            Ev::Recall(w, g) => {
+                let w = w as usize;
+                if self.wins[w].gen != g {
+                    return;
+                }
+                self.clerk(w, |window| Command::Recall { window });
+                let half = (self.demand.profile.no_show_wait_s * 500.0) as Millis;
+                self.push(self.now + half, Ev::NoShow(w as u16, g));
+            }
+            Ev::NoShow(w, g) => {
+                let w = w as usize;
+                if self.wins[w].gen != g {
+                    return;
+                }
+                let back = self.current_arrival(w).and_then(|a| a.requeue_after_ms);
+                let ticket = self.current_ticket(w);
+                self.clerk(w, |window| Command::NoShow { window });
+                if let (Some(after), Some(i)) = (back, ticket) {
+                    self.push(self.now + after, Ev::Requeue(i as u32));
+                }
+                self.wins[w].phase = Phase::Idle;
+                self.dispatch(w);
+            }
+            Ev::Done(w, g) => {
+                let w = w as usize;
+                if self.wins[w].gen != g {
+                    return;
+                }
+                self.clerk(w, |window| Command::Complete { window });
+                self.wins[w].phase = Phase::Idle;
+                self.dispatch(w);
+            }
+            Ev::Ready(w) => self.dispatch(w as usize),
+            Ev::BreakStart(p, b) => self.break_start(p as usize, b as usize),
+            Ev::BreakEnd(p, g) => self.break_end(p as usize, g),
+            Ev::Requeue(i) => {
+                if !self.closing {
+                    self.exec(
+                        Command::Requeue {
+                            ticket: i.to_string(),
+                        },
+                        Actor::Kiosk,
+                    );
+                    self.dirty_all = true;
+                }
+            }
+            Ev::Tick => {
+                self.exec(Command::Tick, Actor::System);
+                self.push(self.now + self.tick_ms, Ev::Tick);
+            }
+            Ev::Accept(advice) => {
+                self.exec(Command::AcceptAdvice { advice }, Actor::Supervisor);
+            }
+            Ev::Close => {
+                self.closing = true;
+                self.dirty_all = true;
+            }
+            Ev::Overtime => {
+                self.closing = true;
+                self.overtime = true;
+                self.dirty_all = true;
+            }
+        }
+    }
+
+    fn current_ticket(&self, w: usize) -> Option<usize> {
+        let serial = self.hall.windows().get(w)?.current?;
+        let t = self.hall.ticket_by_serial(serial)?;
+        Engine::ticket_index(&t.id)
+    }
+
+    fn current_arrival(&self, w: usize) -> Option<crate::demand::Arrival> {
+        self.current_ticket(w)
+            .and_then(|i| self.plan.arrivals.get(i).copied())
+    }
+
+    fn break_start(&mut self, p: usize, b: usize) {
+        if self.closing || self.persons[p].away {
+            return;
+        }
+        let Some(dur) = self
+            .plan
+            .breaks
+            .get(p)
+            .and_then(|bs| bs.get(b))
+            .map(|b| b.dur_ms)
+        else {
+            return;
+        };
+        let id = self.persons[p].id.clone();
+        match self.hall.staff_location(&id) {
+            Some((n, Duty::OnDuty)) => {
+                self.persons[p].break_due = Some(dur);
+                if let Some(&w) = self.win_index.get(&n) {
+                    self.dispatch(w);
+                }
+            }
+            Some((window, Duty::Standby)) => {
+                self.exec(
+                    Command::Logout {
+                        staff: id.clone(),
+                        window,
+                    },
+                    Actor::Staff(id),
+                );
+                self.go_away(p, dur);
+            }
+            None => self.go_away(p, dur),
+        }
+    }
+
+    fn go_away(&mut self, p: usize, dur: Millis) {
+        let person = &mut self.persons[p];
+        person.away = true;
+        person.gen += 1;
+        let g = person.gen;
+        self.push(self.now + dur, Ev::BreakEnd(p as u16, g));
+    }
+
+    fn break_end(&mut self, p: usize, g: u32) {
+        if self.persons[p].gen != g || !self.persons[p].away {
+            return;
+        }
+        self.persons[p].away = false;
+        let id = self.persons[p].id.clone();
+        match self.hall.staff_location(&id) {
+            Some((window, Duty::OnDuty)) => {
+                let paused = self
+                    .win_index
+                    .get(&window)
+                    .and_then(|&w| self.hall.windows().get(w))
+                    .is_some_and(|w| matches!(w.state, WindowState::Paused { .. }));
+                if paused {
+                    self.exec(Command::Resume { window }, Actor::Staff(id));
+                }
+            }
+            Some((_, Duty::Standby)) => {}
+            None => {
+                if !self.closing {
+                    self.login_home(p);
+                }
+            }
+        }
+        self.dirty_all = true;
+    }
+
+    fn login_home(&mut self, p: usize) {
+        let Some(w) = self.persons[p].home else {
+            return;
+        };
+        let id = self.persons[p].id.clone();
+        let window = self.wins[w].number;
+        // A window nobody serves any more is reopened by its clerk; a tidal
+        // window gets its reserve clerk back on standby; otherwise standby.
+        self.exec(
+            Command::Login {
+                staff: id.clone(),
+                window,
+            },
+            Actor::Staff(id),
+        );
+    }
+
+    /// Clerks that the core unseated (tidal close) go back to their seats.
+    fn rehome_all(&mut self) {
+        if self.closing {
+            return;
+        }
+        for p in 0..self.persons.len() {
+            let person = &self.persons[p];
+            if person.away
+                || person.home.is_none()
+                || self.hall.staff_location(&person.id).is_some()
+            {
+                continue;
+            }
+            self.login_home(p);
+        }
+    }
+
+    /// Lets idle windows act, the longest-idle first.
+    fn dispatch_all(&mut self) {
+        self.dirty_all = false;
+        let mut idle: Vec<(Millis, usize)> = self
+            .hall
+            .windows()
+            .iter()
+            .enumerate()
+            .filter(|(i, w)| self.wins[*i].phase == Phase::Idle && w.state != WindowState::Closed)
+            .map(|(i, w)| (w.since, i))
+            .collect();
+        idle.sort_unstable();
+        for (_, w) in idle {
+            self.dispatch(w);
+        }
+        // Actions above may have changed the hall again (break → handover).
+        if self.dirty_all {
+            self.dirty_all = false;
+            for w in 0..self.wins.len() {
+                self.dispatch(w);
+            }
+        }
+    }
+
+    /// What the clerk at an idle window does now.
+    fn dispatch(&mut self, w: usize) {
+        for _ in 0..4 {
+            if self.wins[w].phase != Phase::Idle {
+                return;
+            }
+            let number = self.wins[w].number;
+            let Some(win) = self.hall.windows().get(w) else {
+                return;
+            };
+            let state = win.state;
+            if state == WindowState::Closed || win.is_busy() {
+                return;
+            }
+            let standby = win
+                .standby
+                .as_ref()
+                .and_then(|s| self.staff_index.get(&s.staff).copied());
+            let nothing = self.hall.peek_next(number).is_none();
+            if self.closing && (self.overtime || nothing) {
+                self.exec(Command::CloseWindow { window: number }, Actor::Supervisor);
+                return;
+            }
+            if matches!(state, WindowState::Paused { .. }) {
+                return;
+            }
+            let Some(p) = self.on_duty(w) else {
+                return;
+            };
+            if self.persons[p].away || self.now < self.wins[w].ready_at {
+                return;
+            }
+            // A B post covering for an absent A post keeps the window until
+            // the A post is back, and takes the break after handing back.
+            let covering = self.wins[w]
+                .home
+                .is_some_and(|h| h != p && self.persons[h].away);
+            if !covering {
+                if let Some(dur) = self.persons[p].break_due.take() {
+                    self.clerk(w, |window| Command::Pause {
+                        window,
+                        reason: PauseReason::Leave,
+                    });
+                    self.go_away(p, dur);
+                    continue;
+                }
+            }
+            if let (Some(h), Some(s)) = (self.wins[w].home, standby) {
+                if h == s && h != p && !self.persons[h].away {
+                    self.clerk(w, |window| Command::Handover { window });
+                    if let Some(dur) = self.persons[p].break_due.take() {
+                        // Now on standby: leave for the deferred break.
+                        let staff = self.persons[p].id.clone();
+                        self.exec(
+                            Command::Logout {
+                                staff: staff.clone(),
+                                window: number,
+                            },
+                            Actor::Staff(staff),
+                        );
+                        self.go_away(p, dur);
+                    }
+                    continue;
+                }
+            }
+            if !nothing {
+                self.clerk(w, |window| Command::CallNext { window });
+            }
+            return;
+        }
+    }
+}

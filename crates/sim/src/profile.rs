@@ -1,0 +1,330 @@
+//! Day profiles: who comes when, and how the people in the hall behave.
+//!
+//! A profile is the *demand* side of a simulated day (arrival rates per
+//! category and time of day, service-time spread, no-shows, green channel)
+//! plus the *staff behaviour* the core cannot know (walking to a tidal window,
+//! waiting for a called citizen, breaks). It never says anything about call
+//! order, windows or thresholds: those come from the hall configuration and
+//! are decided by `hallcall-core`.
+//!
+//! Profiles are TOML (see [`Profile::from_toml`]); [`Profile::town_centre`] is
+//! the built-in one. Example:
+//!
+//! ```toml
+//! name = "town-centre"
+//! open = "08:30"          # clerks log in, kiosk starts issuing
+//! last_ticket = "17:00"   # kiosk stops issuing
+//! close = "17:30"         # business hours end; clerks finish the queue
+//! service = "lognormal"   # or "exponential"
+//! service_sigma = 0.5     # shape of the lognormal; its mean is the category's expected_s
+//! green_share = 0.08
+//! no_show_share = 0.05
+//! requeue_share = 0.3     # of no-shows, who come back later (过号重排)
+//! walk_s = 25             # called citizen walks to the window (mean, exponential)
+//! no_show_wait_s = 60     # clerk recalls at half of this, marks no-show at the end
+//! tidal_walk_s = 90       # clerk reaching a tidal window after the core opens it
+//!
+//! [mix]                   # share of arrivals per category (normalised)
+//! general = 0.35
+//! social = 0.25
+//!
+//! [[rate]]                # piecewise-constant Poisson rate, tickets per hour
+//! from = "08:30"
+//! to = "09:00"
+//! per_hour = 40
+//! [rate.mix]              # optional: this segment's own category mix
+//! general = 0.6
+//! social = 0.4
+//!
+//! [[break]]               # every clerk takes each break once a day (AB岗 handover or failover)
+//! from = "11:30"          # start is uniform in [from, to] ...
+//! to = "13:00"
+//! minutes = 45            # duration, ±20 % (uniform)
+//! rota = true             # ... or in turns: slots of `minutes`, clerks in staff order
+//! ```
+
+use std::collections::BTreeMap;
+
+use hallcall_core::time::TimeOfDay;
+use serde::{Deserialize, Serialize};
+
+use crate::error::SimError;
+
+/// Service-time distribution around the configured expected time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceDist {
+    /// Lognormal with mean `expected_s` and shape `service_sigma`.
+    Lognormal,
+    /// Exponential with mean `expected_s` (the M/M/c validation uses it).
+    Exponential,
+}
+
+/// One piece of the arrival-rate curve.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateSegment {
+    pub from: TimeOfDay,
+    pub to: TimeOfDay,
+    /// Tickets per hour, all categories together.
+    pub per_hour: f64,
+    /// Category shares in this segment; the profile's `mix` when empty.
+    #[serde(default)]
+    pub mix: BTreeMap<String, f64>,
+}
+
+/// A break every clerk with a seat takes once a day.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreakRule {
+    pub from: TimeOfDay,
+    pub to: TimeOfDay,
+    pub minutes: f64,
+    /// Take it in turns (轮岗): the period is cut into slots of `minutes` and
+    /// the clerks, in staff order, take slot 1, 2, …, 1, 2, … (so an A post and
+    /// the B post listed next to them do not leave together). Otherwise each
+    /// clerk starts at a uniform time in `[from, to]`.
+    #[serde(default)]
+    pub rota: bool,
+}
+
+/// A simulated day's demand and the behaviour of the people in the hall.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    pub open: TimeOfDay,
+    pub last_ticket: TimeOfDay,
+    pub close: TimeOfDay,
+    #[serde(default = "default_service")]
+    pub service: ServiceDist,
+    #[serde(default = "default_sigma")]
+    pub service_sigma: f64,
+    #[serde(default)]
+    pub green_share: f64,
+    #[serde(default)]
+    pub no_show_share: f64,
+    #[serde(default)]
+    pub requeue_share: f64,
+    #[serde(default)]
+    pub walk_s: f64,
+    #[serde(default = "default_no_show_wait")]
+    pub no_show_wait_s: f64,
+    #[serde(default = "default_tidal_walk")]
+    pub tidal_walk_s: f64,
+    /// Default category shares; empty means equal shares over the hall's categories.
+    #[serde(default)]
+    pub mix: BTreeMap<String, f64>,
+    #[serde(rename = "rate", default)]
+    pub rates: Vec<RateSegment>,
+    #[serde(rename = "break", default)]
+    pub breaks: Vec<BreakRule>,
+}
+
+fn default_service() -> ServiceDist {
+    ServiceDist::Lognormal
+}
+fn default_sigma() -> f64 {
+    0.5
+}
+fn default_no_show_wait() -> f64 {
+    60.0
+}
+fn default_tidal_walk() -> f64 {
+    90.0
+}
+
+fn tod(h: u16, m: u16) -> TimeOfDay {
+    TimeOfDay(h * 60 + m)
+}
+
+impl Profile {
+    /// The built-in town centre (镇便民服务中心), made for the demo hall's
+    /// categories: about 600 tickets a day, peaks 9–11 and 14–16, a quiet lunch.
+    pub fn town_centre() -> Profile {
+        let seg = |fh, fm, th, tm, per_hour| RateSegment {
+            from: tod(fh, fm),
+            to: tod(th, tm),
+            per_hour,
+            mix: BTreeMap::new(),
+        };
+        let mix = [
+            ("general", 0.40),
+            ("social", 0.24),
+            ("civil", 0.10),
+            ("market", 0.06),
+            ("estate", 0.06),
+            ("veterans", 0.04),
+            ("crosscity", 0.10),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        Profile {
+            name: "town-centre".into(),
+            open: tod(8, 30),
+            last_ticket: tod(17, 0),
+            close: tod(17, 30),
+            service: ServiceDist::Lognormal,
+            service_sigma: 0.5,
+            green_share: 0.08,
+            no_show_share: 0.05,
+            requeue_share: 0.3,
+            walk_s: 25.0,
+            no_show_wait_s: 60.0,
+            tidal_walk_s: 90.0,
+            mix,
+            // 20 + 190 + 65 + 30 + 35 + 180 + 80 = 600 tickets.
+            rates: vec![
+                seg(8, 30, 9, 0, 40.0),
+                seg(9, 0, 11, 0, 95.0),
+                seg(11, 0, 12, 0, 65.0),
+                seg(12, 0, 13, 0, 30.0),
+                seg(13, 0, 14, 0, 35.0),
+                seg(14, 0, 16, 0, 90.0),
+                seg(16, 0, 17, 0, 80.0),
+            ],
+            breaks: vec![
+                BreakRule {
+                    from: tod(10, 0),
+                    to: tod(11, 0),
+                    minutes: 15.0,
+                    rota: false,
+                },
+                BreakRule {
+                    from: tod(11, 30),
+                    to: tod(13, 0),
+                    minutes: 45.0,
+                    rota: true,
+                },
+                BreakRule {
+                    from: tod(15, 0),
+                    to: tod(16, 0),
+                    minutes: 15.0,
+                    rota: false,
+                },
+            ],
+        }
+    }
+
+    /// Parses and checks a profile file's text.
+    pub fn from_toml(text: &str) -> Result<Profile, SimError> {
+        let p: Profile = toml::from_str(text).map_err(|e| SimError::Profile(e.to_string()))?;
+        p.validate()?;
+        Ok(p)
+    }
+
+    pub fn validate(&self) -> Result<(), SimError> {
+        let bad = |m: String| Err(SimError::Profile(m));
+        if !(self.open < self.close
+            && self.open <= self.last_ticket
+            && self.last_ticket <= self.close)
+        {
+            return bad("need open <= last_ticket <= close and open < close".into());
+        }
+        for (name, v) in [
+            ("green_share", self.green_share),
+            ("no_show_share", self.no_show_share),
+            ("requeue_share", self.requeue_share),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return bad(format!("{name} must be within 0..1, got {v}"));
+            }
+        }
+        for (name, v) in [
+            ("service_sigma", self.service_sigma),
+            ("walk_s", self.walk_s),
+            ("no_show_wait_s", self.no_show_wait_s),
+            ("tidal_walk_s", self.tidal_walk_s),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return bad(format!("{name} must be a number >= 0, got {v}"));
+            }
+        }
+        if self.rates.is_empty() {
+            return bad("at least one [[rate]] segment is needed".into());
+        }
+        for r in &self.rates {
+            if r.from >= r.to {
+                return bad(format!("rate {}-{}: from must be before to", r.from, r.to));
+            }
+            if !(r.per_hour.is_finite() && r.per_hour >= 0.0) {
+                return bad(format!("rate {}-{}: per_hour must be >= 0", r.from, r.to));
+            }
+            check_mix(&r.mix)?;
+        }
+        check_mix(&self.mix)?;
+        for b in &self.breaks {
+            if b.from > b.to || !(b.minutes.is_finite() && b.minutes > 0.0) {
+                return bad(format!(
+                    "break {}-{}: need from <= to and minutes > 0",
+                    b.from, b.to
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Expected tickets a day (before scaling).
+    pub fn tickets_per_day(&self) -> f64 {
+        self.rates
+            .iter()
+            .map(|r| {
+                let from = r.from.minutes().max(self.open.minutes());
+                let to = r.to.minutes().min(self.last_ticket.minutes());
+                f64::from(to.saturating_sub(from)) / 60.0 * r.per_hour
+            })
+            .sum()
+    }
+
+    /// Multiplies every rate so that a day expects `tickets` tickets.
+    pub fn scale_to(&mut self, tickets: f64) {
+        let now = self.tickets_per_day();
+        if now > 0.0 && tickets.is_finite() && tickets >= 0.0 {
+            let f = tickets / now;
+            for r in &mut self.rates {
+                r.per_hour *= f;
+            }
+        }
+    }
+}
+
+fn check_mix(mix: &BTreeMap<String, f64>) -> Result<(), SimError> {
+    for (k, v) in mix {
+        if !(v.is_finite() && *v >= 0.0) {
+            return Err(SimError::Profile(format!("mix.{k} must be >= 0, got {v}")));
+        }
+    }
+    if !mix.is_empty() && mix.values().sum::<f64>() <= 0.0 {
+        return Err(SimError::Profile("a mix needs a positive share".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_town_centre_expects_about_600_tickets() {
+        let p = Profile::town_centre();
+        p.validate().expect("valid");
+        assert!(
+            (p.tickets_per_day() - 600.0).abs() < 1.0,
+            "{}",
+            p.tickets_per_day()
+        );
+    }
+
+    #[test]
+    fn profiles_round_trip_through_toml_and_mistakes_are_named() {
+        let p = Profile::town_centre();
+        let text = toml::to_string(&p).expect("serialises");
+        assert_eq!(Profile::from_toml(&text).expect("parses"), p);
+        let e = Profile::from_toml(&text.replace("no_show_share = 0.05", "no_show_share = 5.0"))
+            .expect_err("refused");
+        assert!(e.to_string().contains("no_show_share"), "{e}");
+        let e = Profile::from_toml("name = 'x'\nopen = '09:00'\n").expect_err("refused");
+        assert!(e.to_string().contains("profile"), "{e}");
+    }
+}
