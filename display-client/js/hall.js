@@ -320,6 +320,7 @@ function playNext() {
   const done = (ok) => {
     if (!playing) return;
     playing = false;
+    testHooks.announcing = null;
     audioQueue.shift();
     (testHooks.announced ||= []).push({ seq, ok });
     clearTimeout(guard);

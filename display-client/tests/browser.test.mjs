@@ -14,6 +14,7 @@
 
 import { join } from 'node:path';
 import { Server, launchBrowser, tempDir, freePort, sleep, cleanup } from './harness.mjs';
+import { liveUnit } from './live.unit.mjs';
 
 const BIN = process.env.HALLCALL_BIN;
 if (!BIN) {
@@ -57,9 +58,10 @@ const base = server.base;
 let browser;
 
 async function main() {
+  browser = await launchBrowser(['--autoplay-policy=no-user-gesture-required']);
+  await liveUnit(browser, step, assert);
   await server.start();
   console.log(`# hallcall on ${base}, data ${server.dataDir}, log ${logPath}`);
-  browser = await launchBrowser(['--autoplay-policy=no-user-gesture-required']);
 
   const consoleErrors = [];
   const watch = (page, name) => {
@@ -267,7 +269,8 @@ async function main() {
   });
 
   await step('hall display with ?audio=1 queued one announcement per call, in order, one at a time', async () => {
-    await hall.waitForFunction(() => !globalThis.__hallcall.announcing || (globalThis.__hallcall.announced || []).length >= 4, null, { timeout: 30000 }).catch(() => {});
+    // Four calls so far (call, recall, and one on each side of the restart).
+    await hall.waitForFunction(() => (globalThis.__hallcall.announced || []).length >= 4, null, { timeout: 40000 }).catch(() => {});
     const ann = await hall.evaluate(() => globalThis.__hallcall.announced || []);
     const seqs = ann.map((a) => a.seq);
     assert(seqs.length >= 3, `announced ${JSON.stringify(ann)}`);
