@@ -724,10 +724,8 @@ async fn errors_from_the_router_are_json_too() {
         }
     }
     assert_eq!(s.seq().await, seq0);
-    // SERVER BUG: axum's own rejections bypass the JSON error shape: a wrong
-    // method gets 405 with an empty body, and a request on the events path
-    // without the upgrade headers gets 400 text/plain "Connection header did
-    // not include 'upgrade'" (before the handler checks `since` or the hall).
+    // axum's own rejections (wrong method, missing upgrade headers) are
+    // mapped to the JSON error shape too.
     assert!(wrong.is_empty(), "non-JSON errors:\n{}", wrong.join("\n"));
 }
 

@@ -10,6 +10,10 @@ mod query;
 mod tidal;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+/// Hash maps keyed by small ids: FxHash (rustc-hash) instead of SipHash,
+/// since keys come from the hall itself, and lookups sit on every command.
+pub(crate) type Map<K, V> = HashMap<K, V, rustc_hash::FxBuildHasher>;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -58,8 +62,10 @@ pub struct RecentCall {
 /// Everything derived from the configuration alone: rebuilt, never persisted.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub(crate) struct Layout {
-    pub cat_index: HashMap<String, usize>,
-    pub win_index: HashMap<u32, usize>,
+    pub cat_index: Map<String, usize>,
+    pub win_index: Map<u32, usize>,
+    /// Whether any window is tidal: halls without one skip the tidal policy.
+    pub has_tidal: bool,
     /// Per window: the categories it may ever serve (fallback: all).
     pub serves: Vec<u64>,
     pub all_categories: u64,
@@ -67,7 +73,7 @@ pub(crate) struct Layout {
 
 impl Layout {
     fn of(config: &HallConfig) -> Layout {
-        let cat_index: HashMap<String, usize> = config
+        let cat_index: Map<String, usize> = config
             .categories
             .iter()
             .enumerate()
@@ -99,6 +105,7 @@ impl Layout {
                 .enumerate()
                 .map(|(i, w)| (w.number, i))
                 .collect(),
+            has_tidal: config.windows.iter().any(|w| w.kind == WindowKind::Tidal),
             cat_index,
             serves,
             all_categories: all,
@@ -131,8 +138,8 @@ pub struct Hall {
     /// Per prefix letter A..Z: the last number issued today.
     pub(crate) counters: Vec<u32>,
     pub(crate) next_serial: u64,
-    pub(crate) tickets: HashMap<u64, Ticket>,
-    pub(crate) by_id: HashMap<String, u64>,
+    pub(crate) tickets: Map<u64, Ticket>,
+    pub(crate) by_id: Map<String, u64>,
     /// Per category: the pooled waiting tickets in call order.
     pub(crate) queues: Vec<BTreeSet<QueueKey>>,
     /// Per window: tickets transferred to that window, which go first there.
@@ -146,10 +153,10 @@ pub struct Hall {
     /// Per category: moving average of handling time, seconds.
     pub(crate) avg_service_s: Vec<f64>,
     pub(crate) windows: Vec<Window>,
-    pub(crate) staff_at: HashMap<String, (u32, Duty)>,
-    pub(crate) appointments: HashMap<String, Appointment>,
+    pub(crate) staff_at: Map<String, (u32, Duty)>,
+    pub(crate) appointments: Map<String, Appointment>,
     /// `"{category}@{slot_start}"` → bookings.
-    pub(crate) slot_load: HashMap<String, u32>,
+    pub(crate) slot_load: Map<String, u32>,
     pub(crate) advice: BTreeMap<u64, Advice>,
     pub(crate) next_advice: u64,
     /// Since when the tidal open condition holds (reset after acting).
@@ -237,8 +244,8 @@ impl Hall {
             next_close_at: Millis::MIN,
             counters: vec![0; 26],
             next_serial: 1,
-            tickets: HashMap::new(),
-            by_id: HashMap::new(),
+            tickets: Map::default(),
+            by_id: Map::default(),
             queues: vec![BTreeSet::new(); k],
             directed: vec![BTreeSet::new(); windows.len()],
             waiting: vec![0; k],
@@ -249,9 +256,9 @@ impl Hall {
                 .map(|c| c.expected_s as f64)
                 .collect(),
             windows,
-            staff_at: HashMap::new(),
-            appointments: HashMap::new(),
-            slot_load: HashMap::new(),
+            staff_at: Map::default(),
+            appointments: Map::default(),
+            slot_load: Map::default(),
             advice: BTreeMap::new(),
             next_advice: 1,
             overload_since: None,

@@ -73,8 +73,16 @@ impl Hall {
 
     /// Acts on a sustained condition; emits nothing when nothing is due.
     pub(crate) fn evaluate_tidal(&mut self, now: Millis, out: &mut Vec<Event>) {
+        if !self.layout.has_tidal {
+            return;
+        }
+        let sustain = i64::from(self.config.tidal.sustain_s) * SECOND;
+        let due_open = self.overload_since.is_some_and(|t| now - t >= sustain);
+        let due_close = self.underload_since.is_some_and(|t| now - t >= 5 * sustain);
+        if !due_open && !due_close {
+            return;
+        }
         let p = self.config.tidal.clone();
-        let sustain = i64::from(p.sustain_s) * SECOND;
         let open = self.open_count();
         let pending = |action| self.advice.values().any(|a| a.action == action);
         if let Some(since) = self.overload_since {

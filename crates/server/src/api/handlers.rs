@@ -647,3 +647,11 @@ pub async fn metrics(State(app): State<App>) -> Response {
 pub async fn not_found() -> ApiError {
     ApiError::not_found("not_found", "no such path")
 }
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this path does not take that method",
+    )
+}

@@ -140,6 +140,7 @@ pub fn router(app: App) -> Router {
         .route("/static/{*path}", get(pages::static_file));
     api.merge(pages)
         .fallback(handlers::not_found)
+        .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

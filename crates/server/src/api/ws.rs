@@ -24,7 +24,7 @@ pub async fn events(
     State(app): State<App>,
     Path(hall): Path<String>,
     Query(q): Query<EventsQuery>,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let entry = app.hall(&hall)?;
     let since =
@@ -34,6 +34,13 @@ pub async fn events(
                 ApiError::bad_request("bad_since", "since must be a sequence number")
             })?),
         };
+    let ws = ws.map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::UPGRADE_REQUIRED,
+            "websocket_required",
+            format!("this path is a WebSocket: {}", e.body_text()),
+        )
+    })?;
     let handle = entry.handle.clone();
     let store = app.store.clone();
     let sender = handle.events.clone();
