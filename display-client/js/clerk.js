@@ -380,7 +380,7 @@ function renderStats(s) {
     $('#stats').replaceChildren(el('div', { class: 'fig', style: 'grid-column:1/-1' }, el('span', {}, '暂无统计')));
     return;
   }
-  const mins = (x) => (x ? (x / 60).toFixed(1) + '分' : '—');
+  const mins = (x) => (!x ? '—' : x < 60 ? `${Math.round(x)}秒` : `${(x / 60).toFixed(1)}分`);
   $('#stats').replaceChildren(
     f(s.served ?? 0, '已办结'),
     f(s.no_show ?? 0, '过号'),

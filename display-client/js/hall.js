@@ -286,7 +286,7 @@ function renderWindows(v) {
       else if (w.state === 'paused' || w.state === 'closed') {
         const go = windowList(lang, w.go_to);
         cur = el('div', { class: 'cur sub' }, w.state === 'paused' && go ? T.goto(go) : '');
-      } else cur = el('div', { class: 'cur sub' }, T.idle);
+      } else cur = el('div', { class: 'cur sub' }, '');
       const st = w.state === 'paused' && w.pause_reason ? `${label(lang, 'state', 'paused')}` : label(lang, 'state', w.state);
       return el(
         'div',

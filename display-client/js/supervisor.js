@@ -215,7 +215,7 @@ const loadStatsSoon = debounce(loadStats, 1500);
 function renderStats() {
   const s = stats || {};
   const t = s.total || {};
-  const mins = (x) => (x ? `${(x / 60).toFixed(1)}分` : '—');
+  const mins = (x) => (!x ? '—' : x < 60 ? `${Math.round(x)}秒` : `${(x / 60).toFixed(1)}分`);
   const fig = (v, n) => el('div', { class: 'fig' }, el('b', { class: 'num' }, v), el('span', {}, n));
   $('#stat-total').replaceChildren(
     fig(t.issued ?? 0, '取号'),
@@ -230,6 +230,11 @@ function renderStats() {
   const keyName = { by_category: '业务', by_window: '窗口', by_staff: '人员' }[tab];
   $('#stat-key').textContent = keyName;
   const rows = Object.entries(s[tab] || {});
+  if (tab === 'by_category' && view) {
+    // In the hall's own category order, not the ids' alphabetical one.
+    const order = new Map(view.categories.map((c, i) => [c.id, i]));
+    rows.sort(([a], [b]) => (order.get(a) ?? 99) - (order.get(b) ?? 99));
+  } else if (tab === 'by_window') rows.sort(([a], [b]) => Number(a) - Number(b));
   const name = (k) => {
     if (tab === 'by_category') return categoryName(view, k) || '（未知）';
     if (tab === 'by_window') return `${k}号窗口`;
