@@ -29,6 +29,8 @@ pub enum SimError {
     Policy { policy: String, message: String },
     #[error("chart: {0}")]
     Chart(String),
+    #[error("validation: {0}")]
+    Validation(String),
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
 }
