@@ -568,11 +568,9 @@ impl<'a> Engine<'a> {
                 self.tally.failovers += 1;
                 self.dirty_all = true;
             }
-            EventKind::TidalAdvice { advice, .. } => {
-                if self.setup.accept_advice {
-                    let at = self.now + i64::from(self.opts.advice_delay_s) * 1000;
-                    self.push(at, Ev::Accept(*advice));
-                }
+            EventKind::TidalAdvice { advice, .. } if self.setup.accept_advice => {
+                let at = self.now + i64::from(self.opts.advice_delay_s) * 1000;
+                self.push(at, Ev::Accept(*advice));
             }
             EventKind::DayClosed { .. } => {
                 // The hall's own day close (e.g. a configured 18:00 close during

@@ -308,6 +308,6 @@ mod tests {
             .iter()
             .filter(|(_, c)| c.iter().any(|c| c == "general"))
             .count();
-        assert_eq!(general, 2, "{:?}", s.split);
+        assert_eq!(general, 3, "{:?}", s.split);
     }
 }
