@@ -173,7 +173,8 @@ function currentNotices() {
       }
     }
   }
-  // Drop tidal notices of windows no longer open.
+  // Tidal notices first; drop those of windows no longer open.
+  list.sort((a, b) => (b.kind === 'tidal') - (a.kind === 'tidal'));
   return list.filter((n) => {
     if (!v || !n.key || n.key[0] !== 't') return true;
     const w = v.windows.find((x) => `t${x.number}` === n.key);
