@@ -19,6 +19,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
+use hallcall_core::config::WindowKind;
 use hallcall_core::model::WindowState;
 use hallcall_core::time::{instant_of, Millis};
 use hallcall_core::{
@@ -160,6 +161,8 @@ pub struct Engine<'a> {
     tick_ms: Millis,
     slot_ms: Millis,
     pub tally: Tally,
+    /// Print window, post and tidal events to stderr (debugging aid).
+    pub trace: bool,
 }
 
 impl<'a> Engine<'a> {
@@ -250,6 +253,7 @@ impl<'a> Engine<'a> {
                 MIN
             },
             slot_ms,
+            trace: false,
             tally: Tally {
                 slot_waiting: vec![0.0; slots],
                 slot_staffed: vec![0.0; slots],
@@ -453,6 +457,28 @@ impl<'a> Engine<'a> {
         self.tally.commands += 1;
         match self.hall.handle(cmd, by, self.now) {
             Ok(evs) => {
+                if self.trace {
+                    for ev in &evs {
+                        if matches!(
+                            ev.kind,
+                            EventKind::WindowOpened { .. }
+                                | EventKind::WindowClosed { .. }
+                                | EventKind::WindowPaused { .. }
+                                | EventKind::WindowResumed { .. }
+                                | EventKind::PostHandover { .. }
+                                | EventKind::TidalAdvice { .. }
+                                | EventKind::StaffLoggedIn { .. }
+                                | EventKind::StaffLoggedOut { .. }
+                        ) {
+                            eprintln!(
+                                "{} w={} {}",
+                                hallcall_core::time::rfc3339(ev.at),
+                                self.hall.waiting_total(),
+                                serde_json::to_string(&ev.kind).unwrap_or_default()
+                            );
+                        }
+                    }
+                }
                 self.tally.core_events += evs.len() as u64;
                 for ev in &evs {
                     self.observe(&ev.kind);
@@ -680,7 +706,12 @@ impl<'a> Engine<'a> {
                 self.push(self.now + self.tick_ms, Ev::Tick);
             }
             Ev::Accept(advice) => {
-                self.exec(Command::AcceptAdvice { advice }, Actor::Supervisor);
+                // Pending advice blocks the core's next tidal decision, so the
+                // supervisor always resolves it: accept, or dismiss when the
+                // core finds nobody to send.
+                if !self.exec(Command::AcceptAdvice { advice }, Actor::Supervisor) {
+                    self.exec(Command::DismissAdvice { advice }, Actor::Supervisor);
+                }
             }
             Ev::Close => {
                 self.closing = true;
@@ -872,10 +903,20 @@ impl<'a> Engine<'a> {
                 .is_some_and(|h| h != p && self.persons[h].away);
             if !covering {
                 if let Some(dur) = self.persons[p].break_due.take() {
-                    self.clerk(w, |window| Command::Pause {
-                        window,
-                        reason: PauseReason::Leave,
-                    });
+                    if self.setup.config.windows[w].kind == WindowKind::Tidal
+                        && self.setup.policy == Policy::Tidal
+                    {
+                        // Sent to a tidal window with nobody to take over: the
+                        // supervisor closes it for the break (the core may open
+                        // it again with someone else); the clerk returns to
+                        // their own seat afterwards.
+                        self.exec(Command::CloseWindow { window: number }, Actor::Supervisor);
+                    } else {
+                        self.clerk(w, |window| Command::Pause {
+                            window,
+                            reason: PauseReason::Leave,
+                        });
+                    }
                     self.go_away(p, dur);
                     continue;
                 }

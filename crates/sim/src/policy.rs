@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | `static-all` | every window, fallback included | opened by the supervisor at 08:30, stay open |
 //! | `static-base` | comprehensive and specialist windows | never opened |
-//! | `tidal` | comprehensive and specialist windows | the core's own policy (its `auto` mode; in `advise` mode the simulated supervisor accepts every advice after a minute) |
+//! | `tidal` | comprehensive and specialist windows | the core's own policy (its `auto` mode; the simulated supervisor resolves any advice after a minute: accept, or dismiss when the core finds nobody to send) |
 //! | `specialist` | same windows as `static-all` | — (re-typed: no pooling) |
 //!
 //! `static-*` and `specialist` run the core with `tidal.mode = advise` and
@@ -87,7 +87,8 @@ pub struct Setup {
     pub config: HallConfig,
     /// Seats in the order they are taken: on-duty seats first.
     pub seats: Vec<Seat>,
-    /// Accept the core's tidal advice (only `tidal` in `advise` mode).
+    /// Resolve the core's tidal advice (only `tidal`): in `advise` mode every
+    /// decision, in `auto` mode the "nobody free, please arrange" advice.
     pub accept_advice: bool,
     /// For `specialist`: window number → categories it serves.
     pub split: Vec<(u32, Vec<String>)>,
@@ -105,7 +106,7 @@ impl Setup {
         let mut accept_advice = false;
         let mut split = Vec::new();
         match policy {
-            Policy::Tidal => accept_advice = config.tidal.mode == TidalMode::Advise,
+            Policy::Tidal => accept_advice = true,
             _ => config.tidal.mode = TidalMode::Advise,
         }
         if policy == Policy::Specialist {
