@@ -28,9 +28,9 @@ cargo clippy -p hallcall-announcer --features speaker --all-targets -- -D warnin
 
 echo "== cargo test (workspace)"
 mkdir -p target
-cargo test --workspace 2>&1 | tee target/test.log
-echo "== crash test (prints its kill count)"
-cargo test --test crash -- --nocapture 2>&1 | grep -E "kill|test result" || true
+cargo test --workspace -- --skip kill_nine_loses_nothing_acknowledged 2>&1 | tee target/test.log
+echo "== crash test: SIGKILL at random moments (prints its kill count)"
+cargo test --test crash kill_nine_loses_nothing_acknowledged -- --nocapture
 
 echo "== announcer with the speaker feature"
 cargo test -p hallcall-announcer --features speaker -q
