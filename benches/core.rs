@@ -29,14 +29,26 @@ fn big_hall() -> HallConfig {
         })
         .collect();
     cfg.staff = (1..=WINDOWS)
-        .map(|i| StaffConfig { id: format!("s{i}"), name: format!("员工{i}"), pin_hash: String::new() })
+        .map(|i| StaffConfig {
+            id: format!("s{i}"),
+            name: format!("员工{i}"),
+            pin_hash: String::new(),
+        })
         .collect();
     cfg.windows = (1..=WINDOWS)
         .map(|n| WindowConfig {
             number: n,
             // Mostly comprehensive; every fifth a specialist for two categories.
-            kind: if n % 5 == 0 { WindowKind::Specialist } else { WindowKind::Comprehensive },
-            categories: if n % 5 == 0 { vec![format!("c{}", n % 12), format!("c{}", (n + 1) % 12)] } else { vec![] },
+            kind: if n % 5 == 0 {
+                WindowKind::Specialist
+            } else {
+                WindowKind::Comprehensive
+            },
+            categories: if n % 5 == 0 {
+                vec![format!("c{}", n % 12), format!("c{}", (n + 1) % 12)]
+            } else {
+                vec![]
+            },
             a_post: format!("s{n}"),
             b_post: None,
         })
@@ -54,10 +66,21 @@ struct Bench {
 
 impl Bench {
     fn new(waiting: usize) -> Bench {
-        let mut b = Bench { hall: Hall::new(big_hall()), now: T0, next: 0 };
+        let mut b = Bench {
+            hall: Hall::new(big_hall()),
+            now: T0,
+            next: 0,
+        };
         for n in 1..=WINDOWS {
             b.hall
-                .handle(Command::Login { staff: format!("s{n}"), window: n }, Actor::staff(format!("s{n}")), b.now)
+                .handle(
+                    Command::Login {
+                        staff: format!("s{n}"),
+                        window: n,
+                    },
+                    Actor::staff(format!("s{n}")),
+                    b.now,
+                )
                 .expect("login");
         }
         for _ in 0..waiting {
@@ -70,10 +93,20 @@ impl Bench {
         self.next += 1;
         self.now += 10;
         let cat = format!("c{}", self.next % 12);
-        let priority = if self.next % 10 == 0 { Priority::Elderly } else { Priority::Normal };
+        let priority = if self.next % 10 == 0 {
+            Priority::Elderly
+        } else {
+            Priority::Normal
+        };
         self.hall
             .handle(
-                Command::IssueTicket { id: format!("t{}", self.next), category: cat, priority, channel: Channel::Kiosk, appointment_code: None },
+                Command::IssueTicket {
+                    id: format!("t{}", self.next),
+                    category: cat,
+                    priority,
+                    channel: Channel::Kiosk,
+                    appointment_code: None,
+                },
                 Actor::Kiosk,
                 self.now,
             )
@@ -86,13 +119,18 @@ impl Bench {
         let start = Instant::now();
         for n in 1..=WINDOWS {
             let by = Actor::staff(format!("s{n}"));
-            let evs = self.hall.handle(Command::CallNext { window: n }, by, self.now).expect("call");
+            let evs = self
+                .hall
+                .handle(Command::CallNext { window: n }, by, self.now)
+                .expect("call");
             criterion::black_box(evs);
         }
         let spent = start.elapsed();
         for n in 1..=WINDOWS {
             let by = Actor::staff(format!("s{n}"));
-            let _ = self.hall.handle(Command::NoShow { window: n }, by, self.now);
+            let _ = self
+                .hall
+                .handle(Command::NoShow { window: n }, by, self.now);
             self.issue();
         }
         spent

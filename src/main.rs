@@ -5,7 +5,11 @@
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "hallcall", version, about = "排队叫号系统 — queue management for government service halls")]
+#[command(
+    name = "hallcall",
+    version,
+    about = "排队叫号系统 — queue management for government service halls"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -56,7 +60,14 @@ fn main() -> std::process::ExitCode {
             match hallcall_server::config_file::parse(&file.display().to_string(), &text) {
                 Ok(cfg) => {
                     for h in &cfg.halls {
-                        println!("{}: {} ({} categories, {} windows, {} staff)", h.id, h.name, h.categories.len(), h.windows.len(), h.staff.len());
+                        println!(
+                            "{}: {} ({} categories, {} windows, {} staff)",
+                            h.id,
+                            h.name,
+                            h.categories.len(),
+                            h.windows.len(),
+                            h.staff.len()
+                        );
                     }
                     std::process::ExitCode::SUCCESS
                 }
@@ -70,7 +81,10 @@ fn main() -> std::process::ExitCode {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("hallcall: cannot start the async runtime: {e}");
