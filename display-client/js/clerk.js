@@ -400,6 +400,10 @@ function alert(text, kind = 'yellow', actions = []) {
   const a = el('div', { class: `ck-alert ${kind}` }, el('span', { class: 'grow' }, text), ...actions, el('button', { type: 'button', onclick: () => a.remove() }, '知道了'));
   $('#alerts').prepend(a);
   while ($('#alerts').children.length > 3) $('#alerts').lastChild.remove();
+  beep();
+}
+
+function beep() {
   try {
     // A short beep so the clerk notices even when looking away.
     const ctx = new AudioContext();
@@ -408,6 +412,7 @@ function alert(text, kind = 'yellow', actions = []) {
     o.connect(ctx.destination);
     o.start();
     o.stop(ctx.currentTime + 0.25);
+    setTimeout(() => ctx.close(), 600);
   } catch {}
 }
 
@@ -416,8 +421,15 @@ function onEvent(ev) {
   const mine = session.window;
   const me = session.staff;
   if (ev.type === 'window_opened' && ev.tidal && ev.staff === me) {
-    const btn = ev.window === mine ? [] : [el('button', { type: 'button', onclick: () => switchTo(ev.window) }, `前往${ev.window}号窗口`)];
-    alert(`系统已为您开放 ${ev.window}号潮汐窗口，请尽快到岗。原因：${ev.reason || '等候人数较多'}`, 'yellow', btn);
+    hooks.alerts.push(`tidal:${ev.window}`);
+    if (ev.window === mine) alert(`系统已开放本窗口（${ev.window}号潮汐窗口），请开始叫号。原因：${ev.reason || '等候人数较多'}`, 'yellow');
+    else {
+      // The hall moved this clerk to the tidal window: the session here has
+      // ended, so go straight to the login for the new window.
+      beep();
+      switchTo(ev.window, `系统已为您开放 ${ev.window}号潮汐窗口（${ev.reason || '等候人数较多'}），请登录 ${ev.window}号窗口并尽快到岗。`);
+      return;
+    }
   } else if (ev.type === 'failover' && ev.window === mine) {
     const to = (ev.to_windows || []).length ? `，业务已转至${ev.to_windows.join('、')}号窗口` : '';
     alert(`本窗口已暂停服务（故障转移）：${ev.reason || ''}${to}`, 'red');
@@ -432,22 +444,24 @@ function onEvent(ev) {
     saveSession(null);
     showLogin(`您已退出 ${mine}号窗口：${ev.reason || ''}`, 'info');
     return;
-  } else if (ev.type === 'warning' && ev.window === mine) {
+  } else if (ev.type === 'warning' && ev.window === mine && ev.kind !== 'failover') {
     alert(`预警：${ev.message || ''}`, ev.level === 'red' ? 'red' : 'yellow');
   }
   if (ev.window === mine || ['ticket_issued', 'ticket_called', 'ticket_transferred', 'ticket_requeued', 'window_opened', 'window_closed', 'window_paused', 'window_resumed', 'failover', 'day_closed'].includes(ev.type)) refreshQueueSoon();
   if (ev.window === mine || ev.from_window === mine) refreshStatsSoon();
 }
 
-function switchTo(n) {
+function switchTo(n, msg) {
   const s = session;
+  if (!s) return;
   api(`${base}/windows/${s.window}/logout`, { method: 'POST', body: {}, token: s.token }).catch(() => {});
   saveSession(null);
   $('#f-window').dataset.touched = '1';
-  $('#f-window').value = String(n);
   $('#f-window').dataset.want = String(n);
+  $('#f-window').value = String(n);
   $('#f-staff').value = s.staff;
-  showLogin(`请登录 ${n}号窗口`, 'info');
+  $('#alerts').replaceChildren();
+  showLogin(msg || `请登录 ${n}号窗口`, 'info');
 }
 
 // ---- log -----------------------------------------------------------------------

@@ -64,7 +64,7 @@ function renderWindows(v) {
         ? [w.current.number, el('small', {}, ` ${categoryName(v, w.current.category)} ${fmtDuration(w.current.elapsed_s)}`)]
         : w.go_to && w.go_to.length && w.state !== 'closed'
           ? [el('small', {}, `引导至 ${w.go_to.join('、')}号`)]
-          : [el('small', {}, w.state === 'open' ? '空闲' : '')];
+          : [el('small', {}, '')];
       const btns = [];
       if (w.state === 'closed') btns.push(el('button', { type: 'button', onclick: () => openWindow(w.number) }, '开放'));
       else btns.push(el('button', { type: 'button', class: 'danger', disabled: w.current ? true : undefined, title: w.current ? '办理中不可关闭' : '', onclick: () => closeWindow(w.number) }, '关闭'));
@@ -149,7 +149,7 @@ function renderChart(v) {
   t1 = Math.ceil(t1 / 3600e3) * 3600e3;
   const maxN = Math.max(5, ...pts.map((p) => p.n));
   const step = niceStep(maxN);
-  const top = Math.ceil(maxN / step) * step;
+  const top = Math.ceil((maxN + step / 2) / step) * step; // room for the peak label
   const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - R);
   const y = (n) => T + (1 - n / top) * (H - T - B);
   const ns = 'http://www.w3.org/2000/svg';

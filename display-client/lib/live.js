@@ -33,7 +33,7 @@ export class Live {
    * @param {(up:boolean)=>void}  [o.onConnection]
    * @param {(info:object)=>void} [o.onResync]   a reconnect got a snapshot (events may have been skipped)
    * @param {number} [o.pollMs]   periodic /state refresh (default 15 s)
-   * @param {number} [o.debounceMs] /state refresh after events (default 120 ms)
+   * @param {number} [o.debounceMs] /state refresh after events, at most once per this (default 200 ms + jitter)
    */
   constructor(o) {
     this.o = o;
@@ -91,10 +91,24 @@ export class Live {
     return Date.now() + this.clockOffsetMs;
   }
 
-  /** Re-fetch the HallView soon (debounced). */
-  refresh(delay = this.o.debounceMs ?? 120) {
-    clearTimeout(this._stateTimer);
-    this._stateTimer = setTimeout(() => this._fetchState(), delay);
+  /**
+   * Re-fetch the HallView soon. Throttled: a burst of events costs one fetch
+   * per `debounceMs` (plus a little jitter, so thousands of displays do not
+   * ask in the same millisecond); `refresh(0)` asks at once.
+   */
+  refresh(delay) {
+    if (delay === 0) {
+      clearTimeout(this._stateTimer);
+      this._stateTimer = null;
+      this._fetchState();
+      return;
+    }
+    if (this._stateTimer) return;
+    const d = delay ?? (this.o.debounceMs ?? 200) + Math.random() * 100;
+    this._stateTimer = setTimeout(() => {
+      this._stateTimer = null;
+      this._fetchState();
+    }, d);
   }
 
   // ---- connection -------------------------------------------------------
