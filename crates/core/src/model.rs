@@ -1,5 +1,6 @@
 //! The nouns of a service hall: who acts, tickets, windows and posts.
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 use crate::time::Millis;
@@ -135,11 +136,11 @@ pub enum Level {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Ticket {
     /// Unguessable id for the citizen's status page (chosen by the shell).
-    pub id: String,
+    pub id: CompactString,
     /// Issue order within the hall, the tie-break of the call order.
     pub serial: u64,
-    pub number: String,
-    pub category: String,
+    pub number: CompactString,
+    pub category: CompactString,
     pub priority: Priority,
     pub channel: Channel,
     pub issued_at: Millis,

@@ -161,7 +161,7 @@ impl Hall {
                 };
                 let est = self.newest_estimate_s(c);
                 CategoryView {
-                    id: cat.id.clone(),
+                    id: cat.id.to_string(),
                     name: cat.name.clone(),
                     name_en: cat.name_en.clone(),
                     prefix: cat.prefix,
@@ -229,8 +229,8 @@ impl Hall {
                     staff: staff_view(&w.on_duty),
                     standby: staff_view(&w.standby),
                     current: current.map(|t| CurrentView {
-                        number: t.number.clone(),
-                        category: t.category.clone(),
+                        number: t.number.to_string(),
+                        category: t.category.to_string(),
                         state: t.state,
                         since: rfc3339(w.since),
                         elapsed_s: (now - w.since) / 1000,

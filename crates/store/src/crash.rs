@@ -212,7 +212,7 @@ fn pick(hall: &Hall, rng: &mut StdRng, tag: u64, issued: &mut u64) -> (Actor, Co
             return (
                 Actor::Kiosk,
                 Command::Requeue {
-                    ticket: t.id.clone(),
+                    ticket: t.id.to_string(),
                 },
             );
         }
@@ -225,7 +225,7 @@ fn pick(hall: &Hall, rng: &mut StdRng, tag: u64, issued: &mut u64) -> (Actor, Co
             return (
                 Actor::Public,
                 Command::Rate {
-                    ticket: t.id.clone(),
+                    ticket: t.id.to_string(),
                     score: rng.gen_range(1..=5),
                 },
             );

@@ -51,10 +51,10 @@ impl Hall {
                     }
                 }
                 let t = Ticket {
-                    id: ticket.clone(),
+                    id: ticket.as_str().into(),
                     serial,
-                    number: number.clone(),
-                    category: category.clone(),
+                    number: number.as_str().into(),
+                    category: category.as_str().into(),
                     priority: *priority,
                     channel: *channel,
                     issued_at: at,
@@ -73,7 +73,7 @@ impl Hall {
                     service_warned: Level::Green,
                     wait_warned: false,
                 };
-                self.by_id.insert(ticket.clone(), serial);
+                self.by_id.insert(ticket.as_str().into(), serial);
                 self.tickets.insert(serial, t);
                 self.enqueue(serial);
             }
@@ -85,7 +85,7 @@ impl Hall {
                 staff,
                 recall,
             } => {
-                if let Some(serial) = self.by_id.get(ticket).copied() {
+                if let Some(serial) = self.by_id.get(ticket.as_str()).copied() {
                     if !*recall {
                         self.dequeue(serial);
                     }
@@ -121,7 +121,7 @@ impl Hall {
                 self.free_window(*window, at);
             }
             EventKind::TicketRequeued { ticket, key, .. } => {
-                if let Some(serial) = self.by_id.get(ticket).copied() {
+                if let Some(serial) = self.by_id.get(ticket.as_str()).copied() {
                     if let Some(t) = self.tickets.get_mut(&serial) {
                         t.state = TicketState::Waiting;
                         t.key = *key;
@@ -166,10 +166,10 @@ impl Hall {
                 to_window,
                 ..
             } => {
-                if let Some(serial) = self.by_id.get(ticket).copied() {
+                if let Some(serial) = self.by_id.get(ticket.as_str()).copied() {
                     if let Some(t) = self.tickets.get_mut(&serial) {
                         t.state = TicketState::Waiting;
-                        t.category = category.clone();
+                        t.category = category.as_str().into();
                         t.waiting_since = at;
                         t.directed_to = *to_window;
                         t.window = None;
@@ -184,13 +184,13 @@ impl Hall {
                 self.free_window(*from_window, at);
             }
             EventKind::TicketCancelled { ticket, .. } => {
-                if let Some(serial) = self.by_id.get(ticket).copied() {
+                if let Some(serial) = self.by_id.get(ticket.as_str()).copied() {
                     self.dequeue(serial);
                 }
                 self.set_ticket_state(ticket, TicketState::Cancelled, at);
             }
             EventKind::TicketExpired { ticket, .. } => {
-                if let Some(serial) = self.by_id.get(ticket).copied() {
+                if let Some(serial) = self.by_id.get(ticket.as_str()).copied() {
                     let (state, window) = match self.tickets.get(&serial) {
                         Some(t) => (t.state, t.window),
                         None => (TicketState::Expired, None),
@@ -360,7 +360,7 @@ impl Hall {
                 // key; they keep waiting, so their wait-watch entry stays.
                 let w = self.layout.win_index.get(window).copied();
                 for id in tickets {
-                    let Some(serial) = self.by_id.get(id).copied() else {
+                    let Some(serial) = self.by_id.get(id.as_str()).copied() else {
                         continue;
                     };
                     let Some(t) = self.tickets.get_mut(&serial) else {
@@ -371,7 +371,8 @@ impl Hall {
                     }
                     t.directed_to = None;
                     let key = (t.key, serial);
-                    if let (Some(w), Some(&c)) = (w, self.layout.cat_index.get(&t.category)) {
+                    if let (Some(w), Some(&c)) = (w, self.layout.cat_index.get(t.category.as_str()))
+                    {
                         self.directed[w].remove(&key);
                         self.queues[c].insert(key);
                     }
@@ -415,7 +416,11 @@ impl Hall {
                 ticket,
                 ..
             } => {
-                if let Some(serial) = ticket.as_ref().and_then(|id| self.by_id.get(id)).copied() {
+                if let Some(serial) = ticket
+                    .as_ref()
+                    .and_then(|id| self.by_id.get(id.as_str()))
+                    .copied()
+                {
                     match kind {
                         WarningKind::ServiceTime => {
                             if let Some(t) = self.tickets.get_mut(&serial) {
@@ -425,9 +430,11 @@ impl Hall {
                         WarningKind::Wait => {
                             let cat = self.tickets.get_mut(&serial).map(|t| {
                                 t.wait_warned = true;
-                                t.category.clone()
+                                t.category.to_string()
                             });
-                            if let Some(&c) = cat.and_then(|cat| self.layout.cat_index.get(&cat)) {
+                            if let Some(&c) =
+                                cat.and_then(|cat| self.layout.cat_index.get(cat.as_str()))
+                            {
                                 self.trim_watch(c);
                             }
                         }
@@ -524,7 +531,7 @@ impl Hall {
         let Some(t) = self.tickets.get(&serial) else {
             return;
         };
-        let Some(&c) = self.layout.cat_index.get(&t.category) else {
+        let Some(&c) = self.layout.cat_index.get(t.category.as_str()) else {
             return;
         };
         let key = (t.key, serial);
@@ -550,7 +557,7 @@ impl Hall {
         if t.state != TicketState::Waiting {
             return;
         }
-        let Some(&c) = self.layout.cat_index.get(&t.category) else {
+        let Some(&c) = self.layout.cat_index.get(t.category.as_str()) else {
             return;
         };
         let key = (t.key, serial);

@@ -153,7 +153,7 @@ impl Hall {
             .tickets
             .values()
             .filter(|t| !t.state.is_final())
-            .map(|t| (t.serial, t.id.clone(), t.number.clone()))
+            .map(|t| (t.serial, t.id.to_string(), t.number.to_string()))
             .collect();
         open.sort_unstable();
         let expired = open.len() as u32;
@@ -207,9 +207,9 @@ impl Hall {
                 let (serial, staff) = self.current(window, WindowState::Calling, &by)?;
                 let t = &self.tickets[&serial];
                 let kind = EventKind::TicketCalled {
-                    ticket: t.id.clone(),
-                    number: t.number.clone(),
-                    category: t.category.clone(),
+                    ticket: t.id.to_string(),
+                    number: t.number.to_string(),
+                    category: t.category.to_string(),
                     window,
                     staff,
                     recall: true,
@@ -221,8 +221,8 @@ impl Hall {
                 let (serial, _) = self.current(window, WindowState::Calling, &by)?;
                 let t = &self.tickets[&serial];
                 let kind = EventKind::TicketNoShow {
-                    ticket: t.id.clone(),
-                    number: t.number.clone(),
+                    ticket: t.id.to_string(),
+                    number: t.number.to_string(),
                     window,
                 };
                 self.emit(out, now, by, kind);
@@ -232,8 +232,8 @@ impl Hall {
                 let (serial, staff) = self.current(window, WindowState::Calling, &by)?;
                 let t = &self.tickets[&serial];
                 let kind = EventKind::ServiceStarted {
-                    ticket: t.id.clone(),
-                    number: t.number.clone(),
+                    ticket: t.id.to_string(),
+                    number: t.number.to_string(),
                     window,
                     staff,
                 };
@@ -246,9 +246,9 @@ impl Hall {
                 let called = t.called_at.unwrap_or(t.waiting_since);
                 let started = t.started_at.unwrap_or(called);
                 let kind = EventKind::ServiceCompleted {
-                    ticket: t.id.clone(),
-                    number: t.number.clone(),
-                    category: t.category.clone(),
+                    ticket: t.id.to_string(),
+                    number: t.number.to_string(),
+                    category: t.category.to_string(),
                     window,
                     staff,
                     wait_s: (called - t.waiting_since).max(0) as f64 / 1000.0,
@@ -305,9 +305,9 @@ impl Hall {
                     return Err(Rejected::NotRequeueable(state_name(t.state)));
                 }
                 let kind = EventKind::TicketRequeued {
-                    ticket: t.id.clone(),
-                    number: t.number.clone(),
-                    category: t.category.clone(),
+                    ticket: t.id.to_string(),
+                    number: t.number.to_string(),
+                    category: t.category.to_string(),
                     key: now,
                 };
                 self.emit(out, now, by, kind);
@@ -320,8 +320,8 @@ impl Hall {
                     return Err(Rejected::NotCancellable(state_name(t.state)));
                 }
                 let kind = EventKind::TicketCancelled {
-                    ticket: t.id.clone(),
-                    number: t.number.clone(),
+                    ticket: t.id.to_string(),
+                    number: t.number.to_string(),
                 };
                 self.emit(out, now, by, kind);
                 Ok(())
@@ -455,8 +455,8 @@ impl Hall {
                     return Err(Rejected::AlreadyRated);
                 }
                 let kind = EventKind::RatingRecorded {
-                    ticket: t.id.clone(),
-                    number: t.number.clone(),
+                    ticket: t.id.to_string(),
+                    number: t.number.to_string(),
                     score,
                     window: t.window,
                     staff: t.staff.clone(),
@@ -517,7 +517,7 @@ impl Hall {
         if !self.is_open_now(now) {
             return Err(Rejected::HallClosed);
         }
-        if id.is_empty() || self.by_id.contains_key(&id) {
+        if id.is_empty() || self.by_id.contains_key(id.as_str()) {
             return Err(Rejected::DuplicateId);
         }
         let mut late = false;
@@ -661,7 +661,7 @@ impl Hall {
                 let number = win
                     .current
                     .and_then(|s| self.tickets.get(&s))
-                    .map(|t| t.number.clone())
+                    .map(|t| t.number.to_string())
                     .unwrap_or_default();
                 return Err(Rejected::WindowBusy { window, number });
             }
@@ -671,9 +671,9 @@ impl Hall {
         };
         let t = &self.tickets[&serial];
         let kind = EventKind::TicketCalled {
-            ticket: t.id.clone(),
-            number: t.number.clone(),
-            category: t.category.clone(),
+            ticket: t.id.to_string(),
+            number: t.number.to_string(),
+            category: t.category.to_string(),
             window,
             staff,
             recall: false,
@@ -701,7 +701,7 @@ impl Hall {
             _ => return Err(Rejected::NothingServing(window)),
         };
         let t = &self.tickets[&serial];
-        let new_cat = category.unwrap_or_else(|| t.category.clone());
+        let new_cat = category.unwrap_or_else(|| t.category.to_string());
         let c = self.cat_index(&new_cat)?;
         if let Some(target) = to_window {
             if target == window {
@@ -724,10 +724,10 @@ impl Hall {
         }
         let _ = staff;
         let kind = EventKind::TicketTransferred {
-            ticket: t.id.clone(),
-            number: t.number.clone(),
+            ticket: t.id.to_string(),
+            number: t.number.to_string(),
             from_window: window,
-            from_category: t.category.clone(),
+            from_category: t.category.to_string(),
             category: new_cat,
             to_window,
         };
@@ -789,7 +789,7 @@ impl Hall {
             let number = self
                 .tickets
                 .get(&serial)
-                .map(|t| t.number.clone())
+                .map(|t| t.number.to_string())
                 .unwrap_or_default();
             return Err(Rejected::WindowBusy { window, number });
         }
@@ -841,7 +841,7 @@ impl Hall {
         let lost = covered_before & !self.coverage.covered;
         let mut tickets: Vec<(u64, String)> = self.directed[w]
             .iter()
-            .map(|&(_, s)| (s, self.tickets[&s].id.clone()))
+            .map(|&(_, s)| (s, self.tickets[&s].id.to_string()))
             .collect();
         tickets.sort_unstable();
         let tickets: Vec<String> = tickets.into_iter().map(|(_, id)| id).collect();
@@ -1071,7 +1071,7 @@ impl Hall {
             let number = self
                 .tickets
                 .get(&serial)
-                .map(|t| t.number.clone())
+                .map(|t| t.number.to_string())
                 .unwrap_or_default();
             return Err(Rejected::WindowBusy { window, number });
         }
@@ -1172,9 +1172,9 @@ impl Hall {
                     level,
                     kind: WarningKind::ServiceTime,
                     window: Some(win.number),
-                    ticket: Some(t.id.clone()),
-                    number: Some(t.number.clone()),
-                    category: Some(t.category.clone()),
+                    ticket: Some(t.id.to_string()),
+                    number: Some(t.number.to_string()),
+                    category: Some(t.category.to_string()),
                     message: format!(
                         "{}号窗口办理{}已{}分钟，{}限时{}分钟",
                         win.number,
@@ -1200,9 +1200,9 @@ impl Hall {
                     level: Level::Red,
                     kind: WarningKind::Wait,
                     window: None,
-                    ticket: Some(t.id.clone()),
-                    number: Some(t.number.clone()),
-                    category: Some(t.category.clone()),
+                    ticket: Some(t.id.to_string()),
+                    number: Some(t.number.to_string()),
+                    category: Some(t.category.to_string()),
                     message: format!(
                         "{}已等候{}分钟，超过{}目标{}分钟",
                         t.number,

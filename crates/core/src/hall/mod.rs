@@ -139,7 +139,7 @@ pub struct Hall {
     pub(crate) counters: Vec<u32>,
     pub(crate) next_serial: u64,
     pub(crate) tickets: Map<u64, Ticket>,
-    pub(crate) by_id: Map<String, u64>,
+    pub(crate) by_id: Map<compact_str::CompactString, u64>,
     /// Per category: the pooled waiting tickets in call order.
     pub(crate) queues: Vec<BTreeSet<QueueKey>>,
     /// Per window: tickets transferred to that window, which go first there.

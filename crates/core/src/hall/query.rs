@@ -46,7 +46,7 @@ impl Hall {
         if t.state != TicketState::Waiting {
             return None;
         }
-        let c = *self.layout.cat_index.get(&t.category)?;
+        let c = *self.layout.cat_index.get(t.category.as_str())?;
         let key = (t.key, serial);
         if let Some(w) = t.directed_to.and_then(|n| self.layout.win_index.get(&n)) {
             let ahead = self.directed[*w].range(..key).count() as u32;
@@ -77,9 +77,9 @@ impl Hall {
             None => (None, None),
         };
         Some(TicketStatus {
-            id: t.id.clone(),
-            number: t.number.clone(),
-            category: t.category.clone(),
+            id: t.id.to_string(),
+            number: t.number.to_string(),
+            category: t.category.to_string(),
             category_name: self
                 .config
                 .category(&t.category)
@@ -101,9 +101,9 @@ impl Hall {
         let w = *self.layout.win_index.get(&number)?;
         let entry = |serial: u64, directed: bool| {
             self.tickets.get(&serial).map(|t| QueueEntry {
-                id: t.id.clone(),
-                number: t.number.clone(),
-                category: t.category.clone(),
+                id: t.id.to_string(),
+                number: t.number.to_string(),
+                category: t.category.to_string(),
                 priority: t.priority,
                 waited_s: (now - t.waiting_since) / 1000,
                 directed,
