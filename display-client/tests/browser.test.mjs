@@ -303,7 +303,10 @@ try {
 } finally {
   if (browser) await browser.close().catch(() => {});
   await server.stop().catch(() => {});
-  if (!failed) cleanup(dataDir);
+  if (!failed) {
+    cleanup(dataDir);
+    cleanup(logPath);
+  }
   else console.log(`# kept ${dataDir} and ${logPath} for inspection`);
 }
 console.log(`\n${passed} passed, ${failed} failed`);

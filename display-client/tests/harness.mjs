@@ -37,6 +37,19 @@ export function freePort() {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Servers still running when this process ends (an exception, a closed pipe,
+// Ctrl-C) are killed rather than left behind.
+const running = new Set();
+process.on('exit', () => {
+  for (const p of running) {
+    try {
+      p.kill('SIGKILL');
+    } catch {}
+  }
+});
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => process.exit(130));
+process.stdout.on('error', () => {}); // a closed pipe must not skip the clean-up
+
 /**
  * A `hallcall serve` process on the demo hall. `start()` waits for /healthz;
  * `kill()` ends it the hard way (like a crash), `stop()` with SIGTERM.
@@ -61,6 +74,7 @@ export class Server {
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
     });
     this.proc = proc;
+    running.add(proc);
     this.output = '';
     const collect = (d) => {
       this.output += d.toString();
@@ -71,6 +85,7 @@ export class Server {
     proc.stderr.on('data', collect);
     let exited = null;
     proc.on('exit', (code, sig) => {
+      running.delete(proc);
       exited = { code, sig };
       if (log) log.end(`\n[hallcall exited code=${code} signal=${sig}]\n`);
     });
