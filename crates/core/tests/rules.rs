@@ -1000,3 +1000,90 @@ fn stats_fold_counts_waits_and_ratings() {
         "{csv}"
     );
 }
+
+#[test]
+fn a_tidal_window_opened_on_a_long_wait_is_not_closed_at_once() {
+    let mut h = busy_hall(hallcall_core::config::TidalMode::Auto);
+    // 3 estate tickets: 3 × 600 s over one window = 1800 s > 1200 s, but only
+    // 3 per window: the wait criterion opens a tidal window.
+    for _ in 0..3 {
+        h.issue("estate");
+    }
+    h.advance(60);
+    assert_eq!(H::types(&h.tick()), ["window_opened"]);
+    // 1.5 per window is under close_per_window = 2, yet while the wait
+    // criterion still holds the new window must not be closed again.
+    for _ in 0..6 {
+        h.advance(60);
+        let evs = h.tick();
+        assert!(!H::types(&evs).contains(&"window_closed"), "{evs:?}");
+    }
+}
+
+#[test]
+fn the_supervisor_can_staff_a_window_its_clerk_left_unmanned() {
+    let mut h = H::new(small_hall());
+    h.login("s05", 3);
+    h.ok(
+        Actor::staff("s05"),
+        Command::Logout {
+            staff: "s05".into(),
+            window: 3,
+        },
+    );
+    let e = h.run(
+        Actor::Supervisor,
+        Command::OpenWindow {
+            window: 1,
+            staff: "s05".into(),
+        },
+    );
+    assert!(e.is_ok(), "a closed window opens: {e:?}");
+    let evs = h.ok(
+        Actor::Supervisor,
+        Command::OpenWindow {
+            window: 3,
+            staff: "s02".into(),
+        },
+    );
+    assert_eq!(H::types(&evs), ["window_opened"]);
+    assert_eq!(h.on_duty(3), "s02");
+    assert_eq!(
+        h.hall.window(3).map(|w| w.state),
+        Some(hallcall_core::model::WindowState::Open)
+    );
+}
+
+#[test]
+fn auto_mode_advice_for_lack_of_staff_gives_way_once_someone_is_free() {
+    let mut cfg = hallcall_core::demo::demo_hall();
+    cfg.tidal.min_open = 1;
+    let mut h = H::new(cfg);
+    // Everyone who could staff window 8 is busy elsewhere or on standby nowhere.
+    for (s, w) in [
+        ("s01", 1),
+        ("s03", 2),
+        ("s05", 3),
+        ("s07", 4),
+        ("s09", 5),
+        ("s11", 6),
+        ("s12", 7),
+        ("s02", 10),
+    ] {
+        h.login(s, w);
+    }
+    h.login("s06", 3); // standby at 3 (A post of 8)
+    h.login("s08", 4); // standby at 4 (B post of 8)
+    h.login("s04", 2); // standby at 2
+    h.login("s10", 5); // standby at 5
+    for _ in 0..90 {
+        h.issue("general");
+    }
+    h.advance(60);
+    let evs = h.tick();
+    // Standby clerks are free: the window opens with one of them.
+    assert!(
+        matches!(&evs[..], [e] if matches!(e.kind, EventKind::WindowOpened { window: 8, .. })),
+        "{evs:?}"
+    );
+}

@@ -279,7 +279,10 @@ impl Hall {
                 }
                 self.staff_at.insert(staff.clone(), (*window, Duty::OnDuty));
                 if *tidal {
+                    // A fresh opening restarts both clocks: it must prove
+                    // itself idle for the full close period before closing.
                     self.overload_since = None;
+                    self.underload_since = None;
                 }
                 windows_changed = true;
             }

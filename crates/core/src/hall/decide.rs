@@ -1105,7 +1105,16 @@ impl Hall {
         if self.config.staff(staff).is_none() {
             return Err(Rejected::UnknownStaff(staff.to_string()));
         }
-        if self.windows[w].state != WindowState::Closed {
+        // A closed window, or one paused because its clerk left with nobody
+        // to take over: the supervisor puts someone there.
+        let win = &self.windows[w];
+        let unmanned = matches!(
+            win.state,
+            WindowState::Paused {
+                reason: PauseReason::NoStaff
+            }
+        ) && win.on_duty.is_none();
+        if win.state != WindowState::Closed && !unmanned {
             return Err(Rejected::AlreadyOpen(window));
         }
         if let Some((at, Duty::OnDuty)) = self.staff_at.get(staff) {

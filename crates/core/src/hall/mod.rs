@@ -123,6 +123,8 @@ pub(crate) struct Coverage {
     pub eligible: Vec<u32>,
     /// Per category: categories that compete with it for the same windows.
     pub compete: Vec<u64>,
+    /// Windows open, calling or serving.
+    pub staffed: u32,
 }
 
 /// The state of one hall. Serializable: the store snapshots it.
@@ -383,7 +385,7 @@ impl Hall {
     }
 
     pub(crate) fn staffed_count(&self) -> u32 {
-        self.windows.iter().filter(|w| w.is_staffed()).count() as u32
+        self.coverage.staffed
     }
 
     /// Recomputes which categories are served where; called after any change
@@ -414,6 +416,7 @@ impl Hall {
         for (c, m) in compete.iter_mut().enumerate() {
             *m |= 1 << c;
         }
+        self.coverage.staffed = self.windows.iter().filter(|w| w.is_staffed()).count() as u32;
         self.coverage.eligible = eligible;
         self.coverage.compete = compete;
     }

@@ -64,10 +64,25 @@ impl Hall {
     /// (open condition, close condition) of the tidal policy, from state alone.
     pub(crate) fn tidal_conditions(&self) -> (bool, bool) {
         let p = &self.config.tidal;
-        let load = self.load();
-        let overload =
-            load.per_window > p.open_per_window || load.newest_wait_s > f64::from(p.open_wait_s);
-        let underload = load.per_window < p.close_per_window;
+        let waiting = self.waiting_total();
+        let staffed = self.staffed_count();
+        let per_window = match (waiting, staffed) {
+            (0, _) => 0.0,
+            (_, 0) => f64::INFINITY,
+            (w, s) => f64::from(w) / f64::from(s),
+        };
+        // The estimate costs O(k²); compute it only when it can decide.
+        let newest = || self.load().newest_wait_s;
+        let overload = per_window > p.open_per_window || newest() > f64::from(p.open_wait_s);
+        // Close only when the hall would not be overloaded with one window
+        // fewer: otherwise the window would reopen at once (flapping).
+        let underload = per_window < p.close_per_window
+            && !overload
+            && (staffed <= 1 || {
+                let fewer = f64::from(staffed - 1);
+                f64::from(waiting) / fewer <= p.open_per_window
+                    && newest() * f64::from(staffed) / fewer <= f64::from(p.open_wait_s)
+            });
         (overload, underload)
     }
 
@@ -84,6 +99,29 @@ impl Hall {
         }
         let p = self.config.tidal.clone();
         let open = self.open_count();
+        // In auto mode, advice asked for when nobody was free must not block
+        // the policy once someone is: it is resolved and the window opened.
+        let stale_open_advice = (p.mode == TidalMode::Auto)
+            .then(|| {
+                self.advice
+                    .values()
+                    .find(|a| {
+                        a.action == AdviceAction::Open && self.standby_for(a.window).is_some()
+                    })
+                    .map(|a| a.id)
+            })
+            .flatten();
+        if let Some(advice) = stale_open_advice {
+            self.emit(
+                out,
+                now,
+                Actor::System,
+                EventKind::AdviceResolved {
+                    advice,
+                    accepted: true,
+                },
+            );
+        }
         let pending = |action| self.advice.values().any(|a| a.action == action);
         if let Some(since) = self.overload_since {
             if now - since >= sustain && open < p.max_open && !pending(AdviceAction::Open) {
