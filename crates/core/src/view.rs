@@ -18,6 +18,10 @@ pub struct HallView {
     pub seq: u64,
     pub business_date: Option<String>,
     pub now: String,
+    /// IANA zone of the hall, so displays show hall-local times.
+    pub timezone: String,
+    /// Every staff member (id and name, nothing else), for dashboards.
+    pub staff: Vec<StaffEntry>,
     pub categories: Vec<CategoryView>,
     pub windows: Vec<WindowView>,
     pub recent_calls: Vec<CallView>,
@@ -26,6 +30,14 @@ pub struct HallView {
     pub totals: Totals,
     /// Most tickets waiting per 10-minute bucket today.
     pub waiting_series: Vec<SeriesPoint>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StaffEntry {
+    pub id: String,
+    pub name: String,
+    /// Where they are logged in, if anywhere.
+    pub window: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -270,6 +282,16 @@ impl Hall {
             seq: self.seq,
             business_date: self.business_date.map(|d| d.to_string()),
             now: rfc3339(now),
+            timezone: cfg.timezone.name().to_string(),
+            staff: cfg
+                .staff
+                .iter()
+                .map(|s| StaffEntry {
+                    id: s.id.clone(),
+                    name: s.name.clone(),
+                    window: self.staff_at.get(&s.id).map(|(w, _)| *w),
+                })
+                .collect(),
             categories,
             windows,
             recent_calls: self

@@ -1087,3 +1087,20 @@ fn auto_mode_advice_for_lack_of_staff_gives_way_once_someone_is_free() {
         "{evs:?}"
     );
 }
+
+#[test]
+fn the_public_view_names_staff_and_zone_but_no_ticket_ids() {
+    let mut h = H::demo();
+    h.login("s01", 1);
+    let (id, _) = h.issue_as("general", Priority::Normal);
+    h.call(1);
+    let v = serde_json::to_value(h.hall.view(h.now)).expect("view");
+    assert_eq!(v["timezone"], "Asia/Shanghai");
+    assert_eq!(v["staff"][0]["name"], "张敏");
+    assert_eq!(v["staff"][0]["window"], 1);
+    assert_eq!(v["windows"][0]["current"]["number"], "A001");
+    assert!(
+        !v.to_string().contains(&id),
+        "ticket ids must not be in the public view"
+    );
+}
