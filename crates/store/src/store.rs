@@ -17,8 +17,8 @@ use tokio::sync::oneshot;
 
 use crate::keys;
 use crate::writer::{
-    parse_witness, write_witness, AppendJob, HallShared, Job, Maintenance, SnapshotJob, Trees,
-    Writer, COMMIT_KEY,
+    parse_witness, AppendJob, HallShared, Job, Maintenance, SnapshotJob, Trees, Writer,
+    WITNESS_DAYS,
 };
 use crate::{Durable, StoreError};
 
@@ -48,6 +48,8 @@ pub struct StoreOptions {
     pub compact_every: Duration,
     /// Most queued jobs written by one flush.
     pub max_group: usize,
+    /// How long the idle writer polls for the next append before it sleeps.
+    pub writer_spin: Duration,
     /// sled's page cache, bytes.
     pub cache_bytes: u64,
 }
@@ -61,6 +63,7 @@ impl Default for StoreOptions {
             retention_days: Some(400),
             compact_every: Duration::from_secs(600),
             max_group: 16_384,
+            writer_spin: Duration::from_micros(200),
             cache_bytes: 256 * 1024 * 1024,
         }
     }
@@ -234,32 +237,42 @@ impl Store {
                 write_marker(dir, &format_path, FORMAT_VERSION)?;
             }
         }
-        // The group commit number sled recovered must not be behind the one
-        // recorded after the last flush that returned: sled treats a damaged
-        // record as the torn end of its log and silently drops everything
-        // after it, and this is how that is noticed.
-        let commit = match meta.get(COMMIT_KEY).map_err(err)? {
-            None => 0,
-            Some(v) => keys::u64_of(&v).ok_or_else(|| StoreError::Corrupt {
-                dir: dir.to_path_buf(),
-                detail: "the commit record in the database is unreadable".into(),
-            })?,
-        };
+        // The last key a returned flush covered must be there: sled treats a
+        // damaged record as the torn end of its log and silently drops
+        // everything after it, and this is how that is noticed.
         let witness_path = dir.join(COMMIT_FILE);
         match fs::read(&witness_path) {
+            Ok(b) if b.is_empty() => {}
             Ok(b) => match parse_witness(&b) {
-                Some(w) if w > commit => {
-                    return Err(StoreError::Corrupt {
-                        dir: dir.to_path_buf(),
-                        detail: format!(
-                            "the database ends at group commit {commit}, but commit {w} had been flushed and \
-                             acknowledged: sled dropped the end of its log at a damaged record, so \
-                             acknowledged events are missing"
-                        ),
-                    })
+                Some((tree, key)) => {
+                    let (name, t) = match tree {
+                        WITNESS_DAYS => ("day index", db.open_tree("days").map_err(err)?),
+                        _ => ("log", db.open_tree("log").map_err(err)?),
+                    };
+                    if !t.contains_key(key).map_err(err)? {
+                        let hall = keys::hall_of(key).unwrap_or("?");
+                        let at = match tree {
+                            WITNESS_DAYS => String::from_utf8_lossy(
+                                key.get(hall.len() + 1..).unwrap_or_default(),
+                            )
+                            .into_owned(),
+                            _ => keys::log_seq(hall, key)
+                                .map(|s| format!("seq {s}"))
+                                .unwrap_or_default(),
+                        };
+                        return Err(StoreError::Corrupt {
+                            dir: dir.to_path_buf(),
+                            detail: format!(
+                                "the last record flushed and acknowledged before the store stopped \
+                                 ({name} of hall {hall}, {at}) is missing: sled dropped the end of its \
+                                 log at a damaged record, so acknowledged events are missing"
+                            ),
+                        });
+                    }
                 }
-                Some(_) => {}
-                None => tracing::warn!(path = %witness_path.display(), "COMMIT is unreadable; not checked"),
+                None => {
+                    tracing::warn!(path = %witness_path.display(), "COMMIT is damaged; not checked")
+                }
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(io_error(dir, "cannot read COMMIT", e)),
@@ -270,7 +283,6 @@ impl Store {
             .truncate(false)
             .open(&witness_path)
             .map_err(|e| io_error(dir, "cannot open COMMIT", e))?;
-        write_witness(&witness, commit).map_err(|e| io_error(dir, "cannot write COMMIT", e))?;
 
         let trees = Trees {
             dir: dir.to_path_buf(),
@@ -285,11 +297,10 @@ impl Store {
         let maint_lock = Arc::new(Mutex::new(()));
         let writer = Writer {
             trees: trees.clone(),
-            meta,
-            commit,
             witness,
             rx,
             max_group: opts.max_group.max(1),
+            spin: opts.writer_spin,
             maint: mtx,
         };
         let maintenance = Maintenance {
