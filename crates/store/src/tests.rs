@@ -574,3 +574,12 @@ async fn refuses_garbage_anywhere_in_the_database_file() {
         assert!(matches!(err, StoreError::Corrupt { .. }), "{name}: {err}");
     }
 }
+
+#[test]
+fn store_and_durable_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Store>();
+    send::<crate::Durable>();
+    send_sync::<StoreError>();
+}
