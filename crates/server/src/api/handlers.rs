@@ -440,6 +440,20 @@ pub async fn window_queue(
     }
 }
 
+/// A business day's events, read off the async threads (sled reads block).
+async fn day_events(
+    app: &App,
+    hall: &str,
+    date: chrono::NaiveDate,
+) -> Result<Vec<hallcall_core::Event>, ApiError> {
+    let store = app.store.clone();
+    let hall = hall.to_string();
+    tokio::task::spawn_blocking(move || store.day_events(&hall, date))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(|e| ApiError::internal(e.to_string()))
+}
+
 /// Today's business date of a hall, from its state.
 async fn business_date(app: &App, hall: &str) -> Result<chrono::NaiveDate, ApiError> {
     let entry = app.hall(hall)?;
@@ -461,10 +475,7 @@ pub async fn window_stats(
     let role = app.role(&hall, token.as_deref()).await?;
     let staff = require_clerk_of(&role, window)?;
     let date = business_date(&app, &hall).await?;
-    let events = app
-        .store
-        .day_events(&hall, date)
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let events = day_events(&app, &hall, date).await?;
     let stats = DayStats::from_events(&events);
     Ok(Json(stats.by_staff.get(&staff).cloned().unwrap_or_default()).into_response())
 }
@@ -529,10 +540,7 @@ pub async fn stats(
             .map_err(|_| ApiError::bad_request("bad_date", "date must be YYYY-MM-DD"))?,
         None => business_date(&app, &hall).await?,
     };
-    let events = app
-        .store
-        .day_events(&hall, date)
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let events = day_events(&app, &hall, date).await?;
     let stats = DayStats::from_events(&events);
     let wants_csv = headers
         .get(header::ACCEPT)
