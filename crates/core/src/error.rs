@@ -61,7 +61,7 @@ pub enum Rejected {
     EmptyTransfer,
     #[error("cannot transfer to the same window")]
     TransferToSelf,
-    #[error("the ticket is {0}, not waiting or a no-show")]
+    #[error("the ticket is {0}, not a no-show")]
     NotRequeueable(&'static str),
     #[error("the ticket is {0}, not waiting or a no-show")]
     NotCancellable(&'static str),

@@ -115,11 +115,15 @@ impl DayStats {
                 }
                 EventKind::TicketNoShow { ticket, window, .. } => {
                     let c = category.get(ticket).cloned().unwrap_or_default();
-                    for f in [
+                    let mut targets = vec![
                         &mut s.total,
                         s.by_category.entry(c).or_default(),
                         s.by_window.entry(*window).or_default(),
-                    ] {
+                    ];
+                    if let Some(st) = ev.by.staff_id() {
+                        targets.push(s.by_staff.entry(st.to_string()).or_default());
+                    }
+                    for f in targets {
                         f.no_show += 1;
                     }
                 }
@@ -131,11 +135,15 @@ impl DayStats {
                     ..
                 } => {
                     category.insert(ticket.clone(), c.clone());
-                    for f in [
+                    let mut targets = vec![
                         &mut s.total,
                         s.by_category.entry(from_category.clone()).or_default(),
                         s.by_window.entry(*from_window).or_default(),
-                    ] {
+                    ];
+                    if let Some(st) = ev.by.staff_id() {
+                        targets.push(s.by_staff.entry(st.to_string()).or_default());
+                    }
+                    for f in targets {
                         f.transferred += 1;
                     }
                 }

@@ -993,6 +993,10 @@ fn stats_fold_counts_waits_and_ratings() {
     );
     assert_eq!(s.by_category["general"].mean_wait_s, 60.0);
     assert_eq!(s.by_staff["s01"].mean_handling_s, 300.0);
+    assert_eq!(
+        s.by_staff["s01"].no_show, 1,
+        "no-shows count for the clerk who marked them"
+    );
     assert_eq!(s.by_window[&1].good_share, Some(1.0));
     let csv = s.to_csv();
     assert!(

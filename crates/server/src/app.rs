@@ -27,6 +27,10 @@ pub struct AppInner {
     pub voice: Option<Arc<VoicePack>>,
     pub wav_cache: Mutex<WavCache>,
     pub booking_limit: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    /// Failed logins per client address in the current minute.
+    pub login_failures: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    /// argon2 needs 19 MiB and tens of milliseconds per check: at most two at once.
+    pub pin_checks: tokio::sync::Semaphore,
     pub started: Instant,
 }
 
@@ -110,7 +114,32 @@ impl AppInner {
 
     /// Rate-limits public booking per client address.
     pub fn allow_booking(&self, ip: IpAddr) -> bool {
-        let Ok(mut m) = self.booking_limit.lock() else {
+        count_per_minute(&self.booking_limit, ip, BOOKINGS_PER_MINUTE, true)
+    }
+
+    /// Whether this address may try a PIN now (too many failures lock it out
+    /// for the rest of the minute: PINs are short).
+    pub fn login_allowed(&self, ip: IpAddr) -> bool {
+        count_per_minute(&self.login_failures, ip, FAILED_LOGINS_PER_MINUTE, false)
+    }
+
+    pub fn login_failed(&self, ip: IpAddr) {
+        count_per_minute(&self.login_failures, ip, FAILED_LOGINS_PER_MINUTE, true);
+    }
+}
+
+/// Failed PIN attempts allowed per client address per minute.
+pub const FAILED_LOGINS_PER_MINUTE: u32 = 10;
+
+/// A per-address counter over one-minute windows; `bump` counts this call.
+fn count_per_minute(
+    map: &Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    ip: IpAddr,
+    limit: u32,
+    bump: bool,
+) -> bool {
+    {
+        let Ok(mut m) = map.lock() else {
             return false;
         };
         let now = Instant::now();
@@ -118,8 +147,10 @@ impl AppInner {
         if now.duration_since(e.0).as_secs() >= 60 {
             *e = (now, 0);
         }
-        e.1 += 1;
-        let allowed = e.1 <= BOOKINGS_PER_MINUTE;
+        if bump {
+            e.1 += 1;
+        }
+        let allowed = if bump { e.1 <= limit } else { e.1 < limit };
         if m.len() > 10_000 {
             m.retain(|_, (t, _)| now.duration_since(*t).as_secs() < 60);
         }

@@ -23,7 +23,8 @@ pub const SUBSCRIBER_BUFFER: usize = 4096;
 #[derive(Clone, Debug)]
 pub struct Published {
     pub seq: u64,
-    /// The public JSON: ticket ids and configuration secrets removed.
+    /// The public JSON: ticket ids, appointment codes and configuration
+    /// secrets removed.
     pub json: Arc<str>,
     pub kind: &'static str,
 }
@@ -88,6 +89,9 @@ pub fn publish(ev: &Event) -> Published {
             obj.insert("tickets_moved".into(), n.into());
         }
         obj.remove("config");
+        // Appointment codes are the citizen's key to check in.
+        obj.remove("code");
+        obj.remove("appointment");
     }
     Published {
         seq: ev.seq,
@@ -226,6 +230,17 @@ impl HallTask {
                     f(&self.hall, now);
                 }
                 return;
+            }
+            // Durable now: answer the callers first (the clerk's HTTP reply
+            // should not queue behind a thousand subscriber wake-ups), then
+            // broadcast. Both happen only after the flush.
+            let elapsed = started.elapsed();
+            for (reply, outcome) in replies.drain(..) {
+                self.metrics.observe_command(elapsed);
+                let _ = reply.send(match outcome {
+                    Ok(range) => Ok(events[range].to_vec()),
+                    Err(e) => Err(CommandError::Rejected(e)),
+                });
             }
             for ev in &events {
                 self.metrics.observe_event(ev);

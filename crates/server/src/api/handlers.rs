@@ -266,13 +266,22 @@ pub async fn book(
         (status = 401, description = "unknown staff or wrong PIN", body = ErrorBody),
         (status = 403, description = "not a post of this window", body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "logged in elsewhere, window full", body = ErrorBody)))]
+        (status = 409, description = "logged in elsewhere, window full", body = ErrorBody),
+        (status = 429, description = "too many failed logins from this address", body = ErrorBody)))]
 pub async fn login(
     State(app): State<App>,
     Path(hall): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let entry = app.hall(&hall)?;
+    if !app.login_allowed(peer.ip()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many failed logins from this address; wait a minute",
+        ));
+    }
     let (hash, name) = {
         let cfg = entry
             .config
@@ -284,10 +293,17 @@ pub async fn login(
         }
     };
     let pin = body.pin.clone();
+    let permit = app
+        .pin_checks
+        .acquire()
+        .await
+        .map_err(|_| ApiError::internal("pin check pool closed"))?;
     let ok = tokio::task::spawn_blocking(move || !hash.is_empty() && verify_pin(&pin, &hash))
         .await
         .unwrap_or(false);
+    drop(permit);
     if !ok {
+        app.login_failed(peer.ip());
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "bad_credentials",
