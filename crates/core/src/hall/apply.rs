@@ -476,7 +476,12 @@ impl Hall {
             }
         }
         if let Some(c) = self.pending_trim.take() {
-            self.trim_watch(c);
+            // Dead entries are dropped in bulk once they outnumber the live
+            // ones: taking a ticket out of the queue then touches no other
+            // ticket (at 100,000 waiting, every ticket touched is a cache miss).
+            if self.wait_watch[c].len() > 2 * self.waiting[c] as usize + 64 {
+                self.compact_watch(c);
+            }
         }
         if windows_changed {
             self.recompute_coverage();

@@ -205,6 +205,13 @@ impl Hall {
         })
     }
 
+    /// Drops every dead entry of a category's wait watch, keeping the order.
+    pub(crate) fn compact_watch(&mut self, c: usize) {
+        let mut watch = std::mem::take(&mut self.wait_watch[c]);
+        watch.retain(|&k| self.watch_live(k));
+        self.wait_watch[c] = watch;
+    }
+
     /// Drops dead entries from the front of a category's wait watch.
     pub(crate) fn trim_watch(&mut self, c: usize) {
         while let Some(&front) = self.wait_watch[c].front() {
