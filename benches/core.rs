@@ -93,7 +93,7 @@ impl Bench {
         self.next += 1;
         self.now += 10;
         let cat = format!("c{}", self.next % 12);
-        let priority = if self.next % 10 == 0 {
+        let priority = if self.next.is_multiple_of(10) {
             Priority::Elderly
         } else {
             Priority::Normal
