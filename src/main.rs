@@ -19,6 +19,10 @@ struct Cli {
 enum Cmd {
     /// Serve halls: HTTP API, WebSocket events, display pages (demo hall without --config).
     Serve(hallcall_server::ServeArgs),
+    /// Write a consistent backup of a data directory (asks a running server to do it).
+    Backup(hallcall_server::ops::BackupArgs),
+    /// Restore a backup into a new data directory.
+    Restore(hallcall_server::ops::RestoreArgs),
     /// Print the argon2 hash of a PIN for a [[hall.staff]] pin_hash.
     HashPin(hallcall_server::HashPinArgs),
     /// Say every call of a hall on this machine's speakers (or render WAV files).
@@ -36,6 +40,8 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Cmd::Serve(args) => runtime().block_on(hallcall_server::cli::serve_main(args)),
+        Cmd::Backup(args) => hallcall_server::ops::backup_main(args),
+        Cmd::Restore(args) => hallcall_server::ops::restore_main(args),
         Cmd::HashPin(args) => hallcall_server::cli::hash_pin_main(args),
         Cmd::Announce(args) => {
             hallcall_server::cli::init_tracing();

@@ -179,6 +179,7 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
     let reload_app = app.clone();
     let config_path = args.config.clone();
     tokio::spawn(reload_on_sighup(reload_app, config_path));
+    tokio::spawn(crate::ops::backup_on_sigusr1(store.clone(), data.clone()));
     let done = tokio::spawn(async move {
         let serve = axum::serve(
             listener,

@@ -27,6 +27,7 @@ pub mod cli;
 pub mod config_file;
 pub mod hall_task;
 pub mod metrics;
+pub mod ops;
 pub mod pages;
 
 pub use cli::{HashPinArgs, ServeArgs};

@@ -877,6 +877,14 @@ impl Store {
     /// `to` afterwards.
     pub fn restore(backup: &Path, to: &Path) -> Result<(), StoreError> {
         check_empty_target(to)?;
+        // Opening a missing or empty directory would create an empty store
+        // and "restore" nothing: a backup must already be a store.
+        if !backup.join(FORMAT_FILE).is_file() {
+            return Err(StoreError::Invalid(format!(
+                "{} is not a hallcall backup (no FORMAT file); give the directory `hallcall backup` printed",
+                backup.display()
+            )));
+        }
         let src = Store::open(backup, StoreOptions::default())?;
         for hall in src.halls()? {
             // Every record readable and every sequence without a gap.
