@@ -212,17 +212,27 @@ impl Hall {
                 } else {
                     self.layout.serves[i]
                 };
+                // Where a citizen of this window goes instead: windows that
+                // serve everything it serves (a paused comprehensive window
+                // sends people to other comprehensive windows, not to a
+                // specialist); failing that, any that serve part of it.
                 let go_to = if w.is_staffed() {
                     Vec::new()
                 } else {
-                    self.windows
-                        .iter()
-                        .enumerate()
-                        .filter(|(j, o)| {
-                            o.is_staffed() && self.effective_serves(*j) & serves_mask != 0
-                        })
-                        .map(|(_, o)| o.number)
-                        .collect()
+                    let open = |pred: &dyn Fn(u64) -> bool| -> Vec<u32> {
+                        self.windows
+                            .iter()
+                            .enumerate()
+                            .filter(|(j, o)| o.is_staffed() && pred(self.effective_serves(*j)))
+                            .map(|(_, o)| o.number)
+                            .collect()
+                    };
+                    let all = open(&|m| m & serves_mask == serves_mask);
+                    if all.is_empty() {
+                        open(&|m| m & serves_mask != 0)
+                    } else {
+                        all
+                    }
                 };
                 WindowView {
                     number: w.number,

@@ -1108,3 +1108,38 @@ fn the_public_view_names_staff_and_zone_but_no_ticket_ids() {
         "ticket ids must not be in the public view"
     );
 }
+
+#[test]
+fn a_paused_window_sends_citizens_to_windows_that_serve_all_it_served() {
+    let mut h = H::demo();
+    h.login("s01", 1);
+    h.login("s03", 2);
+    h.login("s11", 6); // market specialist
+    h.ok(
+        Actor::staff("s01"),
+        Command::Pause {
+            window: 1,
+            reason: PauseReason::Break,
+        },
+    );
+    let v = serde_json::to_value(h.hall.view(h.now)).expect("view");
+    assert_eq!(
+        v["windows"][0]["go_to"],
+        serde_json::json!([2]),
+        "not to the market specialist"
+    );
+    h.ok(Actor::staff("s01"), Command::Resume { window: 1 });
+    h.ok(
+        Actor::staff("s11"),
+        Command::Pause {
+            window: 6,
+            reason: PauseReason::Break,
+        },
+    );
+    let v = serde_json::to_value(h.hall.view(h.now)).expect("view");
+    assert_eq!(
+        v["windows"][5]["go_to"],
+        serde_json::json!([1, 2]),
+        "market is served at the comprehensive windows"
+    );
+}
