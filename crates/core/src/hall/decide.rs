@@ -204,58 +204,50 @@ impl Hall {
             } => self.book(out, by, now, code, category, slot_start),
             Command::CallNext { window } => self.call_next(out, by, now, window),
             Command::Recall { window } => {
-                let (serial, staff) = self.current(window, WindowState::Calling, &by)?;
-                let t = &self.tickets[&serial];
-                let kind = EventKind::TicketCalled {
-                    ticket: t.id.to_string(),
-                    number: t.number.to_string(),
-                    category: t.category.to_string(),
-                    window,
-                    staff,
-                    recall: true,
-                };
-                self.emit(out, now, by, kind);
-                Ok(())
+                self.at_window(out, by, now, window, WindowState::Calling, |t, staff| {
+                    EventKind::TicketCalled {
+                        ticket: t.id.to_string(),
+                        number: t.number.to_string(),
+                        category: t.category.to_string(),
+                        window,
+                        staff,
+                        recall: true,
+                    }
+                })
             }
             Command::NoShow { window } => {
-                let (serial, _) = self.current(window, WindowState::Calling, &by)?;
-                let t = &self.tickets[&serial];
-                let kind = EventKind::TicketNoShow {
-                    ticket: t.id.to_string(),
-                    number: t.number.to_string(),
-                    window,
-                };
-                self.emit(out, now, by, kind);
-                Ok(())
+                self.at_window(out, by, now, window, WindowState::Calling, |t, _| {
+                    EventKind::TicketNoShow {
+                        ticket: t.id.to_string(),
+                        number: t.number.to_string(),
+                        window,
+                    }
+                })
             }
             Command::Start { window } => {
-                let (serial, staff) = self.current(window, WindowState::Calling, &by)?;
-                let t = &self.tickets[&serial];
-                let kind = EventKind::ServiceStarted {
-                    ticket: t.id.to_string(),
-                    number: t.number.to_string(),
-                    window,
-                    staff,
-                };
-                self.emit(out, now, by, kind);
-                Ok(())
+                self.at_window(out, by, now, window, WindowState::Calling, |t, staff| {
+                    EventKind::ServiceStarted {
+                        ticket: t.id.to_string(),
+                        number: t.number.to_string(),
+                        window,
+                        staff,
+                    }
+                })
             }
             Command::Complete { window } => {
-                let (serial, staff) = self.current(window, WindowState::Serving, &by)?;
-                let t = &self.tickets[&serial];
-                let called = t.called_at.unwrap_or(t.waiting_since);
-                let started = t.started_at.unwrap_or(called);
-                let kind = EventKind::ServiceCompleted {
-                    ticket: t.id.to_string(),
-                    number: t.number.to_string(),
-                    category: t.category.to_string(),
-                    window,
-                    staff,
-                    wait_s: (called - t.waiting_since).max(0) as f64 / 1000.0,
-                    handling_s: (now - started).max(0) as f64 / 1000.0,
-                };
-                self.emit(out, now, by, kind);
-                Ok(())
+                self.at_window(out, by, now, window, WindowState::Serving, |t, staff| {
+                    let called = t.called_at.unwrap_or(t.waiting_since);
+                    let started = t.started_at.unwrap_or(called);
+                    EventKind::ServiceCompleted {
+                        ticket: t.id.to_string(),
+                        number: t.number.to_string(),
+                        category: t.category.to_string(),
+                        window,
+                        staff,
+                        wait_s: (called - t.waiting_since).max(0) as f64 / 1000.0,
+                        handling_s: (now - started).max(0) as f64 / 1000.0,
+                    }
+                })
             }
             Command::Transfer {
                 window,
@@ -480,6 +472,23 @@ impl Hall {
         self.staff_at
             .get(staff)
             .is_some_and(|(_, d)| *d == Duty::OnDuty)
+    }
+
+    /// Emits the event `make` builds from the ticket at `window` (which must
+    /// be in state `expect`) and the clerk on duty there.
+    fn at_window(
+        &mut self,
+        out: &mut Vec<Event>,
+        by: Actor,
+        now: Millis,
+        window: u32,
+        expect: WindowState,
+        make: impl FnOnce(&crate::model::Ticket, String) -> EventKind,
+    ) -> Result<(), Rejected> {
+        let (serial, staff) = self.current(window, expect, &by)?;
+        let kind = make(&self.tickets[&serial], staff);
+        self.emit(out, now, by, kind);
+        Ok(())
     }
 
     /// The ticket at a window in the expected state, and the clerk on duty.
