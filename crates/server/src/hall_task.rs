@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use hallcall_core::{Actor, Command, Event, EventKind, Hall, Millis, Rejected};
+use hallcall_core::{Actor, Command, Event, Hall, Millis, Rejected};
 use hallcall_store::Store;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -265,12 +265,4 @@ impl HallTask {
             f(&self.hall, now);
         }
     }
-}
-
-/// Whether an event is a call the announcer says.
-pub fn is_announced(kind: &EventKind) -> bool {
-    matches!(
-        kind,
-        EventKind::TicketCalled { .. } | EventKind::WindowPaused { .. }
-    ) || matches!(kind, EventKind::WindowOpened { tidal: true, .. })
 }

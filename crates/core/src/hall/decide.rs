@@ -667,12 +667,7 @@ impl Hall {
             WindowState::Closed => return Err(Rejected::WindowClosed(window)),
             WindowState::Paused { .. } => return Err(Rejected::WindowPaused(window)),
             WindowState::Calling | WindowState::Serving => {
-                let number = win
-                    .current
-                    .and_then(|s| self.tickets.get(&s))
-                    .map(|t| t.number.to_string())
-                    .unwrap_or_default();
-                return Err(Rejected::WindowBusy { window, number });
+                return Err(self.busy(window, win.current.unwrap_or(0)));
             }
         }
         let Some(serial) = self.next_for(w) else {
@@ -767,40 +762,12 @@ impl Hall {
         if reason.is_absence() {
             if let Some(sb) = win.standby.clone() {
                 // AB岗: the B post takes the window at once, current ticket included.
-                let label = reason.label_zh();
-                self.emit(
-                    out,
-                    now,
-                    by.clone(),
-                    EventKind::PostHandover {
-                        window,
-                        from: staff.clone(),
-                        from_post: on.post,
-                        to: sb.staff,
-                        to_post: sb.post,
-                        reason: label.into(),
-                    },
-                );
-                self.emit(
-                    out,
-                    now,
-                    by,
-                    EventKind::StaffLoggedOut {
-                        staff,
-                        window,
-                        reason: label.into(),
-                    },
-                );
+                self.hand_over_and_leave(out, by, now, window, on, sb, reason.label_zh());
                 return Ok(());
             }
         }
         if let Some(serial) = win.current {
-            let number = self
-                .tickets
-                .get(&serial)
-                .map(|t| t.number.to_string())
-                .unwrap_or_default();
-            return Err(Rejected::WindowBusy { window, number });
+            return Err(self.busy(window, serial));
         }
         let why = format!(
             "{}号窗口{}（{}），无B岗在岗",
@@ -917,6 +884,54 @@ impl Hall {
         );
     }
 
+    /// AB岗: the clerk on standby takes the window at once (with its current
+    /// ticket) and the one on duty leaves it.
+    #[allow(clippy::too_many_arguments)]
+    fn hand_over_and_leave(
+        &mut self,
+        out: &mut Vec<Event>,
+        by: Actor,
+        now: Millis,
+        window: u32,
+        on: crate::model::Seat,
+        standby: crate::model::Seat,
+        reason: &str,
+    ) {
+        self.emit(
+            out,
+            now,
+            by.clone(),
+            EventKind::PostHandover {
+                window,
+                from: on.staff.clone(),
+                from_post: on.post,
+                to: standby.staff,
+                to_post: standby.post,
+                reason: reason.into(),
+            },
+        );
+        self.emit(
+            out,
+            now,
+            by,
+            EventKind::StaffLoggedOut {
+                staff: on.staff,
+                window,
+                reason: reason.into(),
+            },
+        );
+    }
+
+    /// The refusal for acting on a window busy with ticket `serial`.
+    fn busy(&self, window: u32, serial: u64) -> Rejected {
+        let number = self
+            .tickets
+            .get(&serial)
+            .map(|t| t.number.to_string())
+            .unwrap_or_default();
+        Rejected::WindowBusy { window, number }
+    }
+
     fn login(
         &mut self,
         out: &mut Vec<Event>,
@@ -925,14 +940,7 @@ impl Hall {
         staff: String,
         window: u32,
     ) -> Result<(), Rejected> {
-        if let Some(actor) = by.staff_id() {
-            if actor != staff {
-                return Err(Rejected::NotOnDuty {
-                    staff: actor.into(),
-                    window,
-                });
-            }
-        }
+        acting_for_self(&by, &staff, window)?;
         if self.config.staff(&staff).is_none() {
             return Err(Rejected::UnknownStaff(staff));
         }
@@ -1022,14 +1030,7 @@ impl Hall {
         staff: String,
         window: u32,
     ) -> Result<(), Rejected> {
-        if let Some(actor) = by.staff_id() {
-            if actor != staff {
-                return Err(Rejected::NotOnDuty {
-                    staff: actor.into(),
-                    window,
-                });
-            }
-        }
+        acting_for_self(&by, &staff, window)?;
         let w = self.win_index(window)?;
         match self.staff_at.get(&staff) {
             Some((at, _)) if *at == window => {}
@@ -1051,38 +1052,11 @@ impl Hall {
             return Ok(());
         }
         if let (Some(on), Some(sb)) = (win.on_duty.clone(), win.standby.clone()) {
-            self.emit(
-                out,
-                now,
-                by.clone(),
-                EventKind::PostHandover {
-                    window,
-                    from: staff.clone(),
-                    from_post: on.post,
-                    to: sb.staff,
-                    to_post: sb.post,
-                    reason: "退出登录".into(),
-                },
-            );
-            self.emit(
-                out,
-                now,
-                by,
-                EventKind::StaffLoggedOut {
-                    staff,
-                    window,
-                    reason: "退出登录".into(),
-                },
-            );
+            self.hand_over_and_leave(out, by, now, window, on, sb, "退出登录");
             return Ok(());
         }
         if let Some(serial) = win.current {
-            let number = self
-                .tickets
-                .get(&serial)
-                .map(|t| t.number.to_string())
-                .unwrap_or_default();
-            return Err(Rejected::WindowBusy { window, number });
+            return Err(self.busy(window, serial));
         }
         self.emit(
             out,
@@ -1278,5 +1252,16 @@ impl Hall {
             },
         );
         Ok(())
+    }
+}
+
+/// A clerk logs in and out only as themselves (supervisors may act for anyone).
+fn acting_for_self(by: &Actor, staff: &str, window: u32) -> Result<(), Rejected> {
+    match by.staff_id() {
+        Some(actor) if actor != staff => Err(Rejected::NotOnDuty {
+            staff: actor.into(),
+            window,
+        }),
+        _ => Ok(()),
     }
 }
