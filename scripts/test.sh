@@ -26,6 +26,12 @@ echo "== cargo clippy (all targets, -D warnings)"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p hallcall-announcer --features speaker --all-targets -- -D warnings
 
+echo "== cargo deny (bans, licenses, sources; offline checks only)"
+command -v cargo-deny >/dev/null 2>&1 || cargo install --locked --quiet cargo-deny
+mkdir -p target
+if ! cargo deny check bans licenses sources >target/deny.log 2>&1; then cat target/deny.log; exit 1; fi
+tail -n 1 target/deny.log
+
 echo "== cargo test (workspace)"
 mkdir -p target
 cargo test --workspace -- --skip kill_nine_loses_nothing_acknowledged 2>&1 | tee target/test.log
