@@ -27,7 +27,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p hallcall-announcer --features speaker --all-targets -- -D warnings
 
 echo "== cargo deny (bans, licenses, sources; offline checks only)"
-command -v cargo-deny >/dev/null 2>&1 || cargo install --locked --quiet cargo-deny
+command -v cargo-deny >/dev/null 2>&1 || cargo install --locked --quiet cargo-deny --version 0.20.2
 mkdir -p target
 if ! cargo deny check bans licenses sources >target/deny.log 2>&1; then cat target/deny.log; exit 1; fi
 tail -n 1 target/deny.log
