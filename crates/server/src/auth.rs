@@ -1,10 +1,22 @@
-//! Roles as bearer tokens. Kiosk and supervisor tokens come from the hall
-//! configuration; clerk tokens are issued at login, bound to one hall, staff
-//! member and window, and signed (HMAC-SHA256) with a key kept in the data
-//! directory, so they survive a restart without a session table. A clerk token
-//! is honoured only while its clerk is still seated at its window.
+//! Who may do what, and how often. Roles are bearer tokens: kiosk and
+//! supervisor tokens come from the hall configuration; clerk tokens are issued
+//! at login, bound to one hall, staff member and window, and signed
+//! (HMAC-SHA256) with a key kept in the data directory, so they survive a
+//! restart without a session table. A clerk token is honoured only while its
+//! clerk is still seated at its window.
+//!
+//! Rate limits live here too: public booking per client address, failed PIN
+//! attempts per address (PINs are short), and at most two argon2 checks at
+//! once (each needs 19 MiB).
+//!
+//! Errors are the server's domain error [`AppError`]; the HTTP layer maps
+//! them to status codes.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::path::Path;
+use std::sync::Mutex;
+use std::time::Instant;
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -12,6 +24,8 @@ use argon2::password_hash::{
 use argon2::Argon2;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+
+use crate::app::{AppError, AppInner, HallEntry};
 
 /// Who a bearer token says the caller is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,6 +114,198 @@ fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+impl AppInner {
+    /// Resolves a bearer token for a hall: kiosk, supervisor, or a clerk
+    /// still seated at the window the token was issued for.
+    pub async fn role(&self, hall: &str, token: Option<&str>) -> Result<Role, AppError> {
+        let entry = self.hall(hall)?;
+        let token = token.ok_or(AppError::Unauthorized("a bearer token is required"))?;
+        if let Some(role) = config_role(entry, token)? {
+            return Ok(role);
+        }
+        let (h, staff, window) = self
+            .key
+            .verify(token)
+            .ok_or(AppError::Unauthorized("unknown or invalid token"))?;
+        if h != hall {
+            return Err(AppError::Forbidden("this token is for another hall".into()));
+        }
+        let s = staff.clone();
+        let seated = entry
+            .handle
+            .read(move |hall, _| hall.staff_location(&s))
+            .await?;
+        match seated {
+            Some((w, _)) if w == window => Ok(Role::Clerk { staff, window }),
+            _ => Err(AppError::Unauthorized(
+                "this clerk session has ended; log in again",
+            )),
+        }
+    }
+
+    /// Checks a clerk's PIN: refused outright while the client address is
+    /// locked out, counted as a failure when wrong. Returns the staff name.
+    pub async fn check_pin(
+        &self,
+        entry: &HallEntry,
+        ip: IpAddr,
+        staff: &str,
+        pin: &str,
+    ) -> Result<String, AppError> {
+        if !self.limits.login_allowed(ip) {
+            return Err(AppError::RateLimited(
+                "too many failed logins from this address; wait a minute",
+            ));
+        }
+        let (hash, name) = {
+            let cfg = entry
+                .config
+                .read()
+                .map_err(|_| AppError::Internal("config lock".into()))?;
+            match cfg.staff(staff) {
+                Some(s) => (s.pin_hash.clone(), s.name.clone()),
+                None => (String::new(), String::new()),
+            }
+        };
+        let pin = pin.to_string();
+        let permit = self
+            .limits
+            .pin_checks
+            .acquire()
+            .await
+            .map_err(|_| AppError::Internal("pin check pool closed".into()))?;
+        let ok = tokio::task::spawn_blocking(move || !hash.is_empty() && verify_pin(&pin, &hash))
+            .await
+            .unwrap_or(false);
+        drop(permit);
+        if !ok {
+            self.limits.login_failed(ip);
+            return Err(AppError::BadCredentials);
+        }
+        Ok(name)
+    }
+
+    /// Rate-limits public booking per client address.
+    pub fn check_booking_rate(&self, ip: IpAddr) -> Result<(), AppError> {
+        if self.limits.allow_booking(ip) {
+            Ok(())
+        } else {
+            Err(AppError::RateLimited(
+                "too many bookings; try again in a minute",
+            ))
+        }
+    }
+}
+
+/// The kiosk or supervisor role a configured token grants, if it is one.
+fn config_role(entry: &HallEntry, token: &str) -> Result<Option<Role>, AppError> {
+    let cfg = entry
+        .config
+        .read()
+        .map_err(|_| AppError::Internal("config lock".into()))?;
+    if cfg.kiosk_tokens.iter().any(|t| t == token) {
+        return Ok(Some(Role::Kiosk));
+    }
+    if cfg.supervisor_tokens.iter().any(|t| t == token) {
+        return Ok(Some(Role::Supervisor));
+    }
+    Ok(None)
+}
+
+pub fn require_kiosk(role: &Role) -> Result<(), AppError> {
+    match role {
+        Role::Kiosk | Role::Supervisor => Ok(()),
+        _ => Err(AppError::Forbidden("this needs a kiosk token".into())),
+    }
+}
+
+pub fn require_supervisor(role: &Role) -> Result<(), AppError> {
+    match role {
+        Role::Supervisor => Ok(()),
+        _ => Err(AppError::Forbidden("this needs a supervisor token".into())),
+    }
+}
+
+/// The clerk of window `n`, or 403.
+pub fn require_clerk_of(role: &Role, n: u32) -> Result<String, AppError> {
+    match role {
+        Role::Clerk { staff, window } if *window == n => Ok(staff.clone()),
+        Role::Clerk { window, .. } => Err(AppError::Forbidden(format!(
+            "this clerk token is for window {window}, not {n}"
+        ))),
+        _ => Err(AppError::Forbidden(
+            "this needs the token of a clerk at this window".into(),
+        )),
+    }
+}
+
+/// Bookings allowed per client address per minute.
+pub const BOOKINGS_PER_MINUTE: u32 = 10;
+/// Failed PIN attempts allowed per client address per minute.
+pub const FAILED_LOGINS_PER_MINUTE: u32 = 10;
+/// argon2 checks allowed at once (19 MiB and tens of milliseconds each).
+pub const PIN_CHECKS_AT_ONCE: usize = 2;
+
+/// The per-address counters and the PIN-check pool.
+pub struct RateLimits {
+    booking: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    /// Failed logins per client address in the current minute.
+    login_failures: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    pin_checks: tokio::sync::Semaphore,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            booking: Mutex::default(),
+            login_failures: Mutex::default(),
+            pin_checks: tokio::sync::Semaphore::new(PIN_CHECKS_AT_ONCE),
+        }
+    }
+}
+
+impl RateLimits {
+    /// Counts a booking; false once the address is over its limit.
+    pub fn allow_booking(&self, ip: IpAddr) -> bool {
+        count_per_minute(&self.booking, ip, BOOKINGS_PER_MINUTE, true)
+    }
+
+    /// Whether this address may try a PIN now (too many failures lock it out
+    /// for the rest of the minute).
+    pub fn login_allowed(&self, ip: IpAddr) -> bool {
+        count_per_minute(&self.login_failures, ip, FAILED_LOGINS_PER_MINUTE, false)
+    }
+
+    pub fn login_failed(&self, ip: IpAddr) {
+        count_per_minute(&self.login_failures, ip, FAILED_LOGINS_PER_MINUTE, true);
+    }
+}
+
+/// A per-address counter over one-minute windows; `bump` counts this call.
+fn count_per_minute(
+    map: &Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    ip: IpAddr,
+    limit: u32,
+    bump: bool,
+) -> bool {
+    let Ok(mut m) = map.lock() else {
+        return false;
+    };
+    let now = Instant::now();
+    let e = m.entry(ip).or_insert((now, 0));
+    if now.duration_since(e.0).as_secs() >= 60 {
+        *e = (now, 0);
+    }
+    if bump {
+        e.1 += 1;
+    }
+    let allowed = if bump { e.1 <= limit } else { e.1 < limit };
+    if m.len() > 10_000 {
+        m.retain(|_, (t, _)| now.duration_since(*t).as_secs() < 60);
+    }
+    allowed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +317,23 @@ mod tests {
         assert!(verify_pin("0101", &h));
         assert!(!verify_pin("0102", &h));
         assert!(!verify_pin("0101", "$argon2id$v=19$m=19456,t=2,p=1$..."));
+    }
+
+    #[test]
+    fn failed_logins_lock_an_address_out_for_the_minute() {
+        let limits = RateLimits::default();
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let b: IpAddr = [10, 0, 0, 2].into();
+        for _ in 0..FAILED_LOGINS_PER_MINUTE {
+            assert!(limits.login_allowed(a));
+            limits.login_failed(a);
+        }
+        assert!(!limits.login_allowed(a));
+        assert!(limits.login_allowed(b), "another address is not locked out");
+        for _ in 0..BOOKINGS_PER_MINUTE {
+            assert!(limits.allow_booking(a));
+        }
+        assert!(!limits.allow_booking(a));
     }
 
     #[test]

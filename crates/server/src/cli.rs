@@ -12,7 +12,7 @@ use hallcall_core::{Actor, Command};
 use hallcall_store::{Store, StoreOptions};
 
 use crate::app::{AppInner, HallEntry, WavCache};
-use crate::auth::TokenKey;
+use crate::auth::{RateLimits, TokenKey};
 use crate::config_file;
 use crate::hall_task::HallHandle;
 use crate::metrics::HallMetrics;
@@ -167,9 +167,7 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
         key,
         voice,
         wav_cache: Mutex::new(WavCache::default()),
-        booking_limit: Mutex::new(Default::default()),
-        login_failures: Mutex::new(Default::default()),
-        pin_checks: tokio::sync::Semaphore::new(2),
+        limits: RateLimits::default(),
         started: Instant::now(),
     });
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen).await?;

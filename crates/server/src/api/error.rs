@@ -7,6 +7,7 @@ use axum::Json;
 use hallcall_core::{RejectClass, Rejected};
 use serde::Serialize;
 
+use crate::app::AppError;
 use crate::hall_task::CommandError;
 
 #[derive(Debug, Clone)]
@@ -83,6 +84,26 @@ impl From<CommandError> for ApiError {
                 "shutting_down",
                 "the hall is shutting down",
             ),
+        }
+    }
+}
+
+/// The HTTP edge of the server's domain error.
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> ApiError {
+        let message = e.to_string();
+        match e {
+            AppError::UnknownHall(_) => ApiError::not_found("unknown_hall", message),
+            AppError::Unauthorized(_) => ApiError::unauthorized(message),
+            AppError::Forbidden(_) => ApiError::forbidden(message),
+            AppError::BadCredentials => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", message)
+            }
+            AppError::RateLimited(_) => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+            }
+            AppError::Command(c) => c.into(),
+            AppError::Internal(_) => ApiError::internal(message),
         }
     }
 }

@@ -1,10 +1,21 @@
 //! The HTTP surface: routes, the OpenAPI document generated from the
 //! handlers' annotations (so it cannot drift from them), middleware.
+//!
+//! Handlers are grouped by who calls them: [`public`] (no token: state,
+//! ticket status, rating, appointments, WAV), [`kiosk`], [`clerk`],
+//! [`supervisor`], [`ops`] (health, metrics, OpenAPI), and [`ws`] (the
+//! event stream). They authenticate (`crate::auth`), translate to a core
+//! `Command`, hand it to the hall's task and translate the outcome back. No
+//! hall rule lives here.
 
+pub mod clerk;
 pub mod dto;
 pub mod error;
 pub mod extract;
-pub mod handlers;
+pub mod kiosk;
+pub mod ops;
+pub mod public;
+pub mod supervisor;
 pub mod ws;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,6 +24,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Request};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use hallcall_core::Actor;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -21,7 +33,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::app::App;
+use crate::auth::Role;
 use crate::pages;
+use dto::EventsResponse;
+use error::ApiError;
 
 /// Largest request body accepted (the biggest real one is a few hundred bytes).
 pub const MAX_BODY: usize = 16 * 1024;
@@ -30,10 +45,10 @@ pub const MAX_BODY: usize = 16 * 1024;
 #[openapi(
     info(title = "hallcall", description = "排队叫号系统 API: tickets, windows, displays, statistics. Errors are {\"error\":{\"code\",\"message\"}}."),
     paths(
-        handlers::list_halls, handlers::issue_ticket, handlers::ticket_status, handlers::ticket_qr,
-        handlers::rate, handlers::requeue, handlers::book, handlers::login, handlers::window_action,
-        handlers::window_queue, handlers::window_stats, handlers::advice, handlers::state, handlers::stats,
-        handlers::announcement
+        public::list_halls, kiosk::issue_ticket, public::ticket_status, public::ticket_qr,
+        public::rate, kiosk::requeue, public::book, clerk::login, clerk::window_action,
+        clerk::window_queue, clerk::window_stats, supervisor::advice, public::state, supervisor::stats,
+        public::announcement
     ),
     modifiers(&Bearer),
     tags((name = "public"), (name = "kiosk"), (name = "clerk"), (name = "supervisor"))
@@ -89,46 +104,48 @@ impl MakeRequestId for Counter {
 pub fn router(app: App) -> Router {
     let h = "/api/v1/halls/{hall}";
     let api = Router::new()
-        .route("/api/v1/halls", get(handlers::list_halls))
-        .route(&format!("{h}/tickets"), post(handlers::issue_ticket))
-        .route(&format!("{h}/tickets/{{id}}"), get(handlers::ticket_status))
+        // public
+        .route("/api/v1/halls", get(public::list_halls))
+        .route(&format!("{h}/state"), get(public::state))
+        .route(&format!("{h}/events"), get(ws::events))
+        .route(&format!("{h}/tickets/{{id}}"), get(public::ticket_status))
         .route(
             &format!("{h}/tickets/{{id}}/qr.svg"),
-            get(handlers::ticket_qr),
+            get(public::ticket_qr),
         )
-        .route(&format!("{h}/tickets/{{id}}/rating"), post(handlers::rate))
+        .route(&format!("{h}/tickets/{{id}}/rating"), post(public::rate))
+        .route(&format!("{h}/appointments"), post(public::book))
         .route(
-            &format!("{h}/tickets/{{id}}/requeue"),
-            post(handlers::requeue),
+            &format!("{h}/announcements/{{file}}"),
+            get(public::announcement),
         )
-        .route(&format!("{h}/appointments"), post(handlers::book))
-        .route(&format!("{h}/sessions"), post(handlers::login))
+        // kiosk
+        .route(&format!("{h}/tickets"), post(kiosk::issue_ticket))
+        .route(&format!("{h}/tickets/{{id}}/requeue"), post(kiosk::requeue))
+        // clerk (open/close on the same path are the supervisor's)
+        .route(&format!("{h}/sessions"), post(clerk::login))
         .route(
             &format!("{h}/windows/{{n}}/queue"),
-            get(handlers::window_queue),
+            get(clerk::window_queue),
         )
         .route(
             &format!("{h}/windows/{{n}}/stats"),
-            get(handlers::window_stats),
+            get(clerk::window_stats),
         )
         .route(
             &format!("{h}/windows/{{n}}/{{action}}"),
-            post(handlers::window_action),
+            post(clerk::window_action),
         )
+        // supervisor
         .route(
             &format!("{h}/advice/{{id}}/{{action}}"),
-            post(handlers::advice),
+            post(supervisor::advice),
         )
-        .route(&format!("{h}/state"), get(handlers::state))
-        .route(&format!("{h}/stats"), get(handlers::stats))
-        .route(&format!("{h}/events"), get(ws::events))
-        .route(
-            &format!("{h}/announcements/{{file}}"),
-            get(handlers::announcement),
-        )
-        .route("/api/v1/openapi.json", get(|| async { Json(openapi()) }))
-        .route("/healthz", get(handlers::healthz))
-        .route("/metrics", get(handlers::metrics));
+        .route(&format!("{h}/stats"), get(supervisor::stats))
+        // ops
+        .route("/api/v1/openapi.json", get(ops::openapi))
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics));
     let pages = Router::new()
         .route("/", get(pages::index))
         .route("/display/hall", get(pages::hall_display))
@@ -139,8 +156,8 @@ pub fn router(app: App) -> Router {
         .route("/t/{id}", get(pages::ticket))
         .route("/static/{*path}", get(pages::static_file));
     api.merge(pages)
-        .fallback(handlers::not_found)
-        .method_not_allowed_fallback(handlers::method_not_allowed)
+        .fallback(ops::not_found)
+        .method_not_allowed_fallback(ops::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -156,4 +173,55 @@ pub fn router(app: App) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(Counter::default()))
         .with_state(app)
+}
+
+// ---- helpers shared by the handler modules --------------------------------
+
+fn parse_window(s: &str) -> Result<u32, ApiError> {
+    s.parse().map_err(|_| {
+        ApiError::bad_request("bad_window", format!("window must be a number, got {s:?}"))
+    })
+}
+
+/// Who the log records as having done a command.
+fn actor_of(role: &Role) -> Actor {
+    match role {
+        Role::Kiosk => Actor::Kiosk,
+        Role::Supervisor => Actor::Supervisor,
+        Role::Clerk { staff, .. } => Actor::staff(staff.clone()),
+    }
+}
+
+fn random_id(bytes: usize) -> String {
+    (0..bytes)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect()
+}
+
+fn events_response(events: Vec<hallcall_core::Event>) -> Json<EventsResponse> {
+    Json(EventsResponse {
+        seq: events.last().map(|e| e.seq).unwrap_or(0),
+        events,
+    })
+}
+
+/// A business day's events, read off the async threads (sled reads block).
+async fn day_events(
+    app: &App,
+    hall: &str,
+    date: chrono::NaiveDate,
+) -> Result<Vec<hallcall_core::Event>, ApiError> {
+    let store = app.store.clone();
+    let hall = hall.to_string();
+    tokio::task::spawn_blocking(move || store.day_events(&hall, date))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// Today's business date of a hall, from its state.
+async fn business_date(app: &App, hall: &str) -> Result<chrono::NaiveDate, ApiError> {
+    let entry = app.hall(hall)?;
+    let d = entry.handle.read(|h, _| h.business_date()).await?;
+    Ok(d.unwrap_or_else(|| chrono::Utc::now().date_naive()))
 }

@@ -1,0 +1,242 @@
+//! What anyone may ask, without a token: the halls, a hall's state, a
+//! ticket's status and QR code, rating a finished ticket, booking an
+//! appointment (rate-limited per address), and a call's announcement as WAV.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use hallcall_core::{Actor, Command};
+
+use crate::api::dto::*;
+use crate::api::error::{ApiError, ErrorBody};
+use crate::api::events_response;
+use crate::api::extract::ApiJson;
+use crate::app::App;
+use crate::hall_task::CommandError;
+
+#[utoipa::path(get, path = "/api/v1/halls", tag = "public",
+    responses((status = 200, description = "The halls this process serves", body = [HallSummary])))]
+pub async fn list_halls(State(app): State<App>) -> Json<Vec<HallSummary>> {
+    Json(
+        app.halls
+            .iter()
+            .filter_map(|(id, e)| {
+                let c = e.config.read().ok()?;
+                Some(HallSummary {
+                    id: id.clone(),
+                    name: c.name.clone(),
+                    name_en: c.name_en.clone(),
+                })
+            })
+            .collect(),
+    )
+}
+
+#[utoipa::path(get, path = "/api/v1/halls/{hall}/state", tag = "public",
+    params(("hall" = String, Path)),
+    responses((status = 200, description = "HallView snapshot with `seq`: categories, windows, recent calls, advice, load, totals", body = Object),
+        (status = 404, body = ErrorBody)))]
+pub async fn state(State(app): State<App>, Path(hall): Path<String>) -> Result<Response, ApiError> {
+    let entry = app.hall(&hall)?;
+    let v = entry.handle.read(|h, now| h.view(now)).await?;
+    Ok(Json(v).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/halls/{hall}/tickets/{id}", tag = "public",
+    params(("hall" = String, Path), ("id" = String, Path, description = "the ticket's unguessable id")),
+    responses((status = 200, description = "TicketStatus: number, state, ahead, estimated_wait_s, window, can_rate", body = Object),
+        (status = 404, body = ErrorBody)))]
+pub async fn ticket_status(
+    State(app): State<App>,
+    Path((hall, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let entry = app.hall(&hall)?;
+    let st = entry.handle.read(move |h, _| h.ticket_status(&id)).await?;
+    match st {
+        Some(s) => Ok(Json(s).into_response()),
+        None => Err(unknown_ticket()),
+    }
+}
+
+fn unknown_ticket() -> ApiError {
+    ApiError::not_found("unknown_ticket", "no such ticket today")
+}
+
+#[utoipa::path(get, path = "/api/v1/halls/{hall}/tickets/{id}/qr.svg", tag = "public",
+    params(("hall" = String, Path), ("id" = String, Path)),
+    responses((status = 200, description = "SVG QR code of the ticket's status page", content_type = "image/svg+xml"),
+        (status = 404, body = ErrorBody)))]
+pub async fn ticket_qr(
+    State(app): State<App>,
+    Path((hall, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let entry = app.hall(&hall)?;
+    let check = id.clone();
+    if !entry
+        .handle
+        .read(move |h, _| h.ticket(&check).is_some())
+        .await?
+    {
+        return Err(unknown_ticket());
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let url = format!("http://{host}/t/{id}?hall={hall}");
+    let code =
+        qrcode::QrCode::new(url.as_bytes()).map_err(|e| ApiError::internal(e.to_string()))?;
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build();
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/halls/{hall}/tickets/{id}/rating", tag = "public",
+    params(("hall" = String, Path), ("id" = String, Path)), request_body = RatingBody,
+    responses((status = 200, body = EventsResponse),
+        (status = 400, description = "score not 1..5", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "not done yet, or already rated", body = ErrorBody)))]
+pub async fn rate(
+    State(app): State<App>,
+    Path((hall, id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<RatingBody>,
+) -> Result<Json<EventsResponse>, ApiError> {
+    let entry = app.hall(&hall)?;
+    let evs = entry
+        .handle
+        .command(
+            Command::Rate {
+                ticket: id,
+                score: body.score,
+            },
+            Actor::Public,
+        )
+        .await?;
+    Ok(events_response(evs))
+}
+
+#[utoipa::path(post, path = "/api/v1/halls/{hall}/appointments", tag = "public",
+    params(("hall" = String, Path)), request_body = BookBody,
+    responses((status = 201, body = BookResponse),
+        (status = 400, description = "bad slot", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "slot full", body = ErrorBody),
+        (status = 429, description = "too many bookings from this address", body = ErrorBody)))]
+pub async fn book(
+    State(app): State<App>,
+    Path(hall): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(body): ApiJson<BookBody>,
+) -> Result<Response, ApiError> {
+    let entry = app.hall(&hall)?;
+    app.check_booking_rate(peer.ip())?;
+    let slot = hallcall_core::time::parse_rfc3339(&body.slot_start).ok_or_else(|| {
+        ApiError::bad_request(
+            "bad_slot",
+            "slot_start must be RFC 3339, e.g. 2026-11-24T10:00:00+08:00",
+        )
+    })?;
+    for _ in 0..5 {
+        let code = format!("{:06}", rand::random::<u32>() % 1_000_000);
+        let cmd = Command::BookAppointment {
+            code: code.clone(),
+            category: body.category.clone(),
+            slot_start: slot,
+        };
+        match entry.handle.command(cmd, Actor::Public).await {
+            Ok(_) => {
+                let resp = BookResponse {
+                    code,
+                    slot_start: hallcall_core::time::rfc3339(slot),
+                };
+                return Ok((StatusCode::CREATED, Json(resp)).into_response());
+            }
+            Err(CommandError::Rejected(hallcall_core::Rejected::DuplicateCode)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::internal("could not find a free appointment code"))
+}
+
+#[utoipa::path(get, path = "/api/v1/halls/{hall}/announcements/{seq}.wav", tag = "public",
+    params(("hall" = String, Path), ("seq" = u64, Path, description = "sequence number of a call event"),
+        ("lang" = Option<String>, Query, description = "zh (default) or zh+en")),
+    responses((status = 200, description = "WAV, 16-bit mono", content_type = "audio/wav"),
+        (status = 404, description = "no such event, or not an announced one", body = ErrorBody)))]
+pub async fn announcement(
+    State(app): State<App>,
+    Path((hall, file)): Path<(String, String)>,
+    Query(q): Query<WavQuery>,
+) -> Result<Response, ApiError> {
+    app.hall(&hall)?;
+    let seq: u64 = file
+        .strip_suffix(".wav")
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| ApiError::not_found("not_found", "expected /announcements/{seq}.wav"))?;
+    let lang: hallcall_announcer::Lang = q
+        .lang
+        .as_deref()
+        .unwrap_or("zh")
+        .parse()
+        .map_err(|_| ApiError::bad_request("bad_lang", "lang must be zh or zh+en"))?;
+    let cache_key = format!("{hall}/{lang}");
+    if let Some(wav) = app
+        .wav_cache
+        .lock()
+        .ok()
+        .and_then(|c| c.get(&cache_key, seq))
+    {
+        return Ok(wav_response(&wav));
+    }
+    let voice = app.voice.clone().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_voice",
+            "no voice pack loaded",
+        )
+    })?;
+    let event = app
+        .store
+        .read_log(&hall, seq, 1)
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .into_iter()
+        .find(|e| e.seq == seq)
+        .ok_or_else(|| ApiError::not_found("unknown_event", format!("no event {seq}")))?;
+    let value = serde_json::to_value(&event).map_err(|e| ApiError::internal(e.to_string()))?;
+    let wav = tokio::task::spawn_blocking(move || {
+        hallcall_announcer::render_event_wav(&voice, &value, lang)
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?
+    .ok_or_else(|| {
+        ApiError::not_found(
+            "not_announced",
+            format!("event {seq} is not a call or notice"),
+        )
+    })?;
+    let wav = Arc::new(wav);
+    if let Ok(mut c) = app.wav_cache.lock() {
+        c.put(&cache_key, seq, wav.clone());
+    }
+    Ok(wav_response(&wav))
+}
+
+fn wav_response(wav: &Arc<Vec<u8>>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "audio/wav"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        wav.as_ref().clone(),
+    )
+        .into_response()
+}

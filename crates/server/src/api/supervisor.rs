@@ -1,0 +1,111 @@
+//! The supervisor: open and close windows, act on tidal advice, statistics
+//! as JSON or CSV.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use hallcall_core::stats::DayStats;
+use hallcall_core::{Actor, Command};
+
+use crate::api::dto::*;
+use crate::api::error::{ApiError, ErrorBody};
+use crate::api::extract::Bearer;
+use crate::api::{actor_of, business_date, day_events, events_response};
+use crate::app::{App, HallEntry};
+use crate::auth::{require_supervisor, Role};
+
+/// `POST /windows/{n}/open {staff}` and `/windows/{n}/close` (the route is
+/// shared with the clerk's actions, see `clerk::window_action`).
+pub async fn open_or_close(
+    entry: &HallEntry,
+    role: &Role,
+    window: u32,
+    action: &str,
+    body: ActionBody,
+) -> Result<Response, ApiError> {
+    require_supervisor(role)?;
+    let cmd = if action == "open" {
+        let staff = body.staff.ok_or_else(|| {
+            ApiError::bad_request("missing_staff", "open needs {\"staff\": \"<id>\"}")
+        })?;
+        Command::OpenWindow { window, staff }
+    } else {
+        Command::CloseWindow { window }
+    };
+    let evs = entry.handle.command(cmd, actor_of(role)).await?;
+    Ok(events_response(evs).into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/halls/{hall}/advice/{id}/{action}", tag = "supervisor",
+    params(("hall" = String, Path), ("id" = u64, Path), ("action" = String, Path, description = "accept or dismiss")),
+    responses((status = 200, body = EventsResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn advice(
+    State(app): State<App>,
+    Path((hall, id, action)): Path<(String, String, String)>,
+    Bearer(token): Bearer,
+) -> Result<Json<EventsResponse>, ApiError> {
+    let entry = app.hall(&hall)?;
+    let role = app.role(&hall, token.as_deref()).await?;
+    require_supervisor(&role)?;
+    let advice: u64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request("bad_advice", "advice id must be a number"))?;
+    let cmd = match action.as_str() {
+        "accept" => Command::AcceptAdvice { advice },
+        "dismiss" => Command::DismissAdvice { advice },
+        other => {
+            return Err(ApiError::not_found(
+                "unknown_action",
+                format!("no advice action {other:?}"),
+            ))
+        }
+    };
+    Ok(events_response(
+        entry.handle.command(cmd, Actor::Supervisor).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/halls/{hall}/stats", tag = "supervisor",
+    params(("hall" = String, Path), ("date" = Option<String>, Query, description = "YYYY-MM-DD business date")),
+    responses((status = 200, description = "DayStats (JSON) or CSV with `Accept: text/csv`", body = Object),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn stats(
+    State(app): State<App>,
+    Path(hall): Path<String>,
+    Query(q): Query<StatsQuery>,
+    Bearer(token): Bearer,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let role = app.role(&hall, token.as_deref()).await?;
+    require_supervisor(&role)?;
+    let date = match q.date.as_deref() {
+        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| ApiError::bad_request("bad_date", "date must be YYYY-MM-DD"))?,
+        None => business_date(&app, &hall).await?,
+    };
+    let events = day_events(&app, &hall, date).await?;
+    let stats = DayStats::from_events(&events);
+    let wants_csv = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/csv"));
+    if wants_csv {
+        let disposition = format!("attachment; filename=\"{hall}-{date}.csv\"");
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, disposition),
+            ],
+            stats.to_csv(),
+        )
+            .into_response());
+    }
+    Ok(
+        Json(serde_json::json!({ "hall": hall, "date": date.to_string(), "stats": stats }))
+            .into_response(),
+    )
+}
