@@ -9,10 +9,21 @@
 #                       # trim + loudness-match a recorded (human) pack that
 #                       # uses the same file names (see README.md); needs sox only
 #
-# Every clip is: synthesised -> leading/trailing silence trimmed -> resampled to
-# 22050 Hz mono 16-bit -> RMS loudness matched to TARGET_RMS_DB (peak capped at
-# PEAK_CAP_DB) -> 5 ms fade in / 10 ms fade out (no clicks when concatenated).
-# No dither (-D) so that the output is byte-for-byte reproducible.
+# Every clip is: synthesised -> leading/trailing silence trimmed (below 1 % of
+# full scale, i.e. -40 dBFS: espeak-ng pads every utterance with ~0.2 s of
+# silence, which is what made clip-by-clip sentences 20 % longer than one
+# utterance) -> resampled to 22050 Hz mono 16-bit -> RMS loudness matched to
+# TARGET_RMS_DB (peak capped at PEAK_CAP_DB) -> 5 ms fade in / 10 ms fade out
+# (no clicks when joined). No dither (-D): the output is byte-for-byte
+# reproducible.
+#
+# Fixed phrases that templates use often (号到, 号窗口, 号窗口办理, please go to
+# window, is now open, is paused) are also
+# synthesised as ONE utterance each, so the default sentence is mostly said
+# the way espeak-ng says it in one go; the announcer prefers the longest clip
+# that matches a template's text. sounds/reference/ holds whole sentences
+# synthesised in one utterance, trimmed the same way: the announcer's tests
+# check that a composed sentence is at most 1.15x as long as these.
 #
 # Mandarin: Debian's plain `cmn` voice reads Hanzi through its pinyin dictionary
 # and then speaks the pinyin letters as English ("hao four"), so Hanzi are
@@ -33,6 +44,7 @@ fi
 RATE="${RATE:-22050}"
 TARGET_RMS_DB=-20
 PEAK_CAP_DB=-1
+TRIM=1%
 ZH_SPEED=150
 EN_SPEED=150
 
@@ -48,7 +60,7 @@ done
 export LC_ALL=C
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
-mkdir -p "$OUT/zh" "$OUT/en"
+mkdir -p "$OUT/zh" "$OUT/en" "$OUT/reference"
 
 # stat_db FILE FIELD -> value of "RMS lev dB" / "Pk lev dB" from `sox stats`.
 stat_db() {
@@ -59,7 +71,7 @@ stat_db() {
 finish() {
     local raw="$1" out="$2" trimmed="$TMP/trimmed.wav"
     sox -D "$raw" -r "$RATE" -c 1 -b 16 "$trimmed" \
-        silence 1 0.01 0.5% reverse silence 1 0.01 0.5% reverse
+        silence 1 0.005 "$TRIM" reverse silence 1 0.005 "$TRIM" reverse
     local rms pk gain
     rms="$(stat_db "$trimmed" "RMS lev dB")"
     pk="$(stat_db "$trimmed" "Pk lev dB")"
@@ -102,6 +114,15 @@ say cmn-latn-pinyin "$ZH_SPEED" "窗口" "$OUT/zh/chuangkou.wav"
 say cmn-latn-pinyin "$ZH_SPEED" "办理" "$OUT/zh/banli.wav"
 say cmn-latn-pinyin "$ZH_SPEED" "潮汐窗口已开放" "$OUT/zh/tidal_opened.wav"
 say cmn-latn-pinyin "$ZH_SPEED" "暂停服务" "$OUT/zh/paused.wav"
+# Window names other than 窗口 (3号台, 2号室, 5号柜台) and 前往 for templates.
+say cmn-latn-pinyin "$ZH_SPEED" "台" "$OUT/zh/tai.wav"
+say cmn-latn-pinyin "$ZH_SPEED" "室" "$OUT/zh/room.wav"
+say cmn-latn-pinyin "$ZH_SPEED" "柜台" "$OUT/zh/guitai.wav"
+say cmn-latn-pinyin "$ZH_SPEED" "前往" "$OUT/zh/qianwang.wav"
+# Phrases, each in one utterance (see the header).
+say cmn-latn-pinyin "$ZH_SPEED" "号到" "$OUT/zh/hao_dao.wav"
+say cmn-latn-pinyin "$ZH_SPEED" "号窗口" "$OUT/zh/hao_chuangkou.wav"
+say cmn-latn-pinyin "$ZH_SPEED" "号窗口办理" "$OUT/zh/hao_chuangkou_banli.wav"
 for l in {A..Z}; do
     say cmn "$ZH_SPEED" "$l" "$OUT/zh/letter_$l.wav"
 done
@@ -117,18 +138,34 @@ en_tens=([2]=twenty [3]=thirty [4]=forty [5]=fifty [6]=sixty [7]=seventy [8]=eig
 for t in 2 3 4 5 6 7 8 9; do
     say en-us "$EN_SPEED" "${en_tens[$t]}" "$OUT/en/n_${t}0.wav"
 done
-for w in hundred thousand number please go to window is now open paused; do
+for w in hundred thousand number please go to window is now open paused counter room; do
     say en-us "$EN_SPEED" "$w" "$OUT/en/$w.wav"
 done
+# Phrases, each in one utterance (see the header).
+say en-us "$EN_SPEED" "please go to window" "$OUT/en/please_go_to_window.wav"
+say en-us "$EN_SPEED" "is now open" "$OUT/en/is_now_open.wav"
+say en-us "$EN_SPEED" "is paused" "$OUT/en/is_paused.wav"
 for l in {A..Z}; do
     # Lower-case with a trailing period so espeak says the letter's name.
     say en-us "$EN_SPEED" "${l}." "$OUT/en/letter_$l.wav"
 done
 
+# --- Reference sentences, each synthesised in ONE utterance ------------------
+# Not part of the pack: test fixtures (crates/announcer/tests/voice.rs compares
+# the composed sentences' length with these).
+say cmn-latn-pinyin "$ZH_SPEED" "请A零一二号到十二号窗口办理" "$OUT/reference/zh_A012_w12.wav"
+say cmn-latn-pinyin "$ZH_SPEED" "请A一零五号到二十一号窗口办理" "$OUT/reference/zh_A105_w21.wav"
+say en-us "$EN_SPEED" "Number A zero one two, please go to window twelve" \
+    "$OUT/reference/en_A012_w12.wav"
+
 # --- Chime: two-tone "ding-dong" (E5 then C5), decaying sines ---------------
+# Its RMS is set to the voice's (TARGET_RMS_DB); the announcer also matches
+# the chime of any loaded pack to its voice at load time.
 sox -D -n -r "$RATE" -c 1 -b 16 "$TMP/ding.wav" synth 0.55 sine 659.25 \
     fade q 0.005 0.55 0.5 gain -12
 sox -D -n -r "$RATE" -c 1 -b 16 "$TMP/dong.wav" synth 0.85 sine 523.25 \
     fade q 0.005 0.85 0.8 gain -12
-sox -D "$TMP/ding.wav" "$TMP/dong.wav" "$OUT/chime.wav"
-echo "$OUT/chime.wav  <- sox synth 659.25 Hz + 523.25 Hz"
+sox -D "$TMP/ding.wav" "$TMP/dong.wav" "$TMP/chime.wav"
+rms="$(stat_db "$TMP/chime.wav" "RMS lev dB")"
+sox -D "$TMP/chime.wav" "$OUT/chime.wav" gain "$(awk -v r="$rms" -v t="$TARGET_RMS_DB" 'BEGIN { printf "%.2f", t - r }')"
+echo "$OUT/chime.wav  <- sox synth 659.25 Hz + 523.25 Hz, RMS $TARGET_RMS_DB dBFS"

@@ -5,7 +5,11 @@
 //!
 //! Measures each iteration separately (criterion reports means; this needs
 //! percentiles) and prints p50 / p99 / max for:
-//! - `inline`: parse JSON → from_event → compose → AnnouncementSource → first sample;
+//! - `baseline`: the renderer before the voice work (issue 16), rebuilt here
+//!   so that both are measured in the same run: the sentence said once, the
+//!   source a lazy chain of the pack's clips and silences, no crossfades;
+//! - `inline`: parse JSON → from_event → compose (default voice: chime, said
+//!   twice) → AnnouncementSource (layout with crossfades) → first sample;
 //! - `via queue`: the same, but the composed job goes through the player
 //!   thread's queue as in `hallcall announce` (adds a thread wake-up);
 //! - `render_wav`: the server's whole-file render of the same call.
@@ -19,8 +23,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hallcall_announcer::{
-    compose_repeated, render_wav, AnnounceError, Announcement, AnnouncementQueue,
-    AnnouncementSource, Job, Lang, Output, VoicePack,
+    compose, compose_repeated, render_wav, AnnounceError, Announcement, AnnouncementQueue,
+    AnnouncementSource, Clip, Job, Lang, Output, Voice, VoicePack,
 };
 use rodio::Source;
 
@@ -32,13 +36,47 @@ fn event_text(i: u64) -> String {
     )
 }
 
-fn first_sample(pack: &VoicePack, text: &str, lang: Lang) -> Option<f32> {
+fn first_sample(pack: &VoicePack, voice: &Voice, text: &str, lang: Lang) -> Option<f32> {
     let value: serde_json::Value = serde_json::from_str(text).ok()?;
     let a = Announcement::from_event(&value)?;
-    let clips = compose_repeated(&a, lang, 1);
+    let clips = compose(&a, voice, lang);
     let mut src = AnnouncementSource::new(pack, &clips);
     let _ = src.sample_rate();
     src.next()
+}
+
+/// The source as it was before issue 16: a lazy chain of clip and silence
+/// segments (each an `Arc` clone), first non-empty segment's first sample.
+enum Segment {
+    Samples(Arc<[i16]>),
+    Silence(usize),
+}
+
+fn baseline_first_sample(pack: &VoicePack, voice: &Voice, text: &str, lang: Lang) -> Option<f32> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let a = Announcement::from_event(&value)?;
+    let clips = compose_repeated(&a, voice, lang, 1);
+    let segments: Vec<Segment> = clips
+        .iter()
+        .filter_map(|c| match *c {
+            Clip::Sound(id) => Some(Segment::Samples(Arc::clone(pack.clip(id)))),
+            Clip::Gap(ms) => Some(Segment::Silence(pack.gap_samples(ms))),
+            Clip::Crossfade(_) => None,
+        })
+        .collect();
+    let total: usize = segments
+        .iter()
+        .map(|s| match s {
+            Segment::Samples(s) => s.len(),
+            Segment::Silence(n) => *n,
+        })
+        .sum();
+    black_box(total);
+    segments.iter().find_map(|s| match s {
+        Segment::Samples(s) => s.first().map(|&x| f32::from(x) / 32768.0),
+        Segment::Silence(0) => None,
+        Segment::Silence(_) => Some(0.0),
+    })
 }
 
 fn report(name: &str, mut v: Vec<Duration>) {
@@ -82,15 +120,37 @@ fn main() {
         t.elapsed()
     );
 
+    let voice = pack.default_voice();
+    println!(
+        "default voice: repeat {}, chime gain {:+.2} dB",
+        voice.repeat(),
+        pack.chime_gain_db()
+    );
     for lang in [Lang::Zh, Lang::ZhEn] {
         let texts: Vec<String> = (0..n).map(event_text).collect();
+        // Interleaved, so both see the same machine state.
+        let mut base = Vec::with_capacity(texts.len());
         let mut lat = Vec::with_capacity(texts.len());
         for text in &texts {
             let t = Instant::now();
-            black_box(first_sample(&pack, black_box(text), lang)).expect("a sample");
+            black_box(baseline_first_sample(&pack, &voice, black_box(text), lang))
+                .expect("a sample");
+            base.push(t.elapsed());
+            let t = Instant::now();
+            black_box(first_sample(&pack, &voice, black_box(text), lang)).expect("a sample");
             lat.push(t.elapsed());
         }
+        let p50 = |v: &mut Vec<Duration>| {
+            v.sort();
+            v[v.len() / 2]
+        };
+        let (b50, n50) = (p50(&mut base), p50(&mut lat));
+        report(&format!("baseline {lang:?}"), base);
         report(&format!("inline {lang:?}"), lat);
+        println!(
+            "  ratio inline/baseline p50 {lang:?}: {:.2}",
+            n50.as_secs_f64() / b50.as_secs_f64()
+        );
     }
 
     // Through the player thread, one job at a time (as when calls arrive
@@ -107,7 +167,7 @@ fn main() {
         let t = Instant::now();
         let value: serde_json::Value = serde_json::from_str(&text).expect("json");
         let a = Announcement::from_event(&value).expect("call");
-        let clips = compose_repeated(&a, Lang::Zh, 1);
+        let clips = compose(&a, &voice, Lang::Zh);
         queue
             .push(Job {
                 announcement: a,
@@ -126,7 +186,7 @@ fn main() {
 
     let value: serde_json::Value = serde_json::from_str(&event_text(12)).expect("json");
     let a = Announcement::from_event(&value).expect("call");
-    let clips = compose_repeated(&a, Lang::ZhEn, 1);
+    let clips = compose(&a, &voice, Lang::ZhEn);
     let mut lat = Vec::new();
     let mut bytes = 0;
     for _ in 0..n.min(2_000) {

@@ -11,13 +11,14 @@ use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 use url::Url;
 
-use crate::compose::{compose_repeated, Lang};
+use crate::compose::{compose, Lang};
 use crate::error::AnnounceError;
 use crate::event::{is_snapshot, message_seq, Announcement};
 use crate::pack::VoicePack;
 use crate::player::{
     open_output, AnnouncementQueue, Job, Output, Said, WavDirOutput, DEFAULT_OUT_DIR,
 };
+use crate::voice::{Voice, VoiceConfig};
 
 /// Command-line arguments of `hallcall announce` (embed with
 /// `#[command(subcommand)]` → `Announce(hallcall_announcer::AnnounceArgs)`).
@@ -33,12 +34,16 @@ pub struct AnnounceArgs {
     /// 无声卡时把广播写成 WAV 文件的目录（默认 ./hallcall-announcements）
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// 播报语言：zh（中文）或 zh+en（中文后接英文）
-    #[arg(long, value_enum, default_value_t = Lang::Zh)]
-    pub lang: Lang,
-    /// 每条广播说几遍（1–5）
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=5))]
-    pub repeat: u32,
+    /// 播报语言：zh（中文）或 zh+en（中文后接英文）；默认取配置文件，否则 zh
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+    /// 每条广播说几遍（1–5）；默认取配置文件，否则 2
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=5))]
+    pub repeat: Option<u32>,
+    /// 大厅配置文件（TOML）：读取 id 为 --hall 的 [[hall]] 的 [hall.voice] 播报设置
+    /// （模板、窗口名称、重复次数），或单独文件中的 [voice] 表；见 docs/voice.md
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// 到达时已超过此时长的叫号不再播报（如 30s、2m；0 表示不限）
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub max_age: Duration,
@@ -57,10 +62,14 @@ pub struct AnnounceOptions {
     pub server: String,
     /// Directory for WAV files when there is no sound device.
     pub out: Option<PathBuf>,
-    /// Languages.
-    pub lang: Lang,
-    /// Times each sentence is said (after one chime).
-    pub repeat: u32,
+    /// Languages; `None` = the voice settings' `lang`.
+    pub lang: Option<Lang>,
+    /// Times each sentence is said (after one chime); `None` = the voice
+    /// settings' `repeat` (default 2).
+    pub repeat: Option<u32>,
+    /// Hall file to read the voice settings from (`[hall.voice]` of this
+    /// hall, or a top-level `[voice]`); `None` = defaults.
+    pub config: Option<PathBuf>,
     /// Calls older than this on arrival are not said; zero disables the check.
     pub max_age: Duration,
     /// Voice pack directory; `None` = the built-in pack.
@@ -83,8 +92,9 @@ impl AnnounceOptions {
             hall: hall.into(),
             server: server.into(),
             out: None,
-            lang: Lang::Zh,
-            repeat: 1,
+            lang: None,
+            repeat: None,
+            config: None,
             max_age: Duration::from_secs(30),
             voice: None,
             reconnect_min: Duration::from_millis(250),
@@ -101,6 +111,7 @@ impl From<AnnounceArgs> for AnnounceOptions {
             out: a.out,
             lang: a.lang,
             repeat: a.repeat,
+            config: a.config,
             max_age: a.max_age,
             voice: a.voice,
             ..AnnounceOptions::new(a.hall, a.server)
@@ -153,13 +164,24 @@ where
         Some(dir) => VoicePack::load(dir)?,
         None => VoicePack::builtin()?,
     });
+    let mut voice_config = match &opts.config {
+        Some(path) => VoiceConfig::load(path, &opts.hall)?,
+        None => VoiceConfig::default(),
+    };
+    if let Some(lang) = opts.lang {
+        voice_config.lang = lang;
+    }
+    if let Some(repeat) = opts.repeat {
+        voice_config.repeat = repeat;
+    }
+    let voice = Voice::new(voice_config, &pack)?;
     if opts.render_to_files || !cfg!(feature = "speaker") {
         // Fail early (with the path) rather than on the first call.
         let dir = opts.out.clone().unwrap_or_else(|| DEFAULT_OUT_DIR.into());
         std::fs::create_dir_all(&dir)
             .map_err(|source| AnnounceError::Output { path: dir, source })?;
     }
-    tracing::info!(pack = pack.origin(), url = %base, lang = ?opts.lang, "广播启动");
+    tracing::info!(pack = pack.origin(), url = %base, lang = %voice.lang(), repeat = voice.repeat(), "广播启动");
 
     let out = opts.out.clone();
     let out_pack = Arc::clone(&pack);
@@ -196,8 +218,16 @@ where
             Ok(Ok((ws, _))) => {
                 report.connections += 1;
                 tracing::info!(%url, "已连接大厅事件流");
-                let (got_any, end) =
-                    pump(ws, &mut cursor, &queue, &opts, &mut report, &mut shutdown).await;
+                let (got_any, end) = pump(
+                    ws,
+                    &mut cursor,
+                    &queue,
+                    &opts,
+                    &voice,
+                    &mut report,
+                    &mut shutdown,
+                )
+                .await;
                 if got_any {
                     backoff = opts.reconnect_min;
                 }
@@ -251,6 +281,7 @@ async fn pump<F>(
     cursor: &mut Cursor,
     queue: &AnnouncementQueue,
     opts: &AnnounceOptions,
+    voice: &Voice,
     report: &mut RunReport,
     shutdown: &mut std::pin::Pin<&mut F>,
 ) -> (bool, PumpEnd)
@@ -301,7 +332,7 @@ where
         };
         match cursor.decide(&value, Utc::now(), opts.max_age) {
             Decision::Say(announcement) => {
-                let clips = compose_repeated(&announcement, opts.lang, opts.repeat);
+                let clips = compose(&announcement, voice, voice.lang());
                 tracing::debug!(seq = ?announcement.seq, clips = %crate::compose::describe(&clips), "排队播报");
                 if let Err(e) = queue.push(Job {
                     announcement,
@@ -481,13 +512,14 @@ mod tests {
         .expect("parse");
         let o = AnnounceOptions::from(cli.args);
         assert_eq!(o.hall, "demo");
-        assert_eq!(o.lang, Lang::ZhEn);
-        assert_eq!(o.repeat, 2);
+        assert_eq!(o.lang, Some(Lang::ZhEn));
+        assert_eq!(o.repeat, Some(2));
         assert_eq!(o.max_age, Duration::from_secs(45));
         assert_eq!(o.out, Some(PathBuf::from("/tmp/a")));
         let d = Cli::try_parse_from(["x", "--hall", "demo", "--server", "h:1"]).expect("parse");
-        assert_eq!(d.args.lang, Lang::Zh);
-        assert_eq!(d.args.repeat, 1);
+        assert_eq!(d.args.lang, None);
+        assert_eq!(d.args.repeat, None);
+        assert_eq!(d.args.config, None);
         assert_eq!(d.args.max_age, Duration::from_secs(30));
         assert!(
             Cli::try_parse_from(["x", "--hall", "d", "--server", "h", "--repeat", "9"]).is_err()

@@ -66,6 +66,13 @@ clip_table! {
     ZhBanli = "zh/banli" => "办理",
     ZhTidalOpened = "zh/tidal_opened" => "潮汐窗口已开放",
     ZhPaused = "zh/paused" => "暂停服务",
+    ZhTai = "zh/tai" => "台",
+    ZhRoom = "zh/room" => "室",
+    ZhGuitai = "zh/guitai" => "柜台",
+    ZhQianwang = "zh/qianwang" => "前往",
+    ZhHaoDao = "zh/hao_dao" => "号到",
+    ZhHaoChuangkou = "zh/hao_chuangkou" => "号窗口",
+    ZhHaoChuangkouBanli = "zh/hao_chuangkou_banli" => "号窗口办理",
     ZhLetterA = "zh/letter_A" => "A",
     ZhLetterB = "zh/letter_B" => "B",
     ZhLetterC = "zh/letter_C" => "C",
@@ -131,6 +138,11 @@ clip_table! {
     EnNow = "en/now" => "now",
     EnOpen = "en/open" => "open",
     EnPaused = "en/paused" => "paused",
+    EnCounter = "en/counter" => "counter",
+    EnRoom = "en/room" => "room",
+    EnPleaseGoToWindow = "en/please_go_to_window" => "please go to window",
+    EnIsNowOpen = "en/is_now_open" => "is now open",
+    EnIsPaused = "en/is_paused" => "is paused",
     EnLetterA = "en/letter_A" => "A",
     EnLetterB = "en/letter_B" => "B",
     EnLetterC = "en/letter_C" => "C",
@@ -160,6 +172,40 @@ clip_table! {
 }
 
 impl ClipId {
+    /// Clips a loaded pack may lack: the words only custom templates use
+    /// (台, 室, 柜台, 前往, counter, room) and the phrases said in one
+    /// utterance (号到, 号窗口, 号窗口办理, please go to window, is now open,
+    /// is paused). Without a phrase the announcer
+    /// joins its words; a template that needs a missing word is refused when
+    /// the voice settings are loaded, naming the file.
+    pub const fn is_optional(self) -> bool {
+        matches!(
+            self,
+            ClipId::ZhTai
+                | ClipId::ZhRoom
+                | ClipId::ZhGuitai
+                | ClipId::ZhQianwang
+                | ClipId::ZhHaoDao
+                | ClipId::ZhHaoChuangkou
+                | ClipId::ZhHaoChuangkouBanli
+                | ClipId::EnCounter
+                | ClipId::EnRoom
+                | ClipId::EnPleaseGoToWindow
+                | ClipId::EnIsNowOpen
+                | ClipId::EnIsPaused
+        )
+    }
+
+    /// `true` for the Mandarin clips (`zh/…`), `false` for English and the chime.
+    pub fn is_zh(self) -> bool {
+        self.name().starts_with("zh/")
+    }
+
+    /// `true` for the English clips (`en/…`).
+    pub fn is_en(self) -> bool {
+        self.name().starts_with("en/")
+    }
+
     /// Looks a clip up by its file name (`"zh/qing"`).
     pub fn from_name(name: &str) -> Option<ClipId> {
         ClipId::ALL.iter().copied().find(|c| c.name() == name)
@@ -286,7 +332,8 @@ pub const EN_LETTERS: [ClipId; 26] = [
     ClipId::EnLetterZ,
 ];
 
-/// One element of a composed announcement: a clip or a silence.
+/// One element of a composed announcement: a clip, a silence, or a crossfade
+/// between two clips.
 ///
 /// An announcement is a plain `Vec<Clip>`, computed by the pure
 /// [`crate::compose`]; rendering and playback only follow it.
@@ -297,6 +344,10 @@ pub enum Clip {
     Sound(ClipId),
     /// Silence of this many milliseconds.
     Gap(u16),
+    /// The next sound starts this many milliseconds before the previous one
+    /// ends, and the two are crossfaded (linear, gains summing to 1) over
+    /// that overlap. Only between two sounds; elsewhere it is ignored.
+    Crossfade(u16),
 }
 
 #[cfg(test)]

@@ -1,21 +1,38 @@
-//! Announcement → clip sequence. Pure functions, no I/O, no voice pack.
+//! Announcement → clip sequence. Pure functions, no I/O: what is said comes
+//! from the compiled [`Voice`] settings, the pack only from the renderer.
+//!
+//! Joins: words of a phrase are [`WORD_GAP_MS`] apart, the characters of a
+//! ticket number [`TICKET_CHAR_GAP_MS`], the parts of a numeral (十|二)
+//! are crossfaded over [`CARDINAL_CROSSFADE_MS`]; punctuation in a template
+//! is a [`PAUSE_MS`] pause. Every gap inside a sentence is ≤ 40 ms except
+//! those a template asks for with punctuation.
+
+use serde::{Deserialize, Deserializer};
 
 use crate::clips::{Clip, ClipId, EN_DIGITS, EN_LETTERS, ZH_DIGITS, ZH_LETTERS};
 use crate::event::{Announcement, AnnouncementKind};
 use crate::number::{en_cardinal, zh_cardinal};
+use crate::voice::{Part, Sentence, Voice};
 
 /// Silence after the chime.
-pub const CHIME_GAP_MS: u16 = 350;
-/// Silence between words (请 | A012 | 号 | 到 ...).
-pub const WORD_GAP_MS: u16 = 90;
-/// Silence between the characters of a ticket number (A | 零 | 一 | 二).
-pub const TICKET_CHAR_GAP_MS: u16 = 70;
-/// Silence inside a cardinal number (十 | 二).
-pub const CARDINAL_GAP_MS: u16 = 15;
+pub const CHIME_GAP_MS: u16 = 300;
+/// Silence between the words of a phrase (请 | A012 | 号到 | ...).
+pub const WORD_GAP_MS: u16 = 20;
+/// Silence between the characters of a ticket number in Mandarin
+/// (A | 零 | 一 | 二): a little more than between words, so each digit is
+/// heard on its own, as halls read them. English reads them like words
+/// ([`WORD_GAP_MS`]): its isolated digits are long enough already.
+pub const TICKET_CHAR_GAP_MS: u16 = 35;
+/// Crossfade between the parts of a numeral (十 | 二).
+pub const CARDINAL_CROSSFADE_MS: u16 = 12;
+/// Pause for punctuation in a template (，, .).
+pub const PAUSE_MS: u16 = 120;
 /// Silence between the Mandarin and the English sentence.
 pub const LANG_GAP_MS: u16 = 600;
-/// Silence between repetitions (`--repeat`).
-pub const REPEAT_GAP_MS: u16 = 900;
+/// Default silence between repetitions ([`crate::VoiceConfig::repeat_gap_ms`]).
+pub const REPEAT_GAP_MS: u16 = 1000;
+/// Longest gap between two sounds of one phrase.
+pub const MAX_JOIN_GAP_MS: u16 = 40;
 
 /// Which languages an announcement is said in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
@@ -59,88 +76,89 @@ impl std::str::FromStr for Lang {
     }
 }
 
-/// Chime, then the sentence once. See [`compose_repeated`].
-pub fn compose(announcement: &Announcement, lang: Lang) -> Vec<Clip> {
-    compose_repeated(announcement, lang, 1)
+impl<'de> Deserialize<'de> for Lang {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Lang, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
 }
 
-/// Chime once, then the sentence(s) `times` times (at least once):
-/// chime · zh [· en] [· zh [· en]] ...
+/// The whole announcement as `voice` says it in `lang`: chime (if on), then
+/// the sentence(s) `voice.repeat()` times: chime · zh [· en] [· zh [· en]] ...
 ///
 /// A recall composes exactly like a call: it is said again because it is a
 /// new event, not because it sounds different.
-pub fn compose_repeated(announcement: &Announcement, lang: Lang, times: u32) -> Vec<Clip> {
+pub fn compose(announcement: &Announcement, voice: &Voice, lang: Lang) -> Vec<Clip> {
+    compose_repeated(announcement, voice, lang, voice.repeat())
+}
+
+/// [`compose`] with another number of repetitions (at least one).
+pub fn compose_repeated(
+    announcement: &Announcement,
+    voice: &Voice,
+    lang: Lang,
+    times: u32,
+) -> Vec<Clip> {
     let mut b = Builder::default();
-    b.sound(ClipId::Chime);
-    b.gap(CHIME_GAP_MS);
+    if voice.chime() {
+        b.sound(ClipId::Chime);
+        b.gap(CHIME_GAP_MS);
+    }
     for i in 0..times.max(1) {
         if i > 0 {
-            b.gap(REPEAT_GAP_MS);
+            b.gap(voice.repeat_gap_ms());
         }
-        zh_sentence(&announcement.kind, &mut b);
+        sentence_into(&announcement.kind, voice, false, &mut b);
         if lang == Lang::ZhEn {
             b.gap(LANG_GAP_MS);
-            en_sentence(&announcement.kind, &mut b);
+            sentence_into(&announcement.kind, voice, true, &mut b);
         }
     }
-    b.clips
+    b.finish()
 }
 
-fn zh_sentence(kind: &AnnouncementKind, b: &mut Builder) {
-    match kind {
-        AnnouncementKind::Call { number, window, .. } => {
-            // 请 A012 号 到 3 号窗口 办理
-            b.word(&[ClipId::ZhQing]);
-            b.ticket(number, &ZH_DIGITS, &ZH_LETTERS);
-            b.word(&[ClipId::ZhHao]);
-            b.word(&[ClipId::ZhDao]);
-            b.word(&zh_cardinal(u64::from(*window)));
-            b.word(&[ClipId::ZhHao]);
-            b.word(&[ClipId::ZhChuangkou]);
-            b.word(&[ClipId::ZhBanli]);
-        }
-        AnnouncementKind::TidalOpened { window } => {
-            // 七号 潮汐窗口已开放
-            b.word(&zh_cardinal(u64::from(*window)));
-            b.word(&[ClipId::ZhHao]);
-            b.word(&[ClipId::ZhTidalOpened]);
-        }
-        AnnouncementKind::WindowPaused { window } => {
-            // 三号窗口 暂停服务
-            b.word(&zh_cardinal(u64::from(*window)));
-            b.word(&[ClipId::ZhHao]);
-            b.word(&[ClipId::ZhChuangkou]);
-            b.word(&[ClipId::ZhPaused]);
-        }
-    }
+/// One sentence alone (no chime, said once): Mandarin, or English when
+/// `english`. What the length tests compare with a one-utterance synthesis.
+pub fn sentence(announcement: &Announcement, voice: &Voice, english: bool) -> Vec<Clip> {
+    let mut b = Builder::default();
+    sentence_into(&announcement.kind, voice, english, &mut b);
+    b.finish()
 }
 
-fn en_sentence(kind: &AnnouncementKind, b: &mut Builder) {
-    match kind {
-        AnnouncementKind::Call { number, window, .. } => {
-            // Number A012, please go to window 3
-            b.word(&[ClipId::EnNumber]);
-            b.ticket(number, &EN_DIGITS, &EN_LETTERS);
-            b.word(&[ClipId::EnPlease]);
-            b.word(&[ClipId::EnGo]);
-            b.word(&[ClipId::EnTo]);
-            b.word(&[ClipId::EnWindow]);
-            b.word(&en_cardinal(u64::from(*window)));
-        }
-        AnnouncementKind::TidalOpened { window } => {
-            // Window 7 is now open
-            b.word(&[ClipId::EnWindow]);
-            b.word(&en_cardinal(u64::from(*window)));
-            b.word(&[ClipId::EnIs]);
-            b.word(&[ClipId::EnNow]);
-            b.word(&[ClipId::EnOpen]);
-        }
-        AnnouncementKind::WindowPaused { window } => {
-            // Window 3 is paused
-            b.word(&[ClipId::EnWindow]);
-            b.word(&en_cardinal(u64::from(*window)));
-            b.word(&[ClipId::EnIs]);
-            b.word(&[ClipId::EnPaused]);
+fn sentence_into(kind: &AnnouncementKind, voice: &Voice, english: bool, b: &mut Builder) {
+    let (which, number, window) = match kind {
+        AnnouncementKind::Call { number, window, .. } => (Sentence::Call, number.as_str(), *window),
+        AnnouncementKind::TidalOpened { window } => (Sentence::TidalOpened, "", *window),
+        AnnouncementKind::WindowPaused { window } => (Sentence::Paused, "", *window),
+    };
+    let (digits, letters) = if english {
+        (&EN_DIGITS, &EN_LETTERS)
+    } else {
+        (&ZH_DIGITS, &ZH_LETTERS)
+    };
+    for part in voice.parts(english, which, window) {
+        match part {
+            Part::Words(ids) => {
+                for &id in ids {
+                    b.word(&[id]);
+                }
+            }
+            Part::Pause => b.gap(PAUSE_MS),
+            Part::Number => {
+                let gap = if english {
+                    WORD_GAP_MS
+                } else {
+                    TICKET_CHAR_GAP_MS
+                };
+                b.ticket(number, digits, letters, gap);
+            }
+            Part::Window => {
+                if english {
+                    b.word(&en_cardinal(u64::from(window)));
+                } else {
+                    b.word(&zh_cardinal(u64::from(window)));
+                }
+            }
         }
     }
 }
@@ -156,6 +174,14 @@ struct Builder {
 impl Builder {
     fn sound(&mut self, id: ClipId) {
         self.clips.push(Clip::Sound(id));
+    }
+
+    /// The clips, without a trailing gap.
+    fn finish(mut self) -> Vec<Clip> {
+        while matches!(self.clips.last(), Some(Clip::Gap(_) | Clip::Crossfade(_))) {
+            self.clips.pop();
+        }
+        self.clips
     }
 
     /// Explicit gap; replaces a pending word gap.
@@ -174,12 +200,12 @@ impl Builder {
         }
     }
 
-    /// A word: its parts are joined by [`CARDINAL_GAP_MS`].
+    /// A word: its parts are crossfaded over [`CARDINAL_CROSSFADE_MS`].
     fn word(&mut self, parts: &[ClipId]) {
         self.start_word();
         for (i, &id) in parts.iter().enumerate() {
             if i > 0 {
-                self.clips.push(Clip::Gap(CARDINAL_GAP_MS));
+                self.clips.push(Clip::Crossfade(CARDINAL_CROSSFADE_MS));
             }
             self.sound(id);
         }
@@ -188,7 +214,7 @@ impl Builder {
 
     /// A ticket number, character by character. Characters other than ASCII
     /// letters and digits are skipped (the parser never lets them through).
-    fn ticket(&mut self, number: &str, digits: &[ClipId; 10], letters: &[ClipId; 26]) {
+    fn ticket(&mut self, number: &str, digits: &[ClipId; 10], letters: &[ClipId; 26], gap: u16) {
         self.start_word();
         let mut first = true;
         for b in number.bytes() {
@@ -199,7 +225,7 @@ impl Builder {
                 _ => continue,
             };
             if !first {
-                self.clips.push(Clip::Gap(TICKET_CHAR_GAP_MS));
+                self.clips.push(Clip::Gap(gap));
             }
             first = false;
             self.sound(id);
@@ -208,17 +234,20 @@ impl Builder {
     }
 }
 
-/// The clips' texts joined, gaps shown as `|` for word gaps and `‖` for long
-/// ones, omitted inside words. For tests and logs: `"（提示音）‖请|A 零 一 二|号|..."`.
+/// The clips' texts joined, gaps shown as `|` for word gaps, ` ` between
+/// the characters of a ticket number, `,` for a pause and `‖` for longer
+/// ones; crossfades inside words are not shown. For tests and logs:
+/// `"（提示音）‖请|A 零 一 二|号到|十二|号窗口办理"`.
 pub fn describe(clips: &[Clip]) -> String {
     let mut s = String::new();
     for c in clips {
         match *c {
             Clip::Sound(id) => s.push_str(id.text()),
-            Clip::Gap(ms) if ms > WORD_GAP_MS => s.push('‖'),
             Clip::Gap(WORD_GAP_MS) => s.push('|'),
             Clip::Gap(TICKET_CHAR_GAP_MS) => s.push(' '),
-            Clip::Gap(_) => {}
+            Clip::Gap(PAUSE_MS) => s.push(','),
+            Clip::Gap(ms) if ms > MAX_JOIN_GAP_MS => s.push('‖'),
+            Clip::Gap(_) | Clip::Crossfade(_) => {}
         }
     }
     s
@@ -227,7 +256,9 @@ pub fn describe(clips: &[Clip]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clips::Clip::{Gap, Sound};
+    use crate::clips::Clip::{Crossfade, Gap, Sound};
+    use crate::pack::VoicePack;
+    use crate::voice::VoiceConfig;
     use serde_json::json;
 
     fn call(number: &str, window: u32, recall: bool) -> Announcement {
@@ -252,9 +283,21 @@ mod tests {
         }
     }
 
+    /// The default voice, said once.
+    fn once() -> Voice {
+        voice(VoiceConfig {
+            repeat: 1,
+            ..VoiceConfig::default()
+        })
+    }
+
+    fn voice(cfg: VoiceConfig) -> Voice {
+        Voice::new(cfg, &VoicePack::builtin().expect("pack")).expect("voice")
+    }
+
     #[test]
     fn a_call_exact_clip_sequence() {
-        let clips = compose(&call("A012", 3, false), Lang::Zh);
+        let clips = compose(&call("A012", 3, false), &once(), Lang::Zh);
         use ClipId::*;
         assert_eq!(
             clips,
@@ -271,23 +314,45 @@ mod tests {
                 Gap(TICKET_CHAR_GAP_MS),
                 Sound(ZhDigit2),
                 Gap(WORD_GAP_MS),
-                Sound(ZhHao),
-                Gap(WORD_GAP_MS),
-                Sound(ZhDao),
+                Sound(ZhHaoDao),
                 Gap(WORD_GAP_MS),
                 Sound(ZhDigit3),
                 Gap(WORD_GAP_MS),
-                Sound(ZhHao),
-                Gap(WORD_GAP_MS),
-                Sound(ZhChuangkou),
-                Gap(WORD_GAP_MS),
-                Sound(ZhBanli),
+                Sound(ZhHaoChuangkouBanli),
             ]
         );
         assert_eq!(
             describe(&clips),
-            "（提示音）‖请|A 零 一 二|号|到|三|号|窗口|办理"
+            "（提示音）‖请|A 零 一 二|号到|三|号窗口办理"
         );
+    }
+
+    #[test]
+    fn every_join_inside_a_sentence_is_at_most_40_ms() {
+        let v = voice(VoiceConfig {
+            repeat: 3,
+            lang: Lang::ZhEn,
+            ..VoiceConfig::default()
+        });
+        for w in [1, 12, 101, 2024] {
+            for lang in [Lang::Zh, Lang::ZhEn] {
+                let clips = compose(&call("C1010", w, false), &v, lang);
+                for c in &clips {
+                    match *c {
+                        Gap(ms) => assert!(
+                            ms <= MAX_JOIN_GAP_MS
+                                || ms == PAUSE_MS
+                                || ms == CHIME_GAP_MS
+                                || ms == LANG_GAP_MS
+                                || ms == REPEAT_GAP_MS,
+                            "{ms}"
+                        ),
+                        Crossfade(ms) => assert!(ms <= 20, "{ms}"),
+                        Sound(_) => {}
+                    }
+                }
+            }
+        }
     }
 
     #[test]
@@ -304,11 +369,19 @@ mod tests {
             (1024, "一千零二十四"),
         ] {
             assert_eq!(
-                describe(&compose(&call("B7", w, false), Lang::Zh)),
-                format!("（提示音）‖请|B 七|号|到|{said}|号|窗口|办理"),
+                describe(&compose(&call("B7", w, false), &once(), Lang::Zh)),
+                format!("（提示音）‖请|B 七|号到|{said}|号窗口办理"),
                 "window {w}"
             );
         }
+        // 十二: two clips crossfaded.
+        let clips = compose(&call("B7", 12, false), &once(), Lang::Zh);
+        let i = clips
+            .iter()
+            .position(|c| *c == Sound(ClipId::ZhShi))
+            .expect("十");
+        assert_eq!(clips[i + 1], Crossfade(CARDINAL_CROSSFADE_MS));
+        assert_eq!(clips[i + 2], Sound(ClipId::ZhDigit2));
     }
 
     #[test]
@@ -321,75 +394,54 @@ mod tests {
             ("C1010", "C 一 零 一 零"),
         ] {
             assert_eq!(
-                describe(&compose(&call(n, 1, false), Lang::Zh)),
-                format!("（提示音）‖请|{said}|号|到|一|号|窗口|办理")
+                describe(&compose(&call(n, 1, false), &once(), Lang::Zh)),
+                format!("（提示音）‖请|{said}|号到|一|号窗口办理")
             );
         }
     }
 
     #[test]
     fn a_recall_is_said_like_a_call() {
-        assert_eq!(
-            compose(&call("A012", 3, true), Lang::Zh),
-            compose(&call("A012", 3, false), Lang::Zh)
-        );
-        assert_eq!(
-            compose(&call("A012", 3, true), Lang::ZhEn),
-            compose(&call("A012", 3, false), Lang::ZhEn)
-        );
+        for lang in [Lang::Zh, Lang::ZhEn] {
+            assert_eq!(
+                compose(&call("A012", 3, true), &once(), lang),
+                compose(&call("A012", 3, false), &once(), lang)
+            );
+        }
     }
 
     #[test]
     fn zh_en() {
-        let clips = compose(&call("A012", 12, false), Lang::ZhEn);
+        let clips = compose(&call("A012", 12, false), &once(), Lang::ZhEn);
         assert_eq!(
             describe(&clips),
-            "（提示音）‖请|A 零 一 二|号|到|十二|号|窗口|办理‖number|A zero one two|please|go|to|window|twelve"
+            "（提示音）‖请|A 零 一 二|号到|十二|号窗口办理‖number|A|zero|one|two,please go to window|twelve"
         );
         assert_eq!(
-            describe(&compose(&call("A012", 21, false), Lang::ZhEn)),
-            "（提示音）‖请|A 零 一 二|号|到|二十一|号|窗口|办理‖number|A zero one two|please|go|to|window|twentyone"
-        );
-        assert_eq!(
-            clips.iter().filter(|c| **c == Sound(ClipId::Chime)).count(),
-            1
+            describe(&compose(&call("A012", 21, false), &once(), Lang::ZhEn)),
+            "（提示音）‖请|A 零 一 二|号到|二十一|号窗口办理‖number|A|zero|one|two,please go to window|twentyone"
         );
     }
 
     #[test]
-    fn lang_spellings() {
-        for (s, l) in [
-            ("zh", Lang::Zh),
-            ("zh+en", Lang::ZhEn),
-            ("zh en", Lang::ZhEn),
-            ("ZH-EN", Lang::ZhEn),
-        ] {
-            assert_eq!(s.parse::<Lang>(), Ok(l), "{s}");
-        }
-        assert!("en".parse::<Lang>().is_err());
-        assert_eq!(Lang::ZhEn.to_string(), "zh+en");
-        assert_eq!(Lang::Zh.to_string().parse::<Lang>(), Ok(Lang::Zh));
-    }
-
-    #[test]
-    fn tidal_and_paused() {
+    fn notices() {
         let tidal = of(AnnouncementKind::TidalOpened { window: 7 });
         assert_eq!(
-            describe(&compose(&tidal, Lang::Zh)),
+            describe(&compose(&tidal, &once(), Lang::Zh)),
             "（提示音）‖七|号|潮汐窗口已开放"
         );
         assert_eq!(
-            describe(&compose(&tidal, Lang::ZhEn)),
-            "（提示音）‖七|号|潮汐窗口已开放‖window|seven|is|now|open"
+            describe(&compose(&tidal, &once(), Lang::ZhEn)),
+            "（提示音）‖七|号|潮汐窗口已开放‖window|seven|is now open"
         );
         let paused = of(AnnouncementKind::WindowPaused { window: 3 });
         assert_eq!(
-            describe(&compose(&paused, Lang::Zh)),
-            "（提示音）‖三|号|窗口|暂停服务"
+            describe(&compose(&paused, &once(), Lang::Zh)),
+            "（提示音）‖三|号窗口|暂停服务"
         );
         assert_eq!(
-            describe(&compose(&paused, Lang::ZhEn)),
-            "（提示音）‖三|号|窗口|暂停服务‖window|three|is|paused"
+            describe(&compose(&paused, &once(), Lang::ZhEn)),
+            "（提示音）‖三|号窗口|暂停服务‖window|three|is paused"
         );
     }
 
@@ -398,31 +450,47 @@ mod tests {
         let ev = json!({"seq":18,"type":"window_opened","window":11,"tidal":true});
         let a = Announcement::from_event(&ev).expect("tidal");
         assert_eq!(
-            describe(&compose(&a, Lang::Zh)),
+            describe(&compose(&a, &once(), Lang::Zh)),
             "（提示音）‖十一|号|潮汐窗口已开放"
         );
     }
 
     #[test]
-    fn repeat_says_the_sentence_again_after_one_chime() {
-        let once = compose(&call("A1", 2, false), Lang::Zh);
-        let twice = compose_repeated(&call("A1", 2, false), Lang::Zh, 2);
+    fn each_call_is_said_twice_by_default_after_one_chime() {
+        let v = VoicePack::builtin().expect("pack").default_voice();
+        let twice = compose(&call("A1", 2, false), &v, Lang::Zh);
+        let single = compose(&call("A1", 2, false), &once(), Lang::Zh);
         assert_eq!(
             describe(&twice),
-            "（提示音）‖请|A 一|号|到|二|号|窗口|办理‖请|A 一|号|到|二|号|窗口|办理"
+            "（提示音）‖请|A 一|号到|二|号窗口办理‖请|A 一|号到|二|号窗口办理"
         );
-        assert_eq!(twice[once.len()], Gap(REPEAT_GAP_MS));
-        assert_eq!(compose_repeated(&call("A1", 2, false), Lang::Zh, 0), once);
-        let zhen2 = compose_repeated(&call("A1", 2, false), Lang::ZhEn, 2);
+        assert_eq!(twice[single.len()], Gap(REPEAT_GAP_MS));
+        assert_eq!(twice.len(), 2 * single.len() - 1);
+        assert_eq!(
+            compose_repeated(&call("A1", 2, false), &v, Lang::Zh, 0),
+            single
+        );
+        let zhen2 = compose(&call("A1", 2, false), &v, Lang::ZhEn);
         assert_eq!(
             describe(&zhen2),
-            "（提示音）‖请|A 一|号|到|二|号|窗口|办理‖number|A one|please|go|to|window|two\
-             ‖请|A 一|号|到|二|号|窗口|办理‖number|A one|please|go|to|window|two"
+            "（提示音）‖请|A 一|号到|二|号窗口办理‖number|A|one,please go to window|two\
+             ‖请|A 一|号到|二|号窗口办理‖number|A|one,please go to window|two"
         );
+        // The gap and the chime are settings too.
+        let v = voice(VoiceConfig {
+            repeat: 3,
+            repeat_gap_ms: 2500,
+            chime: false,
+            ..VoiceConfig::default()
+        });
+        let clips = compose(&call("A1", 2, false), &v, Lang::Zh);
+        assert_eq!(clips[0], Sound(ClipId::ZhQing));
+        assert_eq!(clips.iter().filter(|c| **c == Gap(2500)).count(), 2);
     }
 
     #[test]
-    fn sequences_alternate_sound_and_gap_and_never_end_in_a_gap() {
+    fn sequences_alternate_sound_and_join_and_never_end_in_a_gap() {
+        let v = once();
         for w in [0, 1, 10, 15, 100, 999, 10_000, 123_456_789] {
             for kind in [
                 AnnouncementKind::Call {
@@ -434,7 +502,7 @@ mod tests {
                 AnnouncementKind::WindowPaused { window: w },
             ] {
                 for lang in [Lang::Zh, Lang::ZhEn] {
-                    let clips = compose_repeated(&of(kind.clone()), lang, 3);
+                    let clips = compose_repeated(&of(kind.clone()), &v, lang, 3);
                     assert!(matches!(clips.first(), Some(Sound(ClipId::Chime))));
                     assert!(matches!(clips.last(), Some(Sound(_))));
                     for (i, c) in clips.iter().enumerate() {

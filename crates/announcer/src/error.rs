@@ -46,6 +46,9 @@ pub enum AnnounceError {
         /// Why it is rejected.
         reason: String,
     },
+    /// The voice settings (`[hall.voice]`, `--config`) are invalid.
+    #[error("播报设置无效: {0}")]
+    Voice(String),
     /// A command-line value is invalid.
     #[error("参数无效: {0}")]
     BadOption(String),

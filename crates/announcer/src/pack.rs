@@ -7,6 +7,11 @@ use std::time::Duration;
 
 use crate::clips::{Clip, ClipId, BUILTIN_WAVS};
 use crate::error::AnnounceError;
+use crate::level::{gated_rms_dbfs, peak};
+use crate::voice::{Voice, VoiceConfig};
+
+/// Largest peak the level-matched chime may reach (−1 dBFS).
+const CHIME_PEAK_CAP: f64 = 0.891 * 32767.0;
 
 /// A complete set of decoded clips, mono 16-bit at one sample rate.
 ///
@@ -15,8 +20,14 @@ use crate::error::AnnounceError;
 #[derive(Clone)]
 pub struct VoicePack {
     sample_rate: u32,
+    /// Indexed by [`ClipId::index`]; an optional clip the pack lacks is empty.
     clips: Vec<Arc<[i16]>>,
     origin: String,
+    /// Gain applied to the chime at load time so that its loudness matches
+    /// the voice's (dB; 0 when already matched).
+    chime_gain_db: f64,
+    /// The default voice settings compiled against this pack (built on first use).
+    default_voice: std::sync::OnceLock<Arc<Voice>>,
 }
 
 impl std::fmt::Debug for VoicePack {
@@ -25,6 +36,7 @@ impl std::fmt::Debug for VoicePack {
             .field("origin", &self.origin)
             .field("sample_rate", &self.sample_rate)
             .field("clips", &self.clips.len())
+            .field("chime_gain_db", &self.chime_gain_db)
             .finish()
     }
 }
@@ -46,7 +58,11 @@ impl VoicePack {
     /// Any WAV format hound reads is accepted (8/16/24/32-bit integer or
     /// 32-bit float, any channel count: channels are averaged to mono), but all
     /// clips must share one sample rate. The error names the first missing or
-    /// unreadable file.
+    /// unreadable file. Optional clips ([`ClipId::is_optional`]) may be missing.
+    ///
+    /// The chime is scaled at load time to the loudness of the voice (gated
+    /// RMS of the Mandarin clips, see [`crate::gated_rms_dbfs`]), peak capped
+    /// at −1 dBFS, so any chime a hall brings is level-matched.
     pub fn load(dir: impl AsRef<Path>) -> Result<VoicePack, AnnounceError> {
         let dir = dir.as_ref();
         if !dir.is_dir() {
@@ -57,6 +73,14 @@ impl VoicePack {
         let mut decoded = Vec::with_capacity(ClipId::ALL.len());
         for &id in ClipId::ALL {
             let path = dir.join(format!("{}.wav", id.name()));
+            if id.is_optional() && !path.exists() {
+                decoded.push(Decoded {
+                    path,
+                    sample_rate: 0,
+                    samples: Arc::from(Vec::new()),
+                });
+                continue;
+            }
             let file = std::fs::File::open(&path).map_err(|e| {
                 if e.kind() == std::io::ErrorKind::NotFound {
                     AnnounceError::MissingClip {
@@ -85,6 +109,11 @@ impl VoicePack {
         let sample_rate = first.sample_rate;
         let mut clips = Vec::with_capacity(decoded.len());
         for d in decoded {
+            if d.samples.is_empty() {
+                // An optional clip the pack lacks.
+                clips.push(d.samples);
+                continue;
+            }
             if d.sample_rate != sample_rate {
                 return Err(AnnounceError::SampleRateMismatch {
                     path: d.path,
@@ -94,11 +123,36 @@ impl VoicePack {
             }
             clips.push(d.samples);
         }
+        let chime_gain_db = match_chime_to_voice(&mut clips, sample_rate);
         Ok(VoicePack {
             sample_rate,
             clips,
             origin,
+            chime_gain_db,
+            default_voice: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Whether the pack has this clip (always, unless it is optional and missing).
+    pub fn has(&self, id: ClipId) -> bool {
+        !self.clips[id.index()].is_empty()
+    }
+
+    /// Gain (dB) applied to the chime at load time to match the voice.
+    pub fn chime_gain_db(&self) -> f64 {
+        self.chime_gain_db
+    }
+
+    /// The default voice settings ([`VoiceConfig::default`]) compiled for this
+    /// pack: what the server's WAV route and `hallcall announce` without
+    /// `--config` use. Compiled once.
+    pub fn default_voice(&self) -> Arc<Voice> {
+        Arc::clone(self.default_voice.get_or_init(|| {
+            // The default templates use only required clips (phrases are
+            // optional and fall back to words), so this cannot fail for a
+            // loaded pack; fall back to the plain composition if it ever did.
+            Arc::new(Voice::new(VoiceConfig::default(), self).unwrap_or_else(|_| Voice::fallback()))
+        }))
     }
 
     /// Sample rate of every clip (Hz).
@@ -126,15 +180,10 @@ impl VoicePack {
         (u64::from(ms) * u64::from(self.sample_rate) / 1000) as usize
     }
 
-    /// Number of samples of a whole clip sequence (clips + gaps).
+    /// Number of samples of a whole clip sequence (clips + gaps − crossfade
+    /// overlaps).
     pub fn samples_len(&self, clips: &[Clip]) -> usize {
-        clips
-            .iter()
-            .map(|c| match *c {
-                Clip::Sound(id) => self.clips[id.index()].len(),
-                Clip::Gap(ms) => self.gap_samples(ms),
-            })
-            .sum()
+        crate::render::layout(self, clips).1
     }
 
     /// Duration of a whole clip sequence.
@@ -145,6 +194,35 @@ impl VoicePack {
     fn samples_to_duration(&self, n: usize) -> Duration {
         Duration::from_nanos((n as u64).saturating_mul(1_000_000_000) / u64::from(self.sample_rate))
     }
+}
+
+/// Scales the chime so that its gated RMS equals the Mandarin voice's.
+/// Returns the gain applied (dB).
+fn match_chime_to_voice(clips: &mut [Arc<[i16]>], rate: u32) -> f64 {
+    let voice: Vec<i16> = ClipId::ALL
+        .iter()
+        .filter(|id| id.is_zh())
+        .flat_map(|id| clips[id.index()].iter().copied())
+        .collect();
+    let chime = &clips[ClipId::Chime.index()];
+    let (Some(v), Some(c)) = (gated_rms_dbfs(&voice, rate), gated_rms_dbfs(chime, rate)) else {
+        return 0.0;
+    };
+    let mut gain_db = v - c;
+    let pk = f64::from(peak(chime));
+    if pk > 0.0 {
+        gain_db = gain_db.min(20.0 * (CHIME_PEAK_CAP / pk).log10());
+    }
+    if gain_db.abs() < 0.05 {
+        return 0.0;
+    }
+    let g = 10f64.powf(gain_db / 20.0);
+    let scaled: Arc<[i16]> = chime
+        .iter()
+        .map(|&s| (f64::from(s) * g).round().clamp(-32768.0, 32767.0) as i16)
+        .collect();
+    clips[ClipId::Chime.index()] = scaled;
+    gain_db
 }
 
 struct Decoded {

@@ -283,7 +283,9 @@ mod tests {
                 recall: false,
             },
         };
-        let clips = compose(&announcement, Lang::Zh);
+        static VOICE: std::sync::OnceLock<Arc<crate::Voice>> = std::sync::OnceLock::new();
+        let voice = VOICE.get_or_init(|| VoicePack::builtin().expect("pack").default_voice());
+        let clips = compose(&announcement, voice, Lang::Zh);
         Job {
             announcement,
             clips,

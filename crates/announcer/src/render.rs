@@ -12,52 +12,117 @@ use crate::pack::VoicePack;
 
 const MONO: ChannelCount = NonZero::<u16>::MIN;
 
+/// One clip placed on the announcement's timeline.
 #[derive(Clone, Debug)]
-enum Segment {
-    Samples(Arc<[i16]>),
-    Silence(usize),
+pub(crate) struct Placement {
+    samples: Arc<[i16]>,
+    /// First sample's position in the announcement.
+    start: usize,
+    /// Linear fade-in over this many samples (the crossfade with the clip before).
+    fade_in: usize,
+    /// Linear fade-out over this many samples (the crossfade with the clip after).
+    fade_out: usize,
 }
 
-impl Segment {
-    fn len(&self) -> usize {
-        match self {
-            Segment::Samples(s) => s.len(),
-            Segment::Silence(n) => *n,
+impl Placement {
+    fn end(&self) -> usize {
+        self.start + self.samples.len()
+    }
+
+    /// The clip's sample at absolute position `pos` (inside the clip), with
+    /// its fades applied. Gains of a crossfade pair sum to exactly 1.
+    fn at(&self, pos: usize) -> f32 {
+        let k = pos - self.start;
+        let len = self.samples.len();
+        let s = f32::from(self.samples[k]);
+        let mut g = 1.0f32;
+        if k < self.fade_in {
+            g *= (k + 1) as f32 / (self.fade_in + 1) as f32;
         }
+        if k + self.fade_out >= len {
+            g *= (len - k) as f32 / (self.fade_out + 1) as f32;
+        }
+        s * g
     }
 }
 
+/// Lays a clip sequence out: where each clip starts, and its crossfades.
+/// Returns the placements (sorted by start) and the total length in samples.
+pub(crate) fn layout(pack: &VoicePack, clips: &[Clip]) -> (Vec<Placement>, usize) {
+    let mut placed: Vec<Placement> = Vec::with_capacity(clips.len());
+    let mut pos = 0usize;
+    // Overlap requested by a Crossfade that comes right after a sound.
+    let mut overlap = 0usize;
+    // Whether the last thing on the timeline is a sound (no gap after it).
+    let mut after_sound = false;
+    for c in clips {
+        match *c {
+            Clip::Sound(id) => {
+                let samples = Arc::clone(pack.clip(id));
+                if samples.is_empty() {
+                    continue;
+                }
+                let mut fade_in = 0;
+                let mut start = pos;
+                if after_sound && overlap > 0 {
+                    if let Some(prev) = placed.last_mut() {
+                        let ov = overlap.min(prev.samples.len() / 2).min(samples.len() / 2);
+                        prev.fade_out = prev.fade_out.max(ov);
+                        fade_in = ov;
+                        start = pos - ov;
+                    }
+                }
+                pos = start + samples.len();
+                placed.push(Placement {
+                    samples,
+                    start,
+                    fade_in,
+                    fade_out: 0,
+                });
+                after_sound = true;
+                overlap = 0;
+            }
+            Clip::Gap(ms) => {
+                pos += pack.gap_samples(ms);
+                after_sound = false;
+                overlap = 0;
+            }
+            Clip::Crossfade(ms) => {
+                if after_sound {
+                    overlap = pack.gap_samples(ms);
+                }
+            }
+        }
+    }
+    (placed, pos)
+}
+
 /// A composed announcement as a rodio source: mono f32 at the pack's rate,
-/// chained from the pack's cached clips (nothing is decoded or copied here).
+/// mixed on the fly from the pack's cached clips (nothing is decoded or
+/// copied here; the first sample is ready as soon as the layout is).
 #[derive(Clone, Debug)]
 pub struct AnnouncementSource {
-    segments: Vec<Segment>,
+    placements: Vec<Placement>,
     sample_rate: SampleRate,
-    segment: usize,
+    /// Next placement not yet started.
+    next: usize,
+    /// Placements sounding at `pos` (at most two: a crossfade pair).
+    active: Vec<usize>,
     pos: usize,
-    remaining: usize,
     total: usize,
 }
 
 impl AnnouncementSource {
     /// Builds the source; cost is one `Arc` clone per clip.
     pub fn new(pack: &VoicePack, clips: &[Clip]) -> AnnouncementSource {
-        let segments: Vec<Segment> = clips
-            .iter()
-            .map(|c| match *c {
-                Clip::Sound(id) => Segment::Samples(Arc::clone(pack.clip(id))),
-                Clip::Gap(ms) => Segment::Silence(pack.gap_samples(ms)),
-            })
-            .filter(|s| s.len() > 0)
-            .collect();
-        let total = segments.iter().map(Segment::len).sum();
+        let (placements, total) = layout(pack, clips);
         AnnouncementSource {
-            segments,
+            placements,
             // A loaded pack never has rate 0 (checked at load); MIN is a formality.
             sample_rate: NonZero::new(pack.sample_rate()).unwrap_or(NonZero::<u32>::MIN),
-            segment: 0,
+            next: 0,
+            active: Vec::with_capacity(2),
             pos: 0,
-            remaining: total,
             total,
         }
     }
@@ -69,20 +134,32 @@ impl AnnouncementSource {
 
     /// Next sample as i16 (what the WAV renderer writes).
     fn next_i16(&mut self) -> Option<i16> {
-        loop {
-            let seg = self.segments.get(self.segment)?;
-            if self.pos < seg.len() {
-                let s = match seg {
-                    Segment::Samples(s) => s[self.pos],
-                    Segment::Silence(_) => 0,
-                };
-                self.pos += 1;
-                self.remaining -= 1;
-                return Some(s);
-            }
-            self.segment += 1;
-            self.pos = 0;
+        if self.pos >= self.total {
+            return None;
         }
+        let pos = self.pos;
+        while let Some(p) = self.placements.get(self.next) {
+            if p.start > pos {
+                break;
+            }
+            self.active.push(self.next);
+            self.next += 1;
+        }
+        let placements = &self.placements;
+        self.active.retain(|&i| placements[i].end() > pos);
+        let s = match self.active.as_slice() {
+            [] => 0,
+            // The common case: one clip, no fade: an exact copy.
+            [i] if placements[*i].fade_in == 0 && placements[*i].fade_out == 0 => {
+                placements[*i].samples[pos - placements[*i].start]
+            }
+            many => {
+                let sum: f32 = many.iter().map(|&i| placements[i].at(pos)).sum();
+                sum.round().clamp(-32768.0, 32767.0) as i16
+            }
+        };
+        self.pos += 1;
+        Some(s)
     }
 }
 
@@ -94,7 +171,8 @@ impl Iterator for AnnouncementSource {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.remaining, Some(self.remaining))
+        let remaining = self.total - self.pos;
+        (remaining, Some(remaining))
     }
 }
 
@@ -121,6 +199,17 @@ impl Source for AnnouncementSource {
     }
 }
 
+/// The samples of a clip sequence (mono 16-bit at the pack's rate), exactly
+/// what [`render_wav`] writes and [`AnnouncementSource`] plays.
+pub fn render_samples(pack: &VoicePack, clips: &[Clip]) -> Vec<i16> {
+    let mut src = AnnouncementSource::new(pack, clips);
+    let mut out = Vec::with_capacity(src.total);
+    while let Some(s) = src.next_i16() {
+        out.push(s);
+    }
+    out
+}
+
 /// Renders a clip sequence as a complete WAV file (RIFF, PCM 16-bit mono, the
 /// pack's sample rate). Pure and cheap: one allocation of the exact size.
 /// Its sample count is exactly [`VoicePack::samples_len`].
@@ -145,24 +234,10 @@ pub fn render_wav(pack: &VoicePack, clips: &[Clip]) -> Vec<u8> {
     out.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
     out.extend_from_slice(b"data");
     out.extend_from_slice(&data_len.to_le_bytes());
-    let mut written = 0usize;
-    for c in clips {
-        if written >= n {
-            break;
-        }
-        match *c {
-            Clip::Sound(id) => {
-                for &s in pack.clip(id).iter().take(n - written) {
-                    out.extend_from_slice(&s.to_le_bytes());
-                    written += 1;
-                }
-            }
-            Clip::Gap(ms) => {
-                let k = pack.gap_samples(ms).min(n - written);
-                out.resize(out.len() + k * 2, 0);
-                written += k;
-            }
-        }
+    let mut src = AnnouncementSource::new(pack, clips);
+    for _ in 0..n {
+        let Some(s) = src.next_i16() else { break };
+        out.extend_from_slice(&s.to_le_bytes());
     }
     out
 }
@@ -178,49 +253,75 @@ mod tests {
         VoicePack::builtin().expect("builtin pack")
     }
 
-    fn call() -> Announcement {
+    fn call(window: u32) -> Announcement {
         Announcement {
             seq: Some(17),
             at: None,
             hall: None,
             kind: AnnouncementKind::Call {
                 number: "A012".into(),
-                window: 12,
+                window,
                 recall: false,
             },
         }
     }
 
-    /// Independent of `VoicePack::samples_len`: recomputed from clip lengths
-    /// and gap milliseconds.
+    fn samples_of(wav: &[u8]) -> Vec<i16> {
+        hound::WavReader::new(std::io::Cursor::new(wav))
+            .expect("valid wav")
+            .samples::<i16>()
+            .collect::<Result<_, _>>()
+            .expect("samples")
+    }
+
+    /// Independent of `layout`: clip lengths plus gaps minus crossfade
+    /// overlaps (half the shorter clip at most).
     fn expected_samples(pack: &VoicePack, clips: &[Clip]) -> usize {
         let mut n = 0;
+        let mut prev: Option<usize> = None;
+        let mut overlap = 0;
         for c in clips {
             match *c {
-                Clip::Sound(id) => n += pack.clip(id).len(),
-                Clip::Gap(ms) => n += usize::from(ms) * 22_050 / 1000,
+                Clip::Sound(id) => {
+                    let len = pack.clip(id).len();
+                    if let Some(p) = prev {
+                        n -= overlap.min(p / 2).min(len / 2);
+                    }
+                    n += len;
+                    prev = Some(len);
+                    overlap = 0;
+                }
+                Clip::Gap(ms) => {
+                    n += usize::from(ms) * 22_050 / 1000;
+                    prev = None;
+                }
+                Clip::Crossfade(ms) => overlap = usize::from(ms) * 22_050 / 1000,
             }
         }
         n
     }
 
     #[test]
-    fn wav_length_is_exactly_clips_plus_gaps() {
+    fn wav_length_is_exactly_clips_plus_gaps_minus_crossfades() {
         let pack = pack();
+        let voice = pack.default_voice();
         for lang in [Lang::Zh, Lang::ZhEn] {
             for times in 1..=3 {
-                let clips = compose_repeated(&call(), lang, times);
-                let wav = render_wav(&pack, &clips);
-                let reader = hound::WavReader::new(std::io::Cursor::new(&wav)).expect("valid wav");
-                let spec = reader.spec();
-                assert_eq!(spec.channels, 1);
-                assert_eq!(spec.sample_rate, 22_050);
-                assert_eq!(spec.bits_per_sample, 16);
-                assert_eq!(spec.sample_format, hound::SampleFormat::Int);
-                let want = expected_samples(&pack, &clips);
-                assert_eq!(reader.len() as usize, want);
-                assert_eq!(reader.duration() as usize, want);
-                assert_eq!(wav.len(), 44 + 2 * want);
+                for window in [3, 12, 121] {
+                    let clips = compose_repeated(&call(window), &voice, lang, times);
+                    let wav = render_wav(&pack, &clips);
+                    let reader =
+                        hound::WavReader::new(std::io::Cursor::new(&wav)).expect("valid wav");
+                    let spec = reader.spec();
+                    assert_eq!(spec.channels, 1);
+                    assert_eq!(spec.sample_rate, 22_050);
+                    assert_eq!(spec.bits_per_sample, 16);
+                    assert_eq!(spec.sample_format, hound::SampleFormat::Int);
+                    let want = expected_samples(&pack, &clips);
+                    assert_eq!(reader.len() as usize, want);
+                    assert_eq!(pack.samples_len(&clips), want);
+                    assert_eq!(wav.len(), 44 + 2 * want);
+                }
             }
         }
     }
@@ -228,13 +329,10 @@ mod tests {
     #[test]
     fn wav_contains_the_clips_in_order_with_silent_gaps() {
         let pack = pack();
-        let clips = compose(&call(), Lang::Zh);
-        let wav = render_wav(&pack, &clips);
-        let samples: Vec<i16> = hound::WavReader::new(std::io::Cursor::new(&wav))
-            .expect("valid wav")
-            .samples::<i16>()
-            .collect::<Result<_, _>>()
-            .expect("samples");
+        // Window 3: no numeral with two parts, so no crossfade: exact copies.
+        let clips = compose(&call(3), &pack.default_voice(), Lang::Zh);
+        assert!(!clips.iter().any(|c| matches!(c, Clip::Crossfade(_))));
+        let samples = samples_of(&render_wav(&pack, &clips));
         let mut at = 0;
         for c in &clips {
             match *c {
@@ -248,21 +346,53 @@ mod tests {
                     assert!(samples[at..at + k].iter().all(|&s| s == 0));
                     at += k;
                 }
+                Clip::Crossfade(_) => unreachable!(),
             }
         }
         assert_eq!(at, samples.len());
     }
 
     #[test]
+    fn a_crossfade_overlaps_the_two_clips_with_gains_summing_to_one() {
+        let pack = pack();
+        let (a, b) = (pack.clip(ClipId::ZhShi), pack.clip(ClipId::ZhDigit2));
+        let clips = [
+            Clip::Sound(ClipId::ZhShi),
+            Clip::Crossfade(12),
+            Clip::Sound(ClipId::ZhDigit2),
+        ];
+        let ov = pack.gap_samples(12);
+        assert_eq!(ov, 264);
+        let out = render_samples(&pack, &clips);
+        assert_eq!(out.len(), a.len() + b.len() - ov);
+        let cut = a.len() - ov;
+        assert_eq!(&out[..cut], &a[..cut], "before the overlap: the first clip");
+        assert_eq!(&out[a.len()..], &b[ov..], "after it: the second");
+        for k in 0..ov {
+            let (x, y) = (f32::from(a[cut + k]), f32::from(b[k]));
+            let g_in = (k + 1) as f32 / (ov + 1) as f32;
+            let want = (x * (1.0 - g_in) + y * g_in).round();
+            assert!((f32::from(out[cut + k]) - want).abs() <= 1.0, "at {k}");
+        }
+        // A crossfade after a gap, or first, is ignored.
+        let odd = [
+            Clip::Crossfade(12),
+            Clip::Sound(ClipId::ZhShi),
+            Clip::Gap(10),
+            Clip::Crossfade(12),
+            Clip::Sound(ClipId::ZhDigit2),
+        ];
+        assert_eq!(
+            render_samples(&pack, &odd).len(),
+            a.len() + pack.gap_samples(10) + b.len()
+        );
+    }
+
+    #[test]
     fn source_yields_the_same_samples_as_the_wav() {
         let pack = pack();
-        let clips = compose(&call(), Lang::ZhEn);
-        let wav = render_wav(&pack, &clips);
-        let from_wav: Vec<i16> = hound::WavReader::new(std::io::Cursor::new(&wav))
-            .expect("valid wav")
-            .samples::<i16>()
-            .collect::<Result<_, _>>()
-            .expect("samples");
+        let clips = compose(&call(12), &pack.default_voice(), Lang::ZhEn);
+        let from_wav = samples_of(&render_wav(&pack, &clips));
         let src = AnnouncementSource::new(&pack, &clips);
         assert_eq!(src.channels().get(), 1);
         assert_eq!(src.sample_rate().get(), 22_050);
@@ -271,6 +401,7 @@ mod tests {
         assert_eq!(src.total_duration(), Some(pack.duration(&clips)));
         let from_src: Vec<i16> = src.map(|s| (s * 32768.0) as i16).collect();
         assert_eq!(from_src, from_wav);
+        assert_eq!(render_samples(&pack, &clips), from_wav);
     }
 
     #[test]

@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::SinkExt;
-use hallcall_announcer::{compose, run_until, AnnounceOptions, Announcement, Lang, VoicePack};
+use hallcall_announcer::{
+    compose, run_until, AnnounceOptions, Announcement, Lang, Voice, VoiceConfig, VoicePack,
+};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
@@ -109,7 +111,17 @@ async fn reconnects_with_since_and_says_nothing_twice() {
     let mut opts = AnnounceOptions::new("demo", addr.to_string());
     opts.out = Some(out.path().to_path_buf());
     opts.render_to_files = true;
-    opts.lang = Lang::ZhEn;
+    opts.lang = Some(Lang::ZhEn);
+    // The hall file's voice settings: said three times, window 12 is 十二号台.
+    let cfg_dir = tempfile::tempdir().expect("tempdir");
+    let hall_file = cfg_dir.path().join("hall.toml");
+    std::fs::write(
+        &hall_file,
+        "[[hall]]\nid = \"demo\"\nname = \"演示大厅\"\n\n[hall.voice]\nrepeat = 3\n\
+         window_names_zh = { 12 = \"{window}号台\" }\n",
+    )
+    .expect("write hall file");
+    opts.config = Some(hall_file.clone());
     opts.reconnect_min = Duration::from_millis(50);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let client = tokio::spawn(run_until(opts, async {
@@ -151,11 +163,24 @@ async fn reconnects_with_since_and_says_nothing_twice() {
     assert_eq!(report.duplicates_skipped, 1);
     assert_eq!(report.last_seq, Some(18));
 
-    // Each file is exactly the composed announcement.
+    // Each file is exactly the composed announcement, with the hall's settings.
     let pack = VoicePack::builtin().expect("pack");
+    let cfg = VoiceConfig::load(&hall_file, "demo").expect("voice config");
+    assert_eq!(cfg.repeat, 3);
+    let voice = Voice::new(cfg, &pack).expect("voice");
     let a = Announcement::from_event(&call(18, "C105", 12, false, fresh)).expect("call");
+    let clips = compose(&a, &voice, Lang::ZhEn);
+    assert_eq!(
+        hallcall_announcer::describe(&clips)
+            .matches("号|台")
+            .count(),
+        3,
+        "said three times, with the window's own name"
+    );
     let r = hound::WavReader::open(out.path().join("18-C105-w12.wav")).expect("wav");
-    assert_eq!(r.len() as usize, pack.samples_len(&compose(&a, Lang::ZhEn)));
+    assert_eq!(r.len() as usize, pack.samples_len(&clips));
+    let default_len = pack.samples_len(&compose(&a, &pack.default_voice(), Lang::ZhEn));
+    assert!(r.len() as usize > default_len);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
