@@ -27,6 +27,8 @@ enum Cmd {
     HashPin(hallcall_server::HashPinArgs),
     /// Say every call of a hall on this machine's speakers (or render WAV files).
     Announce(hallcall_announcer::AnnounceArgs),
+    /// Drive the LED bars over the windows (窗口条屏) from a hall's events.
+    Led(hallcall_devices::LedArgs),
     /// Validate a configuration file and print its halls.
     CheckConfig { file: std::path::PathBuf },
     /// Run simulated days through the core and compare staffing policies.
@@ -49,6 +51,16 @@ fn main() -> std::process::ExitCode {
                 Ok(()) => std::process::ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("hallcall announce: {e}");
+                    std::process::ExitCode::FAILURE
+                }
+            }
+        }
+        Cmd::Led(args) => {
+            hallcall_server::cli::init_tracing();
+            match runtime().block_on(hallcall_devices::run_led_cli(args)) {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("hallcall led: {e}");
                     std::process::ExitCode::FAILURE
                 }
             }
