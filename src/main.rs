@@ -33,9 +33,6 @@ enum Cmd {
     CheckConfig { file: std::path::PathBuf },
     /// Run simulated days through the core and compare staffing policies.
     Simulate(hallcall_sim::SimulateArgs),
-    /// Child process of the crash test (runs halls under a command stream).
-    #[command(hide = true)]
-    CrashChild(hallcall_store::crash::CrashChildArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -66,7 +63,6 @@ fn main() -> std::process::ExitCode {
             }
         }
         Cmd::Simulate(args) => hallcall_sim::run(args),
-        Cmd::CrashChild(args) => hallcall_store::crash::child_main(args),
         Cmd::CheckConfig { file } => {
             let text = match std::fs::read_to_string(&file) {
                 Ok(t) => t,

@@ -1,4 +1,5 @@
-//! kill -9 test of the store: a child process (`hallcall crash-child`) runs
+//! kill -9 test of the store: a child process (this test binary run again
+//! as `crash_child_process`, see `support/crash_child.rs`) runs
 //! four halls under a seeded command stream and prints a line for every event
 //! whose append is durable; this test kills it with SIGKILL at random moments
 //! (at least 20 times), restarts it, and after every kill opens the store
@@ -19,35 +20,61 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use hallcall_core::{EventKind, Hall};
-use hallcall_store::crash::hall_config;
 use hallcall_store::{Store, StoreError, StoreOptions};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+#[path = "support/crash_child.rs"]
+mod crash_child;
+
+use crash_child::{hall_config, CrashChildArgs};
+
 const HALLS: usize = 4;
 const ROUNDS: usize = 24;
 
+/// Runs this test binary again as the crash child (the ignored test
+/// `crash_child_process`, which reads its arguments from the environment).
 fn child(data: &Path, seed: u64) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_hallcall"))
-        .args([
-            "crash-child",
-            "--halls",
-            &HALLS.to_string(),
-            "--snapshot-every",
-            "100",
-        ])
-        .arg("--data")
-        .arg(data)
-        .arg("--seed")
-        .arg(seed.to_string())
-        .stdin(Stdio::null())
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let mut cmd = Command::new(exe);
+    cmd.args([
+        "crash_child_process",
+        "--exact",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+        "-q",
+    ]);
+    CrashChildArgs {
+        data: data.to_path_buf(),
+        seed,
+        halls: HALLS,
+        pipeline: 4,
+        snapshot_every: 100,
+        commands: None,
+    }
+    .apply(&mut cmd);
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .expect("spawn hallcall crash-child")
+        .expect("spawn the crash child")
 }
 
-/// Complete lines of the child's stdout (a line cut by the kill is dropped).
+/// The child's entry point: does nothing unless run by [`child`].
+#[test]
+#[ignore = "the crash test's child process, run by kill_nine_loses_nothing_acknowledged"]
+fn crash_child_process() {
+    if let Some(args) = CrashChildArgs::from_env() {
+        if let Err(e) = crash_child::child_main(args) {
+            eprintln!("crash-child: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Complete protocol lines of the child's stdout (a line cut by the kill is
+/// dropped, and so are the test harness's own lines around them).
 fn reader(child: &mut Child) -> (mpsc::Receiver<String>, std::thread::JoinHandle<()>) {
     let stdout = child.stdout.take().expect("piped stdout");
     let (tx, rx) = mpsc::channel();
@@ -59,10 +86,11 @@ fn reader(child: &mut Child) -> (mpsc::Receiver<String>, std::thread::JoinHandle
             match r.read_until(b'\n', &mut buf) {
                 Ok(0) | Err(_) => return,
                 Ok(_) if buf.last() == Some(&b'\n') => {
-                    if tx
-                        .send(String::from_utf8_lossy(&buf[..buf.len() - 1]).into_owned())
-                        .is_err()
-                    {
+                    let line = String::from_utf8_lossy(&buf[..buf.len() - 1]).into_owned();
+                    if line != "READY" && !line.starts_with("ACK ") {
+                        continue;
+                    }
+                    if tx.send(line).is_err() {
                         return;
                     }
                 }

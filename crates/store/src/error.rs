@@ -2,7 +2,7 @@
 //! act, what to do. `Clone`, because one failed flush is reported to every
 //! waiter of its group.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -75,5 +75,64 @@ impl StoreError {
                 | StoreError::Corrupt { .. }
                 | StoreError::Foreign { .. }
         )
+    }
+}
+
+/// Maps a sled error met while running (not while opening: see
+/// [`open_error`]).
+pub(crate) fn sled_error(dir: &Path, e: sled::Error) -> StoreError {
+    match e {
+        sled::Error::Corruption { at, .. } => StoreError::Corrupt {
+            dir: dir.to_path_buf(),
+            detail: format!("sled reports corruption at {at:?}"),
+        },
+        other => StoreError::Io {
+            dir: dir.to_path_buf(),
+            detail: other.to_string(),
+        },
+    }
+}
+
+/// Maps a sled error met while opening the database: there a lock error
+/// means another process, and anything else means the files cannot be
+/// trusted.
+pub(crate) fn open_error(dir: &Path, e: sled::Error) -> StoreError {
+    match e {
+        sled::Error::Io(ref io) if io.to_string().contains("could not acquire lock") => {
+            StoreError::Locked {
+                dir: dir.to_path_buf(),
+                holder: String::new(),
+            }
+        }
+        sled::Error::Io(io) => StoreError::Io {
+            dir: dir.to_path_buf(),
+            detail: format!("cannot open the database: {io}"),
+        },
+        sled::Error::Corruption { at, .. } => StoreError::Corrupt {
+            dir: dir.to_path_buf(),
+            detail: format!("sled found a damaged record at {at:?}"),
+        },
+        sled::Error::Unsupported(why) => StoreError::Corrupt {
+            dir: dir.to_path_buf(),
+            detail: format!("sled cannot open it: {why}"),
+        },
+        other => StoreError::Corrupt {
+            dir: dir.to_path_buf(),
+            detail: format!("sled cannot open it: {other}"),
+        },
+    }
+}
+
+pub(crate) fn io_error(dir: &Path, what: &str, e: std::io::Error) -> StoreError {
+    StoreError::Io {
+        dir: dir.to_path_buf(),
+        detail: format!("{what}: {e}"),
+    }
+}
+
+pub(crate) fn corrupt(dir: &Path, detail: String) -> StoreError {
+    StoreError::Corrupt {
+        dir: dir.to_path_buf(),
+        detail,
     }
 }

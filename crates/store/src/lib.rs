@@ -103,21 +103,49 @@
 //! no fsync: it must survive a killed process, which the page cache ensures,
 //! and it is never ahead of the database, even after a power cut, because it
 //! is written after the flush). `open` refuses a database that lacks that key.
+//!
+//! ## Modules, by job
+//!
+//! Each module uses only those listed above it, so there is no import loop:
+//!
+//! | module | job |
+//! |---|---|
+//! | `error`, `keys`, `options`, `durable` | errors, key encodings, tunables, the append future |
+//! | `trees` | the open sled database and its trees |
+//! | `witness` | the `COMMIT` record of the last flush |
+//! | `dir` | directory checks: `LOCK`, `FORMAT`, foreign directory, format record, `COMMIT` |
+//! | `log` | encoding an append; reading log ranges and the day index |
+//! | `snapshot` | the snapshot policy, its serialised form, reading snapshots back |
+//! | `retention` | deleting past business days (maintenance thread) |
+//! | `writer` | the writer thread: group commit |
+//! | `store` | [`Store`]: open, append, snapshot, durable reads, shutdown |
+//! | `recovery`, `backup` | `impl Store` blocks: snapshot + tail through [`Hall::apply`]; backup and restore |
+//!
+//! The crash test's child process lives with the test (`tests/support/crash_child.rs`).
 
+// The table above lists the modules in dependency order (rustfmt sorts these).
+mod backup;
+mod dir;
 mod durable;
 mod error;
 mod keys;
+mod log;
+mod options;
+mod recovery;
+mod retention;
+mod snapshot;
 mod store;
+mod trees;
+mod witness;
 mod writer;
-
-pub mod crash;
 
 #[cfg(test)]
 mod tests;
 
 pub use durable::Durable;
 pub use error::StoreError;
-pub use store::{Store, StoreOptions, FORMAT_VERSION};
+pub use options::{StoreOptions, FORMAT_VERSION};
+pub use store::Store;
 
 #[doc(no_inline)]
 pub use hallcall_core::{Event, Hall, HallConfig};

@@ -1,20 +1,22 @@
-//! The writer thread (group commit) and the maintenance thread (retention).
-//!
-//! The flush policy lives here and nowhere else: drain everything queued,
-//! write it as one batch, flush once, then complete every waiter.
+//! The writer thread: group commit. The flush policy lives here and nowhere
+//! else: drain everything queued (from every hall), write it, flush once,
+//! then complete every waiter. This module depends on [`crate::trees`],
+//! [`crate::witness`] and [`crate::retention`] only; the store handle feeds
+//! it through [`Job`]s.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use tokio::sync::oneshot;
 
+use crate::error::sled_error;
 use crate::keys;
-use crate::store::sled_error;
+use crate::retention::Maint;
+use crate::trees::Trees;
+use crate::witness::{write_witness, WITNESS_DAYS, WITNESS_LOG};
 use crate::StoreError;
 
 /// Per-hall state shared between callers and the writer.
@@ -50,26 +52,6 @@ pub(crate) enum Job {
     /// Answered once every job queued before it is done (and flushed).
     Barrier(std::sync::mpsc::Sender<()>),
     Shutdown(oneshot::Sender<()>),
-}
-
-pub(crate) struct Trees {
-    pub dir: PathBuf,
-    pub db: sled::Db,
-    pub log: sled::Tree,
-    pub days: sled::Tree,
-    pub snap: sled::Tree,
-}
-
-impl Clone for Trees {
-    fn clone(&self) -> Trees {
-        Trees {
-            dir: self.dir.clone(),
-            db: self.db.clone(),
-            log: self.log.clone(),
-            days: self.days.clone(),
-            snap: self.snap.clone(),
-        }
-    }
 }
 
 pub(crate) struct Writer {
@@ -267,142 +249,4 @@ impl Writer {
         }
         false
     }
-}
-
-pub(crate) const WITNESS_LOG: u8 = 1;
-pub(crate) const WITNESS_DAYS: u8 = 2;
-
-/// Records in `COMMIT` the last key that a returned flush covered. No fsync:
-/// it must survive a process crash (the page cache does), and it is written
-/// only after sled's flush returned, so it never names a key the database
-/// could lack after a crash, even a power cut — unless sled lost flushed data.
-pub(crate) fn write_witness(f: &std::fs::File, tree: u8, key: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::FileExt;
-    f.write_all_at(&witness_bytes(tree, key), 0)
-}
-
-fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
-}
-
-pub(crate) fn witness_bytes(tree: u8, key: &[u8]) -> Vec<u8> {
-    let mut b = Vec::with_capacity(key.len() + 15);
-    b.extend_from_slice(b"HCW2");
-    b.push(tree);
-    b.extend_from_slice(&(key.len() as u16).to_be_bytes());
-    b.extend_from_slice(key);
-    let h = fnv(&b);
-    b.extend_from_slice(&h.to_be_bytes());
-    b
-}
-
-/// (tree, key) of a witness record; `None` if it is damaged.
-pub(crate) fn parse_witness(b: &[u8]) -> Option<(u8, &[u8])> {
-    if b.len() < 15 || &b[..4] != b"HCW2" {
-        return None;
-    }
-    let len = usize::from(u16::from_be_bytes([b[5], b[6]]));
-    let end = 7 + len;
-    let h = u64::from_be_bytes(b.get(end..end + 8)?.try_into().ok()?);
-    (fnv(&b[..end]) == h).then(|| (b[4], &b[7..end]))
-}
-
-pub(crate) enum Maint {
-    Compact { hall: Arc<str>, snap_seq: u64 },
-}
-
-/// Retention: deletes whole past business days; see the crate doc.
-pub(crate) struct Maintenance {
-    pub trees: Trees,
-    pub rx: Receiver<Maint>,
-    /// Held while compacting; a backup holds it to see a stable log.
-    pub lock: Arc<Mutex<()>>,
-    pub retention_days: Option<u32>,
-    pub resume_window: u64,
-    pub every: Duration,
-}
-
-impl Maintenance {
-    pub fn run(self) {
-        let mut last: HashMap<Arc<str>, Instant> = HashMap::new();
-        while let Ok(Maint::Compact { hall, snap_seq }) = self.rx.recv() {
-            let Some(days) = self.retention_days else {
-                continue;
-            };
-            if last.get(&hall).is_some_and(|t| t.elapsed() < self.every) {
-                continue;
-            }
-            last.insert(hall.clone(), Instant::now());
-            let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-            match compact(&self.trees, &hall, snap_seq, days, self.resume_window) {
-                Ok(0) => {}
-                Ok(n) => {
-                    tracing::info!(hall = %hall, deleted = n, "retention: deleted events of past days")
-                }
-                Err(e) => tracing::error!(hall = %hall, error = %e, "retention failed"),
-            }
-        }
-    }
-}
-
-/// Deletes the log entries of business days older than `retention_days`
-/// before the newest day, and their day index entries, but nothing newer than
-/// `snap_seq - resume_window`. Returns how many events were deleted.
-pub(crate) fn compact(
-    trees: &Trees,
-    hall: &str,
-    snap_seq: u64,
-    retention_days: u32,
-    resume_window: u64,
-) -> Result<u64, StoreError> {
-    let err = |e| sled_error(&trees.dir, e);
-    let mut days: Vec<(NaiveDate, Vec<u8>, u64)> = Vec::new();
-    for item in trees.days.scan_prefix(keys::prefix(hall)) {
-        let (k, v) = item.map_err(err)?;
-        let (Some(date), Some(seq)) = (keys::day_of(hall, &k), keys::u64_of(&v)) else {
-            return Err(StoreError::Corrupt {
-                dir: trees.dir.clone(),
-                detail: format!("bad day index record for hall {hall}"),
-            });
-        };
-        days.push((date, k.to_vec(), seq));
-    }
-    let Some(newest) = days.last().map(|d| d.0) else {
-        return Ok(0);
-    };
-    let cutoff = newest - chrono::Duration::days(i64::from(retention_days));
-    let horizon = snap_seq.saturating_sub(resume_window);
-    let mut deleted = 0;
-    for i in 0..days.len().saturating_sub(1) {
-        let (date, ref day_key, _) = days[i];
-        let end = days[i + 1].2; // first seq of the next day
-        if date >= cutoff || end.saturating_sub(1) > horizon {
-            break;
-        }
-        // Everything of this hall before `end` (the day and anything older).
-        loop {
-            let mut batch = sled::Batch::default();
-            let mut n = 0;
-            for item in trees
-                .log
-                .range(keys::log_key(hall, 0)..keys::log_key(hall, end))
-                .take(1000)
-            {
-                let (k, _) = item.map_err(err)?;
-                batch.remove(k);
-                n += 1;
-            }
-            if n == 0 {
-                break;
-            }
-            trees.log.apply_batch(batch).map_err(err)?;
-            deleted += n;
-        }
-        // The index entry goes last: a crash in between leaves it to be
-        // pruned next time, never an orphaned stretch of log.
-        trees.days.remove(day_key).map_err(err)?;
-    }
-    Ok(deleted)
 }

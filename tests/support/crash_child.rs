@@ -1,7 +1,9 @@
-//! The child process of the crash test (`tests/crash.rs`): the hidden
-//! subcommand `hallcall crash-child`. It recovers a few halls from the store,
-//! then runs a seeded stream of commands on each (one tokio task per hall,
-//! appends pipelined) and prints one line per event whose append is durable:
+//! The child process of the crash test (`tests/crash.rs`). The test binary
+//! runs itself again with `HALLCALL_CRASH_CHILD` set, naming the ignored test
+//! `crash_child_process`, which calls [`child_main`]: it recovers a few halls
+//! from the store, then runs a seeded stream of commands on each (one tokio
+//! task per hall, appends pipelined) and prints one line per event whose
+//! append is durable:
 //!
 //! ```text
 //! READY
@@ -9,12 +11,13 @@
 //! ```
 //!
 //! The test kills it with SIGKILL at random moments and checks that every
-//! acknowledged event survived.
+//! acknowledged event survived. It lives here, not in the store library, so
+//! that the library does not carry a command-line parser and a random number
+//! generator for a test's sake.
 
 use std::collections::VecDeque;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,29 +26,58 @@ use hallcall_core::{Actor, Command, Event, Hall, HallConfig, Millis};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::{Durable, Store, StoreError, StoreOptions};
+use hallcall_store::{Durable, Store, StoreError, StoreOptions};
 
-/// Arguments of the hidden `hallcall crash-child` subcommand used by the crash test.
-#[derive(clap::Args, Debug, Clone)]
+/// What the child runs, read from the environment the test sets.
+#[derive(Debug, Clone)]
 pub struct CrashChildArgs {
     /// Data directory of the store.
-    #[arg(long)]
     pub data: PathBuf,
     /// Seed of the command stream (also part of every ticket id).
-    #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Number of halls: h0, h1, … (copies of the demo hall).
-    #[arg(long, default_value_t = 4)]
     pub halls: usize,
     /// Appends in flight per hall before the oldest is awaited.
-    #[arg(long, default_value_t = 4)]
     pub pipeline: usize,
     /// Snapshot every this many events.
-    #[arg(long, default_value_t = 100)]
     pub snapshot_every: u64,
     /// Stop after this many commands per hall (default: until killed).
-    #[arg(long)]
     pub commands: Option<u64>,
+}
+
+/// Set (to the data directory) in the child's environment.
+pub const ENV_DATA: &str = "HALLCALL_CRASH_CHILD";
+const ENV_SEED: &str = "HALLCALL_CRASH_SEED";
+const ENV_HALLS: &str = "HALLCALL_CRASH_HALLS";
+const ENV_SNAPSHOT_EVERY: &str = "HALLCALL_CRASH_SNAPSHOT_EVERY";
+
+impl CrashChildArgs {
+    /// The child's arguments, if this process is a crash child.
+    pub fn from_env() -> Option<CrashChildArgs> {
+        let data = std::env::var_os(ENV_DATA)?;
+        let num = |k: &str, d: u64| {
+            std::env::var(k)
+                .ok()
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(d)
+        };
+        Some(CrashChildArgs {
+            data: PathBuf::from(data),
+            seed: num(ENV_SEED, 1),
+            halls: num(ENV_HALLS, 4) as usize,
+            pipeline: 4,
+            snapshot_every: num(ENV_SNAPSHOT_EVERY, 100),
+            commands: None,
+        })
+    }
+
+    /// Sets this child's arguments on `cmd` (the test binary run again).
+    pub fn apply(&self, cmd: &mut std::process::Command) {
+        cmd.env(ENV_DATA, &self.data)
+            .env(ENV_SEED, self.seed.to_string())
+            .env(ENV_HALLS, self.halls.to_string())
+            .env(ENV_SNAPSHOT_EVERY, self.snapshot_every.to_string());
+    }
 }
 
 /// The configuration of crash-test hall `i`: the demo hall with id `h{i}`.
@@ -55,25 +87,14 @@ pub fn hall_config(i: usize) -> HallConfig {
     c
 }
 
-pub fn child_main(args: CrashChildArgs) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
+/// Runs the child until it is killed (or `commands` are done).
+pub fn child_main(args: CrashChildArgs) -> Result<(), StoreError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("crash-child: cannot start a runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match rt.block_on(run(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("crash-child: {e}");
-            ExitCode::FAILURE
-        }
-    }
+        .map_err(|e| StoreError::Invalid(format!("crash-child: cannot start a runtime: {e}")))?;
+    rt.block_on(run(args))
 }
 
 async fn run(args: CrashChildArgs) -> Result<(), StoreError> {
