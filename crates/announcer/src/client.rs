@@ -508,6 +508,8 @@ mod tests {
             "/tmp/a",
             "--voice",
             "/tmp/v",
+            "--config",
+            "/etc/hallcall/hall.toml",
         ])
         .expect("parse");
         let o = AnnounceOptions::from(cli.args);
@@ -515,6 +517,7 @@ mod tests {
         assert_eq!(o.lang, Some(Lang::ZhEn));
         assert_eq!(o.repeat, Some(2));
         assert_eq!(o.max_age, Duration::from_secs(45));
+        assert_eq!(o.config, Some(PathBuf::from("/etc/hallcall/hall.toml")));
         assert_eq!(o.out, Some(PathBuf::from("/tmp/a")));
         let d = Cli::try_parse_from(["x", "--hall", "demo", "--server", "h:1"]).expect("parse");
         assert_eq!(d.args.lang, None);

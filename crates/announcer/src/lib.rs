@@ -17,7 +17,8 @@
 //!   WAV file ([`render_wav`], what `GET /api/v1/halls/{hall}/announcements/{seq}.wav`
 //!   serves);
 //! - the `hallcall announce` client ([`AnnounceArgs`], [`run`]): follows the
-//!   hall's event stream over WebSocket and says each call once, one at a time.
+//!   hall's event stream over WebSocket and announces each call once (said
+//!   `repeat` times after one chime, default twice), one announcement at a time.
 //!
 //! ## What it must never do
 //! - **Never decide call order.** It says what the hall already decided, in

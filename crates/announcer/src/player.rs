@@ -23,7 +23,7 @@ use crate::render::render_wav;
 pub struct Job {
     /// The parsed event.
     pub announcement: Announcement,
-    /// Its clip sequence (from [`crate::compose_repeated`]).
+    /// Its clip sequence (from [`crate::compose`]).
     pub clips: Vec<Clip>,
 }
 
