@@ -124,6 +124,18 @@ fn check_invariants(hall: &Hall) {
             );
         }
     }
+    // No waiting ticket is directed to a closed window: every close fails
+    // over what was transferred there, or it would wait until day close.
+    for t in hall.tickets() {
+        if let (TicketState::Waiting, Some(to)) = (t.state, t.directed_to) {
+            let w = hall.window(to).expect("directed to a configured window");
+            assert!(
+                w.state != WindowState::Closed,
+                "{} waits for window {to}, which is closed",
+                t.number
+            );
+        }
+    }
     // Waiting counts match the tickets.
     let waiting = hall
         .tickets()
@@ -313,8 +325,11 @@ impl Run {
                         "window {w} skipped a waiting ticket with a smaller key"
                     );
                 }
-                EventKind::WindowOpened { .. } => {
-                    open += 1;
+                EventKind::WindowOpened { window, .. } => {
+                    // Staffing a window left unmanned (paused) opens nothing new.
+                    if stepping.window(*window).map(|w| w.state) == Some(WindowState::Closed) {
+                        open += 1;
+                    }
                     if e.by == Actor::System {
                         assert!(open <= tidal.max_open, "tidal opened beyond max_open");
                     }

@@ -1143,3 +1143,47 @@ fn a_paused_window_sends_citizens_to_windows_that_serve_all_it_served() {
         "market is served at the comprehensive windows"
     );
 }
+
+#[test]
+fn the_tidal_auto_close_fails_over_a_ticket_transferred_to_that_window() {
+    let mut h = H::new(small_hall());
+    h.login("s01", 1);
+    h.ok(
+        Actor::Supervisor,
+        Command::OpenWindow {
+            window: 4,
+            staff: "s06".into(),
+        },
+    );
+    h.issue("general");
+    assert_eq!(h.call(1).as_deref(), Some("A001"));
+    h.ok(Actor::staff("s01"), Command::Start { window: 1 });
+    h.ok(
+        Actor::staff("s01"),
+        Command::Transfer {
+            window: 1,
+            category: None,
+            to_window: Some(4),
+        },
+    );
+    // One ticket over two windows is under close_per_window: after five
+    // sustain periods the tidal policy closes the idle tidal window 4.
+    h.advance(5 * 60);
+    let evs = h.tick();
+    assert_eq!(
+        H::types(&evs),
+        ["window_closed", "failover", "warning"],
+        "{evs:?}"
+    );
+    assert!(matches!(
+        evs[0].kind,
+        EventKind::WindowClosed {
+            window: 4,
+            tidal: true,
+            ..
+        }
+    ));
+    assert_eq!(evs[0].by, Actor::System);
+    // The ticket is not stranded at the closed window: window 1 calls it.
+    assert_eq!(h.call(1).as_deref(), Some("A001"));
+}

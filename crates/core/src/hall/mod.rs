@@ -1,13 +1,33 @@
-//! The hall state machine. [`Hall::handle`] decides: it checks a command
-//! against the rules and turns it into events, applying each as it goes so a
-//! later decision in the same command sees the earlier ones. [`Hall::apply`]
-//! changes state and is the only thing that does: live commands, crash replay
-//! and the simulator all go through it, so they cannot disagree.
+//! The hall state machine, one module per rule. [`Hall::handle`] decides: it
+//! checks a command against the rules and turns it into events, applying each
+//! as it goes so a later decision in the same command sees the earlier ones.
+//! [`Hall::apply`] changes state and is the only thing that does: live
+//! commands, crash replay and the simulator all go through it, so they cannot
+//! disagree.
+//!
+//! | module | rule (decide and apply) |
+//! |---|---|
+//! | `handle` | the thin dispatch of commands, the [`handle::Ctx`] every rule emits through |
+//! | `apply` | the thin dispatch of events, and what follows every event |
+//! | `calling` | the call order, call-next, recall, no-show, start, complete, transfer, requeue |
+//! | `staffing` | AB posts, login/logout, pause/resume, handover, open/close, failover |
+//! | `tickets` | numbering, issue, appointments, cancel, rating |
+//! | `tidal` | the tidal policy, its advice, load and estimates |
+//! | `warnings` | red/yellow service-time and wait warnings |
+//! | `day` | opening hours, the business day's roll and close |
+//! | `reload` | configuration reload |
+//! | `query` | read-only questions: ticket status, a window's queue |
 
 mod apply;
-mod decide;
+mod calling;
+mod day;
+pub(crate) mod handle;
 mod query;
+mod reload;
+mod staffing;
+mod tickets;
 mod tidal;
+mod warnings;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
@@ -23,6 +43,7 @@ use crate::model::{Duty, Ticket, Window, WindowState};
 use crate::time::Millis;
 
 pub use query::{QueueEntry, TicketStatus};
+pub use tickets::{BOOKING_HORIZON, CHECK_IN_GRACE};
 pub use tidal::Load;
 
 /// Position in a queue: the fixed call-order key, then issue order.
@@ -72,7 +93,7 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
-    fn of(config: &HallConfig) -> Layout {
+    pub(crate) fn of(config: &HallConfig) -> Layout {
         let cat_index: Map<String, usize> = config
             .categories
             .iter()
@@ -191,35 +212,6 @@ pub(crate) struct OpenCache {
 impl PartialEq for OpenCache {
     fn eq(&self, _: &Self) -> bool {
         true
-    }
-}
-
-impl Hall {
-    /// A waiting ticket's entry in the wait watch is live if the ticket still
-    /// waits since that time and has not been warned.
-    pub(crate) fn watch_live(&self, (since, serial): QueueKey) -> bool {
-        self.tickets.get(&serial).is_some_and(|t| {
-            t.state == crate::model::TicketState::Waiting
-                && t.waiting_since == since
-                && !t.wait_warned
-        })
-    }
-
-    /// Drops every dead entry of a category's wait watch, keeping the order.
-    pub(crate) fn compact_watch(&mut self, c: usize) {
-        let mut watch = std::mem::take(&mut self.wait_watch[c]);
-        watch.retain(|&k| self.watch_live(k));
-        self.wait_watch[c] = watch;
-    }
-
-    /// Drops dead entries from the front of a category's wait watch.
-    pub(crate) fn trim_watch(&mut self, c: usize) {
-        while let Some(&front) = self.wait_watch[c].front() {
-            if self.watch_live(front) {
-                break;
-            }
-            self.wait_watch[c].pop_front();
-        }
     }
 }
 

@@ -3,9 +3,11 @@
 //! times that, within `min_open..=max_open`, never a busy window.
 
 use crate::config::{TidalMode, WindowKind};
+use crate::error::Rejected;
 use crate::event::{AdviceAction, Event, EventKind};
-use crate::hall::Hall;
-use crate::model::{Actor, Duty, PauseReason, Post, WindowState};
+use crate::hall::handle::Ctx;
+use crate::hall::{Advice, Hall};
+use crate::model::{PauseReason, WindowState};
 use crate::time::{Millis, SECOND};
 
 /// Load figures the policy looks at, also shown on the supervisor dashboard.
@@ -87,7 +89,9 @@ impl Hall {
     }
 
     /// Acts on a sustained condition; emits nothing when nothing is due.
-    pub(crate) fn evaluate_tidal(&mut self, now: Millis, out: &mut Vec<Event>) {
+    /// `cx` acts as the system.
+    pub(crate) fn evaluate_tidal(&mut self, cx: &mut Ctx) {
+        let now = cx.now;
         if !self.layout.has_tidal {
             return;
         }
@@ -113,9 +117,7 @@ impl Hall {
             .flatten();
         if let Some(advice) = stale_open_advice {
             self.emit(
-                out,
-                now,
-                Actor::System,
+                cx,
                 EventKind::AdviceResolved {
                     advice,
                     accepted: true,
@@ -140,9 +142,7 @@ impl Hall {
                     match (p.mode, staff) {
                         (TidalMode::Auto, Some((staff, post))) => {
                             self.emit(
-                                out,
-                                now,
-                                Actor::System,
+                                cx,
                                 EventKind::WindowOpened {
                                     window: w,
                                     staff,
@@ -160,9 +160,7 @@ impl Hall {
                             };
                             let advice = self.next_advice;
                             self.emit(
-                                out,
-                                now,
-                                Actor::System,
+                                cx,
                                 EventKind::TidalAdvice {
                                     advice,
                                     action: AdviceAction::Open,
@@ -189,23 +187,14 @@ impl Hall {
                     );
                     match p.mode {
                         TidalMode::Auto => {
-                            self.emit(
-                                out,
-                                now,
-                                Actor::System,
-                                EventKind::WindowClosed {
-                                    window: w,
-                                    tidal: true,
-                                    reason,
-                                },
-                            );
+                            // The same path as every close: a ticket
+                            // transferred to this window fails over.
+                            self.close_window(cx, w, "潮汐窗口关闭", reason);
                         }
                         TidalMode::Advise => {
                             let advice = self.next_advice;
                             self.emit(
-                                out,
-                                now,
-                                Actor::System,
+                                cx,
                                 EventKind::TidalAdvice {
                                     advice,
                                     action: AdviceAction::Close,
@@ -253,39 +242,117 @@ impl Hall {
             .max()
     }
 
-    /// Who can staff window `w` now: its standby clerk, else its A then B post
-    /// if they are not at any window, else any clerk on standby elsewhere.
-    pub(crate) fn standby_for(&self, number: u32) -> Option<(String, Post)> {
-        let cfg = self.config.window(number)?;
-        let w = self.window(number)?;
-        if let Some(s) = &w.standby {
-            return Some((s.staff.clone(), s.post));
-        }
-        if !self.staff_at.contains_key(&cfg.a_post) {
-            return Some((cfg.a_post.clone(), Post::A));
-        }
-        if let Some(b) = &cfg.b_post {
-            if !self.staff_at.contains_key(b) {
-                return Some((b.clone(), Post::B));
+    /// The supervisor accepts tidal advice: the window opens (with the named
+    /// clerk, or whoever is free) or closes through the one close path.
+    pub(crate) fn accept_advice(&mut self, cx: &mut Ctx, advice: u64) -> Result<(), Rejected> {
+        let a = self
+            .advice
+            .get(&advice)
+            .cloned()
+            .ok_or(Rejected::UnknownAdvice(advice))?;
+        let resolved = EventKind::AdviceResolved {
+            advice,
+            accepted: true,
+        };
+        match a.action {
+            AdviceAction::Open => {
+                let staff = match a.staff.filter(|s| !self.is_on_duty_anywhere(s)) {
+                    Some(s) => s,
+                    None => self
+                        .standby_for(a.window)
+                        .map(|s| s.0)
+                        .ok_or(Rejected::NoStaffAvailable(a.window))?,
+                };
+                self.check_open(a.window, &staff)?;
+                self.emit(cx, resolved);
+                let post = self.post_of(a.window, &staff);
+                self.emit(
+                    cx,
+                    EventKind::WindowOpened {
+                        window: a.window,
+                        staff,
+                        post,
+                        tidal: true,
+                        reason: format!("主管采纳建议：{}", a.reason),
+                    },
+                );
+            }
+            AdviceAction::Close => {
+                self.check_close(a.window)?;
+                self.emit(cx, resolved);
+                let reason = format!("主管采纳建议：{}", a.reason);
+                self.close_window(cx, a.window, "潮汐窗口关闭", reason);
             }
         }
-        let mut standby: Vec<&String> = self
-            .staff_at
-            .iter()
-            .filter(|(_, (_, d))| *d == Duty::Standby)
-            .map(|(s, _)| s)
-            .collect();
-        standby.sort();
-        standby
-            .first()
-            .map(|s| ((*s).clone(), self.post_of(number, s)))
+        Ok(())
     }
 
-    pub(crate) fn post_of(&self, number: u32, staff: &str) -> Post {
-        match self.config.window(number) {
-            Some(w) if w.a_post == staff => Post::A,
-            Some(w) if w.b_post.as_deref() == Some(staff) => Post::B,
-            _ => Post::Relief,
+    pub(crate) fn dismiss_advice(&mut self, cx: &mut Ctx, advice: u64) -> Result<(), Rejected> {
+        if !self.advice.contains_key(&advice) {
+            return Err(Rejected::UnknownAdvice(advice));
+        }
+        self.emit(
+            cx,
+            EventKind::AdviceResolved {
+                advice,
+                accepted: false,
+            },
+        );
+        Ok(())
+    }
+
+    /// State changes of this rule's events.
+    pub(super) fn apply_tidal(&mut self, ev: &Event) {
+        match &ev.kind {
+            EventKind::TidalAdvice {
+                advice,
+                action,
+                window,
+                staff,
+                reason,
+            } => {
+                self.advice.insert(
+                    *advice,
+                    Advice {
+                        id: *advice,
+                        action: *action,
+                        window: *window,
+                        staff: staff.clone(),
+                        reason: reason.clone(),
+                        at: ev.at,
+                    },
+                );
+                self.next_advice = self.next_advice.max(advice + 1);
+                match action {
+                    AdviceAction::Open => self.overload_since = None,
+                    AdviceAction::Close => self.underload_since = None,
+                }
+            }
+            EventKind::AdviceResolved { advice, .. } => {
+                if let Some(a) = self.advice.remove(advice) {
+                    match a.action {
+                        AdviceAction::Open => self.overload_since = None,
+                        AdviceAction::Close => self.underload_since = None,
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Tidal conditions depend only on state, so they are tracked after every
+    /// applied event, at event times: replay reproduces the timers exactly.
+    pub(super) fn track_tidal_conditions(&mut self, at: Millis) {
+        let (overload, underload) = self.tidal_conditions();
+        match (overload, self.overload_since) {
+            (true, None) => self.overload_since = Some(at),
+            (false, Some(_)) => self.overload_since = None,
+            _ => {}
+        }
+        match (underload, self.underload_since) {
+            (true, None) => self.underload_since = Some(at),
+            (false, Some(_)) => self.underload_since = None,
+            _ => {}
         }
     }
 }

@@ -1,0 +1,288 @@
+//! Tickets and appointments: issuing a number (per prefix and business day,
+//! the call-order key with its priority bonus), appointment booking and
+//! check-in, a citizen's cancel and rating.
+
+use crate::error::Rejected;
+use crate::event::{Event, EventKind};
+use crate::hall::handle::{state_name, Ctx};
+use crate::hall::{Appointment, Hall};
+use crate::model::{Channel, Level, Priority, Ticket, TicketState};
+use crate::time::{self, Millis, MINUTE, SECOND};
+
+/// Appointment check-in opens this long before the slot and closes this long after.
+pub const CHECK_IN_GRACE: Millis = 15 * MINUTE;
+/// How far ahead an appointment can be booked.
+pub const BOOKING_HORIZON: Millis = 30 * 24 * 60 * MINUTE;
+
+/// A ticket request as the kiosk (or a phone, or a greeter) makes it.
+pub(crate) struct Issue {
+    /// The unguessable status-page id, chosen by the shell.
+    pub id: String,
+    pub category: String,
+    pub priority: Priority,
+    pub channel: Channel,
+    pub appointment_code: Option<String>,
+}
+
+impl Hall {
+    pub(crate) fn issue(&mut self, cx: &mut Ctx, req: Issue) -> Result<(), Rejected> {
+        let Issue {
+            id,
+            category,
+            mut priority,
+            channel,
+            appointment_code,
+        } = req;
+        let now = cx.now;
+        let c = self.cat_index(&category)?;
+        if priority == Priority::Appointment {
+            return Err(Rejected::BadPriority("appointment"));
+        }
+        if !self.is_open_now(now) {
+            return Err(Rejected::HallClosed);
+        }
+        if id.is_empty() || self.by_id.contains_key(id.as_str()) {
+            return Err(Rejected::DuplicateId);
+        }
+        let mut late = false;
+        if let Some(code) = &appointment_code {
+            let a = self
+                .appointments
+                .get(code)
+                .ok_or(Rejected::UnknownAppointment)?;
+            if a.used {
+                return Err(Rejected::AppointmentUsed);
+            }
+            if a.category != category {
+                return Err(Rejected::AppointmentCategory(a.category.clone()));
+            }
+            if now < a.slot_start - CHECK_IN_GRACE {
+                return Err(Rejected::AppointmentTooEarly);
+            }
+            if now <= a.slot_start + CHECK_IN_GRACE {
+                priority = Priority::Appointment;
+            } else {
+                late = true;
+            }
+        }
+        let b = &self.config.priority_bonus_s;
+        let bonus = match priority {
+            Priority::Normal => 0,
+            Priority::Elderly => b.elderly,
+            Priority::Disabled => b.disabled,
+            Priority::Pregnant => b.pregnant,
+            Priority::Military => b.military,
+            Priority::Appointment => b.appointment,
+        };
+        let prefix = self.config.categories[c].prefix;
+        let n = self.counters[(prefix as u8 - b'A') as usize] + 1;
+        let number = format!("{prefix}{n:03}");
+        self.emit(
+            cx,
+            EventKind::TicketIssued {
+                ticket: id,
+                number,
+                category,
+                priority,
+                channel,
+                key: now - i64::from(bonus) * SECOND,
+                appointment: appointment_code,
+                appointment_late: late,
+            },
+        );
+        Ok(())
+    }
+
+    pub(crate) fn book(
+        &mut self,
+        cx: &mut Ctx,
+        code: String,
+        category: String,
+        slot_start: Millis,
+    ) -> Result<(), Rejected> {
+        let now = cx.now;
+        let c = self.cat_index(&category)?;
+        let slots = self.config.categories[c]
+            .appointment_slots
+            .clone()
+            .ok_or_else(|| Rejected::NoAppointments(category.clone()))?;
+        if code.is_empty() || self.appointments.contains_key(&code) {
+            return Err(Rejected::DuplicateCode);
+        }
+        if slot_start <= now {
+            return Err(Rejected::BadSlot("in the past"));
+        }
+        if slot_start > now + BOOKING_HORIZON {
+            return Err(Rejected::BadSlot("more than 30 days ahead"));
+        }
+        let l = time::local(self.config.timezone, slot_start);
+        if l.ms_of_day % (i64::from(slots.slot_s) * SECOND) != 0 {
+            return Err(Rejected::BadSlot("not aligned to the slot length"));
+        }
+        if !self.is_open_at(slot_start) {
+            return Err(Rejected::BadSlot("outside opening hours"));
+        }
+        let booked = self
+            .slot_load
+            .get(&slot_key(&category, slot_start))
+            .copied()
+            .unwrap_or(0);
+        if booked >= slots.capacity {
+            return Err(Rejected::SlotFull);
+        }
+        self.emit(
+            cx,
+            EventKind::AppointmentBooked {
+                code,
+                category,
+                slot_start,
+            },
+        );
+        Ok(())
+    }
+
+    /// The citizen leaves the queue (or gives up after a no-show).
+    pub(crate) fn cancel(&mut self, cx: &mut Ctx, ticket: &str) -> Result<(), Rejected> {
+        let serial = self.serial_of(ticket)?;
+        let t = &self.tickets[&serial];
+        if !matches!(t.state, TicketState::Waiting | TicketState::NoShow) {
+            return Err(Rejected::NotCancellable(state_name(t.state)));
+        }
+        let kind = EventKind::TicketCancelled {
+            ticket: t.id.to_string(),
+            number: t.number.to_string(),
+        };
+        self.emit(cx, kind);
+        Ok(())
+    }
+
+    /// 好差评: once, after the service is done.
+    pub(crate) fn rate(&mut self, cx: &mut Ctx, ticket: &str, score: u8) -> Result<(), Rejected> {
+        if !(1..=5).contains(&score) {
+            return Err(Rejected::BadScore(score));
+        }
+        let serial = self.serial_of(ticket)?;
+        let t = &self.tickets[&serial];
+        if t.state != TicketState::Done {
+            return Err(Rejected::NotDone);
+        }
+        if t.rating.is_some() {
+            return Err(Rejected::AlreadyRated);
+        }
+        let kind = EventKind::RatingRecorded {
+            ticket: t.id.to_string(),
+            number: t.number.to_string(),
+            score,
+            window: t.window,
+            staff: t.staff.clone(),
+        };
+        self.emit(cx, kind);
+        Ok(())
+    }
+
+    /// State changes of this rule's events.
+    pub(super) fn apply_tickets(&mut self, ev: &Event) {
+        let at = ev.at;
+        match &ev.kind {
+            EventKind::TicketIssued {
+                ticket,
+                number,
+                category,
+                priority,
+                channel,
+                key,
+                appointment,
+                ..
+            } => {
+                let serial = self.next_serial;
+                self.next_serial += 1;
+                if let Some(p) = number.bytes().next() {
+                    if p.is_ascii_uppercase() {
+                        self.counters[(p - b'A') as usize] += 1;
+                    }
+                }
+                if let Some(code) = appointment {
+                    if let Some(a) = self.appointments.get_mut(code) {
+                        a.used = true;
+                    }
+                }
+                let t = Ticket {
+                    id: ticket.as_str().into(),
+                    serial,
+                    number: number.as_str().into(),
+                    category: category.as_str().into(),
+                    priority: *priority,
+                    channel: *channel,
+                    issued_at: at,
+                    key: *key,
+                    state: TicketState::Waiting,
+                    waiting_since: at,
+                    directed_to: None,
+                    window: None,
+                    staff: None,
+                    called_at: None,
+                    started_at: None,
+                    finished_at: None,
+                    calls: 0,
+                    rating: None,
+                    appointment: appointment.clone(),
+                    service_warned: Level::Green,
+                    wait_warned: false,
+                };
+                self.by_id.insert(ticket.as_str().into(), serial);
+                self.tickets.insert(serial, t);
+                self.enqueue(serial);
+            }
+            EventKind::TicketCancelled { ticket, .. } => {
+                if let Some(serial) = self.by_id.get(ticket.as_str()).copied() {
+                    self.dequeue(serial);
+                }
+                self.set_ticket_state(ticket, TicketState::Cancelled, at);
+            }
+            EventKind::RatingRecorded { ticket, score, .. } => {
+                if let Some(t) = self.ticket_mut(ticket) {
+                    t.rating = Some(*score);
+                }
+            }
+            EventKind::AppointmentBooked {
+                code,
+                category,
+                slot_start,
+            } => {
+                self.appointments.insert(
+                    code.clone(),
+                    Appointment {
+                        code: code.clone(),
+                        category: category.clone(),
+                        slot_start: *slot_start,
+                        used: false,
+                    },
+                );
+                *self
+                    .slot_load
+                    .entry(slot_key(category, *slot_start))
+                    .or_insert(0) += 1;
+            }
+            _ => {}
+        }
+    }
+
+    pub(crate) fn ticket_mut(&mut self, id: &str) -> Option<&mut Ticket> {
+        let serial = *self.by_id.get(id)?;
+        self.tickets.get_mut(&serial)
+    }
+
+    pub(crate) fn set_ticket_state(&mut self, id: &str, state: TicketState, at: Millis) {
+        if let Some(t) = self.ticket_mut(id) {
+            t.state = state;
+            if state.is_final() {
+                t.finished_at = Some(at);
+            }
+        }
+    }
+}
+
+/// The key of an appointment slot's booking count.
+pub(crate) fn slot_key(category: &str, slot_start: Millis) -> String {
+    format!("{category}@{slot_start}")
+}

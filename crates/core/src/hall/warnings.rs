@@ -1,0 +1,148 @@
+//! Warnings (红黄绿预警): serving beyond 80 % of the category's time limit is
+//! yellow, beyond 100 % red, once each per ticket; waiting beyond the wait
+//! target is red, once per wait. Waiting tickets are watched per category in
+//! time order, so finding the overdue ones reads only those.
+
+use crate::event::{Event, EventKind, WarningKind};
+use crate::hall::handle::Ctx;
+use crate::hall::{Hall, QueueKey};
+use crate::model::{Level, TicketState, WindowState};
+use crate::time::{MINUTE, SECOND};
+
+impl Hall {
+    /// Raises every warning due at `cx.now`; `cx` acts as the system.
+    pub(crate) fn raise_warnings(&mut self, cx: &mut Ctx) {
+        let now = cx.now;
+        let mut due = Vec::new();
+        for win in &self.windows {
+            if win.state != WindowState::Serving {
+                continue;
+            }
+            let Some(t) = win.current.and_then(|s| self.tickets.get(&s)) else {
+                continue;
+            };
+            let Some(cat) = self.config.category(&t.category) else {
+                continue;
+            };
+            let elapsed = now - t.started_at.unwrap_or(now);
+            let limit = i64::from(cat.limit_s) * SECOND;
+            let level = if elapsed > limit {
+                Level::Red
+            } else if elapsed * 5 > limit * 4 {
+                Level::Yellow
+            } else {
+                Level::Green
+            };
+            if level > t.service_warned {
+                due.push(EventKind::Warning {
+                    level,
+                    kind: WarningKind::ServiceTime,
+                    window: Some(win.number),
+                    ticket: Some(t.id.to_string()),
+                    number: Some(t.number.to_string()),
+                    category: Some(t.category.to_string()),
+                    message: format!(
+                        "{}号窗口办理{}已{}分钟，{}限时{}分钟",
+                        win.number,
+                        t.number,
+                        elapsed / MINUTE,
+                        cat.name,
+                        cat.limit_s / 60
+                    ),
+                });
+            }
+        }
+        for (c, cat) in self.config.categories.iter().enumerate() {
+            let target = i64::from(cat.wait_target_s) * SECOND;
+            for &(since, serial) in &self.wait_watch[c] {
+                if !self.watch_live((since, serial)) {
+                    continue;
+                }
+                if now - since <= target {
+                    break;
+                }
+                let t = &self.tickets[&serial];
+                due.push(EventKind::Warning {
+                    level: Level::Red,
+                    kind: WarningKind::Wait,
+                    window: None,
+                    ticket: Some(t.id.to_string()),
+                    number: Some(t.number.to_string()),
+                    category: Some(t.category.to_string()),
+                    message: format!(
+                        "{}已等候{}分钟，超过{}目标{}分钟",
+                        t.number,
+                        (now - since) / MINUTE,
+                        cat.name,
+                        cat.wait_target_s / 60
+                    ),
+                });
+            }
+        }
+        for kind in due {
+            self.emit(cx, kind);
+        }
+    }
+
+    /// State changes of this rule's events.
+    pub(super) fn apply_warning(&mut self, ev: &Event) {
+        let EventKind::Warning {
+            level,
+            kind,
+            ticket,
+            ..
+        } = &ev.kind
+        else {
+            return;
+        };
+        let Some(serial) = ticket
+            .as_ref()
+            .and_then(|id| self.by_id.get(id.as_str()))
+            .copied()
+        else {
+            return;
+        };
+        match kind {
+            WarningKind::ServiceTime => {
+                if let Some(t) = self.tickets.get_mut(&serial) {
+                    t.service_warned = t.service_warned.max(*level);
+                }
+            }
+            WarningKind::Wait => {
+                let cat = self.tickets.get_mut(&serial).map(|t| {
+                    t.wait_warned = true;
+                    t.category.to_string()
+                });
+                if let Some(&c) = cat.and_then(|cat| self.layout.cat_index.get(cat.as_str())) {
+                    self.trim_watch(c);
+                }
+            }
+            WarningKind::Failover => {}
+        }
+    }
+
+    /// A waiting ticket's entry in the wait watch is live if the ticket still
+    /// waits since that time and has not been warned.
+    pub(crate) fn watch_live(&self, (since, serial): QueueKey) -> bool {
+        self.tickets.get(&serial).is_some_and(|t| {
+            t.state == TicketState::Waiting && t.waiting_since == since && !t.wait_warned
+        })
+    }
+
+    /// Drops every dead entry of a category's wait watch, keeping the order.
+    pub(crate) fn compact_watch(&mut self, c: usize) {
+        let mut watch = std::mem::take(&mut self.wait_watch[c]);
+        watch.retain(|&k| self.watch_live(k));
+        self.wait_watch[c] = watch;
+    }
+
+    /// Drops dead entries from the front of a category's wait watch.
+    pub(crate) fn trim_watch(&mut self, c: usize) {
+        while let Some(&front) = self.wait_watch[c].front() {
+            if self.watch_live(front) {
+                break;
+            }
+            self.wait_watch[c].pop_front();
+        }
+    }
+}
