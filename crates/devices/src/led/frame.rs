@@ -522,6 +522,16 @@ impl FrameSpec {
     /// Reads one frame at the start of `bytes`: `Ok(None)` when more bytes
     /// are needed, `Ok(Some((frame, bytes used)))`, or why it is not one.
     pub fn decode(&self, bytes: &[u8]) -> Result<Option<(DecodedFrame, usize)>, FrameError> {
+        self.decode_with(bytes, None)
+    }
+
+    /// `decode`, with the text length fixed when the layout has no length
+    /// field (trying each place the trailer could end the frame).
+    fn decode_with(
+        &self,
+        bytes: &[u8],
+        forced_len: Option<usize>,
+    ) -> Result<Option<(DecodedFrame, usize)>, FrameError> {
         let mut at = 0usize;
         let mut header_end = 0;
         let mut address = 0u16;
@@ -576,7 +586,7 @@ impl FrameSpec {
                     at += 2;
                 }
                 Field::Text => {
-                    let n = match text_len {
+                    let n = match text_len.or(forced_len) {
                         Some(n) => n,
                         None => {
                             // The text ends where the fixed-size rest and the trailer fit.
@@ -596,19 +606,32 @@ impl FrameSpec {
                                     "layout (no way to find the end of the text)".into(),
                                 ));
                             }
-                            let mut found = None;
+                            // The trailer bytes can also occur inside a
+                            // binary checksum: prefer the first end whose
+                            // checksum holds, as a controller would.
+                            let mut first = None;
+                            let mut failed = None;
                             let mut k = at;
                             while k + tail <= bytes.len() {
                                 if bytes[k + tail - trailer.len()..k + tail] == trailer[..] {
-                                    found = Some(k - at);
-                                    break;
+                                    match self.decode_with(bytes, Some(k - at)) {
+                                        Ok(Some(found)) if found.0.checksum_ok => {
+                                            return Ok(Some(found))
+                                        }
+                                        Ok(Some(found)) => {
+                                            first.get_or_insert(found);
+                                        }
+                                        Ok(None) => {}
+                                        Err(e) => failed = Some(e),
+                                    }
                                 }
                                 k += 1;
                             }
-                            match found {
-                                Some(n) => n,
-                                None => return Ok(None),
-                            }
+                            return match (first, failed) {
+                                (Some(f), _) => Ok(Some(f)),
+                                (None, Some(e)) => Err(e),
+                                (None, None) => Ok(None),
+                            };
                         }
                     };
                     if take(at, n).is_none() {
