@@ -12,7 +12,8 @@
 //!   twice) → AnnouncementSource (layout with crossfades) → first sample;
 //! - `via queue`: the same, but the composed job goes through the player
 //!   thread's queue as in `hallcall announce` (adds a thread wake-up);
-//! - `render_wav`: the server's whole-file render of the same call.
+//! - `render_wav`: the server's whole-file render of the same call (and the
+//!   pre-issue-16 copy loop over the same clips as its baseline).
 //!
 //! Without `--bench` (e.g. under `cargo test --all-targets`) it runs a few
 //! iterations as a smoke test.
@@ -187,12 +188,45 @@ fn main() {
     let value: serde_json::Value = serde_json::from_str(&event_text(12)).expect("json");
     let a = Announcement::from_event(&value).expect("call");
     let clips = compose(&a, &voice, Lang::ZhEn);
+    let mut base = Vec::new();
     let mut lat = Vec::new();
     let mut bytes = 0;
     for _ in 0..n.min(2_000) {
         let t = Instant::now();
+        black_box(baseline_render_wav(&pack, &clips));
+        base.push(t.elapsed());
+        let t = Instant::now();
         bytes = black_box(render_wav(&pack, &clips)).len();
         lat.push(t.elapsed());
     }
+    let secs = (bytes - 44) as f64 / 2.0 / f64::from(pack.sample_rate());
+    report(&format!("baseline render ZhEn {secs:.1}s"), base);
     report(&format!("render_wav ZhEn ({} KiB)", bytes / 1024), lat);
+}
+
+/// The WAV renderer before issue 16 (clips copied, gaps zeroed, no mixing),
+/// over the same clip list (crossfades ignored).
+fn baseline_render_wav(pack: &VoicePack, clips: &[Clip]) -> Vec<u8> {
+    let n: usize = clips
+        .iter()
+        .map(|c| match *c {
+            Clip::Sound(id) => pack.clip(id).len(),
+            Clip::Gap(ms) => pack.gap_samples(ms),
+            Clip::Crossfade(_) => 0,
+        })
+        .sum();
+    let mut out = Vec::with_capacity(44 + n * 2);
+    out.extend_from_slice(&[0u8; 44]);
+    for c in clips {
+        match *c {
+            Clip::Sound(id) => {
+                for &s in pack.clip(id).iter() {
+                    out.extend_from_slice(&s.to_le_bytes());
+                }
+            }
+            Clip::Gap(ms) => out.resize(out.len() + pack.gap_samples(ms) * 2, 0),
+            Clip::Crossfade(_) => {}
+        }
+    }
+    out
 }

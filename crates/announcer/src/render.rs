@@ -108,6 +108,8 @@ pub struct AnnouncementSource {
     next: usize,
     /// Placements sounding at `pos` (at most two: a crossfade pair).
     active: Vec<usize>,
+    /// Position at which `active` must be recomputed (a clip starts or ends).
+    next_change: usize,
     pos: usize,
     total: usize,
 }
@@ -122,6 +124,7 @@ impl AnnouncementSource {
             sample_rate: NonZero::new(pack.sample_rate()).unwrap_or(NonZero::<u32>::MIN),
             next: 0,
             active: Vec::with_capacity(2),
+            next_change: 0,
             pos: 0,
             total,
         }
@@ -132,11 +135,8 @@ impl AnnouncementSource {
         self.total
     }
 
-    /// Next sample as i16 (what the WAV renderer writes).
-    fn next_i16(&mut self) -> Option<i16> {
-        if self.pos >= self.total {
-            return None;
-        }
+    /// Recomputes the clips sounding at `pos` and when that changes next.
+    fn update_active(&mut self) {
         let pos = self.pos;
         while let Some(p) = self.placements.get(self.next) {
             if p.start > pos {
@@ -147,19 +147,76 @@ impl AnnouncementSource {
         }
         let placements = &self.placements;
         self.active.retain(|&i| placements[i].end() > pos);
-        let s = match self.active.as_slice() {
-            [] => 0,
-            // The common case: one clip, no fade: an exact copy.
-            [i] if placements[*i].fade_in == 0 && placements[*i].fade_out == 0 => {
-                placements[*i].samples[pos - placements[*i].start]
+        let next_start = placements.get(self.next).map_or(usize::MAX, |p| p.start);
+        let first_end = self
+            .active
+            .iter()
+            .map(|&i| placements[i].end())
+            .min()
+            .unwrap_or(usize::MAX);
+        self.next_change = next_start.min(first_end);
+    }
+
+    /// The single clip sounding, unfaded, if that is the case at `pos`.
+    fn plain(&self) -> Option<&Placement> {
+        match self.active.as_slice() {
+            [i] => {
+                let p = &self.placements[*i];
+                (p.fade_in == 0 && p.fade_out == 0).then_some(p)
             }
-            many => {
-                let sum: f32 = many.iter().map(|&i| placements[i].at(pos)).sum();
-                sum.round().clamp(-32768.0, 32767.0) as i16
-            }
+            _ => None,
+        }
+    }
+
+    fn mixed(&self, pos: usize) -> i16 {
+        if self.active.is_empty() {
+            return 0;
+        }
+        let sum: f32 = self
+            .active
+            .iter()
+            .map(|&i| self.placements[i].at(pos))
+            .sum();
+        sum.round().clamp(-32768.0, 32767.0) as i16
+    }
+
+    /// Next sample as i16 (what the WAV renderer writes).
+    fn next_i16(&mut self) -> Option<i16> {
+        if self.pos >= self.total {
+            return None;
+        }
+        if self.pos >= self.next_change {
+            self.update_active();
+        }
+        let pos = self.pos;
+        let s = match self.plain() {
+            Some(p) => p.samples[pos - p.start],
+            None => self.mixed(pos),
         };
         self.pos += 1;
         Some(s)
+    }
+
+    /// Appends up to `max` of the remaining samples to `out`, a whole stretch
+    /// of one clip or silence at a time. Same samples as [`Self::next`].
+    fn fill(&mut self, out: &mut Vec<i16>, max: usize) {
+        let stop = self.total.min(self.pos.saturating_add(max));
+        while self.pos < stop {
+            if self.pos >= self.next_change {
+                self.update_active();
+            }
+            let end = self.next_change.min(stop);
+            if let Some(p) = self.plain() {
+                out.extend_from_slice(&p.samples[self.pos - p.start..end - p.start]);
+            } else if self.active.is_empty() {
+                out.resize(out.len() + (end - self.pos), 0);
+            } else {
+                for pos in self.pos..end {
+                    out.push(self.mixed(pos));
+                }
+            }
+            self.pos = end;
+        }
     }
 }
 
@@ -204,9 +261,7 @@ impl Source for AnnouncementSource {
 pub fn render_samples(pack: &VoicePack, clips: &[Clip]) -> Vec<i16> {
     let mut src = AnnouncementSource::new(pack, clips);
     let mut out = Vec::with_capacity(src.total);
-    while let Some(s) = src.next_i16() {
-        out.push(s);
-    }
+    src.fill(&mut out, usize::MAX);
     out
 }
 
@@ -234,9 +289,13 @@ pub fn render_wav(pack: &VoicePack, clips: &[Clip]) -> Vec<u8> {
     out.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
     out.extend_from_slice(b"data");
     out.extend_from_slice(&data_len.to_le_bytes());
-    let mut src = AnnouncementSource::new(pack, clips);
-    for _ in 0..n {
-        let Some(s) = src.next_i16() else { break };
+    let samples = {
+        let mut src = AnnouncementSource::new(pack, clips);
+        let mut v = Vec::with_capacity(n);
+        src.fill(&mut v, n);
+        v
+    };
+    for s in samples {
         out.extend_from_slice(&s.to_le_bytes());
     }
     out
@@ -402,6 +461,13 @@ mod tests {
         let from_src: Vec<i16> = src.map(|s| (s * 32768.0) as i16).collect();
         assert_eq!(from_src, from_wav);
         assert_eq!(render_samples(&pack, &clips), from_wav);
+        // Filled in odd-sized blocks: the same again.
+        let mut src = AnnouncementSource::new(&pack, &clips);
+        let mut blocks = Vec::new();
+        while blocks.len() < from_wav.len() {
+            src.fill(&mut blocks, 777);
+        }
+        assert_eq!(blocks, from_wav);
     }
 
     #[test]
