@@ -268,9 +268,17 @@ fn parent_main() -> Res<()> {
     let budget = nofile.saturating_sub(FD_SLACK + p.page_conns + p.cmd_conns + p.halls * p.windows);
     if p.displays + p.phones > budget {
         let f = budget as f64 / (p.displays + p.phones) as f64;
-        p.displays = (p.displays as f64 * f).floor() as usize;
-        p.phones = budget - p.displays;
-        p.phones = p.phones.min((want_p as f64 * f).floor() as usize);
+        // Same factor for both, rounded down to whole clients per hall.
+        let round = |n: usize| {
+            let n = (n as f64 * f).floor() as usize;
+            if n >= p.halls {
+                n - n % p.halls
+            } else {
+                n
+            }
+        };
+        p.displays = round(want_d);
+        p.phones = round(want_p);
     }
     if p.workers == 0 {
         let per_worker = nofile.saturating_sub(FD_SLACK).max(1000) * 9 / 10;
@@ -290,7 +298,7 @@ fn parent_main() -> Res<()> {
     if (p.displays, p.phones) != (want_d, want_p) {
         println!(
             "NOTE: {want_d} displays + {want_p} phones need {} sockets in the server process, but RLIMIT_NOFILE (hard) is {nofile}: scaled to {} displays + {} phones (same ratio). Raise the hard limit (e.g. `ulimit -Hn 65536` as root with CAP_SYS_RESOURCE) for the full counts.",
-            want_d + want_p + p.page_conns + p.cmd_conns + FD_SLACK,
+            want_d + want_p + p.page_conns + p.cmd_conns + p.halls * p.windows + FD_SLACK,
             p.displays,
             p.phones
         );
@@ -920,6 +928,8 @@ struct CallTrack {
     reply_ns: u64,
     /// Clients of the hall subscribed when the request was sent.
     expected: u32,
+    /// The `ticket_called` event's seq (from the clients).
+    seq: u64,
 }
 
 /// A hall as the worker drives it.
@@ -935,15 +945,33 @@ struct HallRt {
     max_seq: AtomicU64,
     /// Calls by ticket number (unique per hall and business day).
     calls: Mutex<HashMap<String, CallTrack>>,
+    /// Phone pages closed by their citizen: (when, last seq they had seen).
+    /// A call sent before a page closed that the page never saw is not
+    /// waited for.
+    departures: Mutex<Vec<(u64, u64)>>,
     next_cat: AtomicUsize,
 }
 
 impl HallRt {
-    fn note_call(&self, number: &str, now_ns: u64) {
+    fn note_call(&self, number: &str, seq: u64, now_ns: u64) {
         let mut g = self.calls.lock().expect("calls lock");
         let t = g.entry(number.to_string()).or_default();
         t.seen += 1;
+        t.seq = seq;
         t.last_ns = t.last_ns.max(now_ns);
+    }
+
+    /// Clients a call waits for: those subscribed when it was sent, less the
+    /// pages that closed afterwards without having seen it.
+    fn expected(&self, t: &CallTrack) -> u32 {
+        let gone = self
+            .departures
+            .lock()
+            .expect("departures lock")
+            .iter()
+            .filter(|&&(at, last)| at > t.sent_ns && last < t.seq)
+            .count();
+        t.expected.saturating_sub(gone as u32)
     }
 }
 
@@ -1259,6 +1287,7 @@ async fn worker_main() -> Res<()> {
             subscribed: AtomicUsize::new(0),
             max_seq: AtomicU64::new(0),
             calls: Mutex::new(HashMap::new()),
+            departures: Mutex::new(Vec::new()),
             next_cat: AtomicUsize::new(h),
         });
         hs.push(hall.clone());
@@ -1381,7 +1410,7 @@ async fn worker_main() -> Res<()> {
                         if t.reply_ns < t0 || t.reply_ns > t1 || t.sent_ns == 0 {
                             continue;
                         }
-                        if t.seen < t.expected {
+                        if t.seen < hall.expected(t) {
                             incomplete += 1;
                             continue;
                         }
@@ -1843,6 +1872,8 @@ impl Client {
                 _ = maybe_sleep(self.closing_at) => {
                     // The citizen closes the page.
                     if ws.is_some() {
+                        self.hall.departures.lock().expect("departures lock")
+                            .push((self.w.now_ns(), self.last_seq.unwrap_or(0)));
                         self.hall.subscribed.fetch_sub(1, Ordering::Relaxed);
                     }
                     return Ok(());
@@ -1945,9 +1976,10 @@ impl Client {
         if let (Some(prev), Some(calls)) = (prev, state["recent_calls"].as_array()) {
             let now = self.w.now_ns();
             for c in calls {
-                if c["seq"].as_u64().is_some_and(|s| s > prev) {
+                let cseq = c["seq"].as_u64().unwrap_or(0);
+                if cseq > prev {
                     if let Some(n) = c["number"].as_str() {
-                        self.hall.note_call(n, now);
+                        self.hall.note_call(n, cseq, now);
                         if self.number.as_deref() == Some(n) {
                             a.load_now += 1;
                         }
@@ -2003,7 +2035,7 @@ impl Client {
         let mine = number.is_some() && number == self.number.as_deref();
         if kind == "ticket_called" {
             if let Some(n) = number {
-                self.hall.note_call(n, self.w.now_ns());
+                self.hall.note_call(n, seq, self.w.now_ns());
             }
             // ticket.js onCall: load() for our own number.
             if mine {
