@@ -382,6 +382,16 @@ fn push_pause(parts: &mut Vec<Part>) {
     }
 }
 
+/// “ (the pack lacks zh/tai.wav)” when an optional clip whose text matches
+/// is missing from the pack, else nothing.
+fn missing_file(matches: impl Fn(&str) -> bool, has: &dyn Fn(ClipId) -> bool) -> String {
+    ClipId::ALL
+        .iter()
+        .find(|id| id.is_optional() && !has(**id) && matches(id.text()))
+        .map(|id| format!(" (the voice pack lacks {}.wav)", id.name()))
+        .unwrap_or_default()
+}
+
 /// Mandarin: literal text is matched against the pack's clip texts, longest
 /// first (so 号窗口办理 is one clip when the pack has it); ASCII digits and
 /// letters are read one by one; punctuation is a pause; spaces are ignored.
@@ -427,7 +437,8 @@ fn tokenize_zh(
             } else {
                 let words: Vec<&str> = lexicon.iter().rev().map(|(t, _)| *t).collect();
                 return Err(AnnounceError::Voice(format!(
-                    "{key} = {text:?}: no clip says “{c}” (at “{rest}”); the voice pack has: {}",
+                    "{key} = {text:?}: no clip says “{c}” (at “{rest}”){}; the voice pack has: {}",
+                    missing_file(|t| rest.starts_with(t), has),
                     words.join(" ")
                 )));
             }
@@ -454,7 +465,8 @@ fn tokenize_en(
     let unknown = |w: &str| {
         let words: Vec<&str> = lexicon.iter().rev().map(|(_, id)| id.text()).collect();
         AnnounceError::Voice(format!(
-            "{key} = {text:?}: no clip says “{w}”; the voice pack has: {}",
+            "{key} = {text:?}: no clip says “{w}”{}; the voice pack has: {}",
+            missing_file(|t| t.eq_ignore_ascii_case(w), has),
             words.join(", ")
         ))
     };

@@ -286,3 +286,53 @@ fn a_call_is_said_twice_by_default() {
     let all3 = render_samples(&pack, &compose(&a, &three, Lang::Zh)).len();
     assert_eq!(all3, chime + gap(CHIME_GAP_MS) + 3 * one + 2 * gap(500));
 }
+
+#[test]
+fn a_pack_without_the_optional_clips_joins_words_and_names_what_a_template_lacks() {
+    let builtin = pack();
+    let dir = tempfile::tempdir().expect("tempdir");
+    for &id in ClipId::ALL.iter().filter(|id| !id.is_optional()) {
+        let path = dir.path().join(format!("{}.wav", id.name()));
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        let mut w = hound::WavWriter::create(
+            &path,
+            hound::WavSpec {
+                channels: 1,
+                sample_rate: 22_050,
+                bits_per_sample: 16,
+                sample_format: hound::SampleFormat::Int,
+            },
+        )
+        .expect("create");
+        for &s in builtin.clip(id).iter() {
+            w.write_sample(s).expect("write");
+        }
+        w.finalize().expect("finalize");
+    }
+    let pack = VoicePack::load(dir.path()).expect("a pack without the optional clips loads");
+    assert!(!pack.has(ClipId::ZhHaoDao) && pack.has(ClipId::ZhHao));
+    let clips = compose(&call("A012", 12), &pack.default_voice(), Lang::ZhEn);
+    assert_eq!(
+        hallcall_announcer::describe(&clips),
+        "（提示音）‖请|A 零 一 二|号|到|十二|号|窗口|办理‖number|A|zero|one|two,please|go|to|window|twelve\
+         ‖请|A 零 一 二|号|到|十二|号|窗口|办理‖number|A|zero|one|two,please|go|to|window|twelve"
+    );
+    let err = Voice::new(
+        VoiceConfig {
+            window_name_zh: "{window}号台".into(),
+            ..VoiceConfig::default()
+        },
+        &pack,
+    )
+    .expect_err("台 is not in this pack");
+    assert!(err.to_string().contains("zh/tai.wav"), "{err}");
+    let err = Voice::new(
+        VoiceConfig {
+            window_name_en: "counter {window}".into(),
+            ..VoiceConfig::default()
+        },
+        &pack,
+    )
+    .expect_err("counter is not in this pack");
+    assert!(err.to_string().contains("en/counter.wav"), "{err}");
+}
