@@ -40,8 +40,7 @@ pub struct AnnounceArgs {
     /// 每条广播说几遍（1–5）；默认取配置文件，否则 2
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=5))]
     pub repeat: Option<u32>,
-    /// 大厅配置文件（TOML）：读取 id 为 --hall 的 [[hall]] 的 [hall.voice] 播报设置
-    /// （模板、窗口名称、重复次数），或单独文件中的 [voice] 表；见 docs/voice.md
+    /// 大厅配置文件（TOML）：读取 id 为 --hall 的 [[hall]] 的 [hall.voice] 播报设置（模板、窗口名称、重复次数），或单独文件中的 [voice] 表；见 docs/voice.md
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// 到达时已超过此时长的叫号不再播报（如 30s、2m；0 表示不限）

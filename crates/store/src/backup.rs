@@ -8,15 +8,15 @@ use crate::dir::{check_empty_target, FORMAT_FILE};
 use crate::error::sled_error;
 use crate::keys;
 use crate::options::StoreOptions;
-use crate::store::Store;
+use crate::store::SledStore;
 use crate::trees::lock;
 use crate::StoreError;
 
-impl Store {
+impl SledStore {
     /// Writes a consistent copy of the store into `to` (a new or empty
     /// directory) while it runs. For each hall the copy holds its snapshot
     /// and every durable event up to a single seq, with no gap; retention is
-    /// paused meanwhile. `to` is itself a data directory (see [`Store::restore`]).
+    /// paused meanwhile. `to` is itself a data directory (see [`crate::Store::restore`]).
     pub fn backup(&self, to: &Path) -> Result<(), StoreError> {
         check_empty_target(to)?;
         if to.exists() && fs::canonicalize(to).ok() == fs::canonicalize(&self.inner.dir).ok() {
@@ -24,7 +24,7 @@ impl Store {
                 "cannot back up a store into itself".into(),
             ));
         }
-        let target = Store::open(to, StoreOptions::default())?;
+        let target = SledStore::open(to, StoreOptions::default())?;
         let _pause = lock(&self.inner.maint_lock);
         self.barrier()?;
         let (src, dst) = (&self.inner.trees, &target.inner.trees);
@@ -69,7 +69,7 @@ impl Store {
         Ok(())
     }
 
-    /// Restores a backup made by [`Store::backup`] into `to`, a new or empty
+    /// Restores a backup made by [`crate::Store::backup`] into `to`, a new or empty
     /// directory, checking it on the way (format, records). Start hallcall on
     /// `to` afterwards.
     pub fn restore(backup: &Path, to: &Path) -> Result<(), StoreError> {
@@ -82,7 +82,7 @@ impl Store {
                 backup.display()
             )));
         }
-        let src = Store::open(backup, StoreOptions::default())?;
+        let src = SledStore::open(backup, StoreOptions::default())?;
         let t = &src.inner.trees;
         for hall in src.halls()? {
             // Every record readable and every sequence without a gap.

@@ -55,6 +55,15 @@ pub enum StoreError {
     )]
     Poisoned(String),
 
+    #[error(
+        "hall {hall}: another writer appended to this hall ({detail}); this process stopped \
+         writing it: recover the hall (Store::recover) to continue from what was written"
+    )]
+    Conflict { hall: String, detail: String },
+
+    #[error("database {db}: {detail}")]
+    Database { db: String, detail: String },
+
     #[error("the store is shut down")]
     Closed,
 

@@ -124,6 +124,7 @@
 //! The crash test's child process lives with the test (`tests/support/crash_child.rs`).
 
 // The table above lists the modules in dependency order (rustfmt sorts these).
+mod backend;
 mod backup;
 mod dir;
 mod durable;
@@ -131,6 +132,7 @@ mod error;
 mod keys;
 mod log;
 mod options;
+mod pg;
 mod recovery;
 mod retention;
 mod snapshot;
@@ -142,10 +144,10 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
+pub use backend::Store;
 pub use durable::Durable;
 pub use error::StoreError;
 pub use options::{StoreOptions, FORMAT_VERSION};
-pub use store::Store;
 
 #[doc(no_inline)]
 pub use hallcall_core::{Event, Hall, HallConfig};

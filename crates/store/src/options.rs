@@ -26,6 +26,11 @@ pub struct StoreOptions {
     pub writer_spin: Duration,
     /// sled's page cache, bytes.
     pub cache_bytes: u64,
+    /// PostgreSQL only: the schema that holds hallcall's tables, created if
+    /// missing (lower-case letters, digits, `_`); `None` uses the
+    /// connection's `search_path` (normally `public`). Lets several
+    /// deployments, or tests, share one database.
+    pub pg_schema: Option<String>,
 }
 
 impl Default for StoreOptions {
@@ -39,6 +44,7 @@ impl Default for StoreOptions {
             max_group: 16_384,
             writer_spin: Duration::from_micros(200),
             cache_bytes: 256 * 1024 * 1024,
+            pg_schema: None,
         }
     }
 }

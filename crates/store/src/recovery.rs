@@ -10,12 +10,12 @@ use hallcall_core::{Hall, HallConfig};
 
 use crate::keys;
 use crate::snapshot::hall_from_snapshot;
-use crate::store::{HallEntry, Store};
+use crate::store::{HallEntry, SledStore};
 use crate::trees::lock;
 use crate::writer::{HallShared, Job, SnapshotJob};
 use crate::StoreError;
 
-impl Store {
+impl SledStore {
     /// Rebuilds a hall: its latest snapshot, then every later event through
     /// [`Hall::apply`]; `Hall::new(config)` if nothing is stored. If the stored
     /// configuration differs from `config`, the hall is returned as stored

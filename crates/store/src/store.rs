@@ -1,8 +1,8 @@
-//! [`Store`]: the handle — opening (directory checks in [`crate::dir`], then
+//! [`SledStore`]: the sled backend's handle — opening (directory checks in [`crate::dir`], then
 //! the writer and maintenance threads), appending (the order per hall is
 //! fixed here), taking snapshots by the policy in [`crate::snapshot`], and
 //! the reads that only return durable events. Recovery and backup are
-//! `impl Store` blocks in their own modules, which use this one; this module
+//! `impl SledStore` blocks in their own modules, which use this one; this module
 //! uses neither.
 
 use std::collections::HashMap;
@@ -30,7 +30,7 @@ use crate::{keys, Durable, StoreError};
 
 /// Durable hall state. Cheap to clone; `Send + Sync`.
 #[derive(Clone)]
-pub struct Store {
+pub(crate) struct SledStore {
     pub(crate) inner: Arc<Inner>,
 }
 
@@ -69,11 +69,11 @@ impl Drop for Inner {
     }
 }
 
-impl Store {
+impl SledStore {
     /// Opens (or creates) the store in `dir`. Refuses — changing nothing — a
     /// directory locked by another process, written by a newer format,
     /// corrupt, or not a hallcall store; the error says what to do.
-    pub fn open(dir: &Path, opts: StoreOptions) -> Result<Store, StoreError> {
+    pub fn open(dir: &Path, opts: StoreOptions) -> Result<SledStore, StoreError> {
         let opened = open_dir(dir, &opts)?;
         let (tx, rx) = mpsc::channel();
         let (mtx, mrx) = mpsc::channel();
@@ -103,7 +103,7 @@ impl Store {
             .name("hallcall-store-maint".into())
             .spawn(move || maintenance.run())
             .map_err(spawn_err)?;
-        Ok(Store {
+        Ok(SledStore {
             inner: Arc::new(Inner {
                 dir: dir.to_path_buf(),
                 opts,

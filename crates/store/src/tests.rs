@@ -89,6 +89,92 @@ fn open(dir: &Path) -> Store {
     Store::open(dir, StoreOptions::default()).expect("open")
 }
 
+/// Where a test's store lives: a temporary sled directory, or a schema of
+/// its own in the PostgreSQL database named by `HALLCALL_TEST_PG`.
+enum Fixture {
+    Sled(tempfile::TempDir),
+    Postgres { url: String, schema: String },
+}
+
+impl Fixture {
+    fn sled() -> Fixture {
+        Fixture::Sled(tempfile::tempdir().expect("tempdir"))
+    }
+
+    /// `None` (with a notice) when `HALLCALL_TEST_PG` is unset.
+    fn postgres(test: &str) -> Option<Fixture> {
+        let Ok(url) = std::env::var("HALLCALL_TEST_PG") else {
+            eprintln!(
+                "SKIPPED {test} on PostgreSQL: HALLCALL_TEST_PG is not set \
+                 (eval \"$(scripts/pg.sh)\" starts a throwaway cluster)"
+            );
+            return None;
+        };
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let mut name: String = test.chars().take(30).collect();
+        name = name.to_lowercase();
+        let schema = format!(
+            "t_{name}_{}_{}_{nanos}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        Some(Fixture::Postgres { url, schema })
+    }
+
+    fn open(&self, opts: StoreOptions) -> Store {
+        match self {
+            Fixture::Sled(dir) => Store::open(dir.path(), opts).expect("open sled"),
+            Fixture::Postgres { url, schema } => Store::open_postgres(
+                url,
+                StoreOptions {
+                    pg_schema: Some(schema.clone()),
+                    ..opts
+                },
+            )
+            .expect("open postgres"),
+        }
+    }
+
+    fn open_default(&self) -> Store {
+        self.open(StoreOptions::default())
+    }
+}
+
+/// Each named test, once on sled and once on PostgreSQL.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sled() {
+                super::$name(super::Fixture::sled()).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(f) = super::Fixture::postgres(stringify!($name)) {
+                    super::$name(f).await
+                }
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    append_then_recover_equals_live,
+    snapshot_and_tail_recovery_equals_live_and_replay,
+    stored_config_wins_over_the_one_passed,
+    events_since_resumes_and_says_when_too_old,
+    events_since_never_returns_undurable_events,
+    pipelined_appends_keep_order_and_fail_together,
+    day_events_and_retention,
+    shutdown_flushes_and_then_refuses,
+);
+
 async fn drive(store: &Store, d: &mut Driver, steps: usize) {
     for _ in 0..steps {
         let evs = d.step();
@@ -98,11 +184,9 @@ async fn drive(store: &Store, d: &mut Driver, steps: usize) {
     }
 }
 
-#[tokio::test]
-async fn append_then_recover_equals_live() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+async fn append_then_recover_equals_live(f: Fixture) {
     let live = {
-        let store = open(tmp.path());
+        let store = f.open_default();
         let mut d = Driver::new(store.recover(config("h1")).expect("recover"));
         assert_eq!(d.hall.seq(), 0);
         drive(&store, &mut d, 300).await;
@@ -110,7 +194,7 @@ async fn append_then_recover_equals_live() {
         store.shutdown().await;
         d.hall
     };
-    let store = open(tmp.path());
+    let store = f.open_default();
     let back = store.recover(config("h1")).expect("recover");
     assert_eq!(back.seq(), live.seq());
     assert!(back == live, "recovered hall differs from the live one");
@@ -118,21 +202,19 @@ async fn append_then_recover_equals_live() {
     assert_eq!(store.recover(config("other")).expect("fresh").seq(), 0);
 }
 
-#[tokio::test]
-async fn snapshot_and_tail_recovery_equals_live_and_replay() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+async fn snapshot_and_tail_recovery_equals_live_and_replay(f: Fixture) {
     let opts = StoreOptions {
         snapshot_every_events: 50,
         ..StoreOptions::default()
     };
     let (live, log) = {
-        let store = Store::open(tmp.path(), opts.clone()).expect("open");
+        let store = f.open(opts.clone());
         let mut d = Driver::new(store.recover(config("h1")).expect("recover"));
         drive(&store, &mut d, 437).await;
         store.shutdown().await;
         (d.hall, d.log)
     };
-    let store = Store::open(tmp.path(), opts).expect("reopen");
+    let store = f.open(opts);
     let snap_seq = store.snapshot_seq("h1").expect("snap seq");
     assert!(
         snap_seq > 0 && snap_seq < live.seq(),
@@ -149,10 +231,8 @@ async fn snapshot_and_tail_recovery_equals_live_and_replay() {
     assert_eq!(store.read_log("h1", 1, usize::MAX).expect("log"), log);
 }
 
-#[tokio::test]
-async fn stored_config_wins_over_the_one_passed() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let store = open(tmp.path());
+async fn stored_config_wins_over_the_one_passed(f: Fixture) {
+    let store = f.open_default();
     let mut d = Driver::new(store.recover(config("h1")).expect("recover"));
     drive(&store, &mut d, 20).await;
     let mut changed = config("h1");
@@ -162,14 +242,12 @@ async fn stored_config_wins_over_the_one_passed() {
     assert!(back == d.hall);
 }
 
-#[tokio::test]
-async fn events_since_resumes_and_says_when_too_old() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+async fn events_since_resumes_and_says_when_too_old(f: Fixture) {
     let opts = StoreOptions {
         resume_window: 100,
         ..StoreOptions::default()
     };
-    let store = Store::open(tmp.path(), opts).expect("open");
+    let store = f.open(opts);
     let mut d = Driver::new(store.recover(config("h1")).expect("recover"));
     drive(&store, &mut d, 200).await;
     let head = d.hall.seq();
@@ -207,10 +285,8 @@ async fn events_since_resumes_and_says_when_too_old() {
     );
 }
 
-#[tokio::test]
-async fn events_since_never_returns_undurable_events() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let store = open(tmp.path());
+async fn events_since_never_returns_undurable_events(f: Fixture) {
+    let store = f.open_default();
     let mut d = Driver::new(store.recover(config("h1")).expect("recover"));
     drive(&store, &mut d, 10).await;
     let head = d.hall.seq();
@@ -226,10 +302,8 @@ async fn events_since_never_returns_undurable_events() {
     assert_eq!(store.durable_seq("h1").expect("durable"), d.hall.seq());
 }
 
-#[tokio::test]
-async fn pipelined_appends_keep_order_and_fail_together() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let store = open(tmp.path());
+async fn pipelined_appends_keep_order_and_fail_together(f: Fixture) {
+    let store = f.open_default();
     let mut halls: Vec<Driver> = (0..4)
         .map(|i| Driver::new(store.recover(config(&format!("p{i}"))).expect("recover")))
         .collect();
@@ -285,9 +359,7 @@ async fn pipelined_appends_keep_order_and_fail_together() {
     ));
 }
 
-#[tokio::test]
-async fn day_events_and_retention() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+async fn day_events_and_retention(f: Fixture) {
     let opts = StoreOptions {
         snapshot_every_events: 20,
         resume_window: 50,
@@ -295,7 +367,7 @@ async fn day_events_and_retention() {
         compact_every: Duration::ZERO,
         ..StoreOptions::default()
     };
-    let store = Store::open(tmp.path(), opts).expect("open");
+    let store = f.open(opts);
     let mut d = Driver::new(store.recover(config("h1")).expect("recover"));
     let mut per_day = Vec::new();
     for day in 0..4 {
@@ -417,10 +489,8 @@ async fn backup_while_running_and_restore() {
     assert!(ra == replay, "the backup is a consistent cut of hall a");
 }
 
-#[tokio::test]
-async fn shutdown_flushes_and_then_refuses() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let store = open(tmp.path());
+async fn shutdown_flushes_and_then_refuses(f: Fixture) {
+    let store = f.open_default();
     let mut d = Driver::new(store.recover(config("h1")).expect("recover"));
     let pending: Vec<_> = (0..50).map(|_| store.append("h1", d.step())).collect();
     store.shutdown().await;
@@ -430,7 +500,7 @@ async fn shutdown_flushes_and_then_refuses() {
     let stored = d.log.len();
     assert_eq!(store.append("h1", d.step()).await, Err(StoreError::Closed));
     drop(store);
-    let store = open(tmp.path());
+    let store = f.open_default();
     let mut want = Hall::new(config("h1"));
     for e in &d.log[..stored] {
         want.apply(e);
@@ -582,4 +652,139 @@ fn store_and_durable_are_send_and_sync() {
     send_sync::<Store>();
     send::<crate::Durable>();
     send_sync::<StoreError>();
+}
+
+// ---- PostgreSQL only -----------------------------------------------------
+
+/// A raw connection to a fixture's schema, as "another writer" would have.
+async fn raw_pg(f: &Fixture) -> Option<sqlx::PgConnection> {
+    use sqlx::Connection;
+    let Fixture::Postgres { url, schema } = f else {
+        return None;
+    };
+    let mut c = sqlx::PgConnection::connect(url).await.expect("connect");
+    sqlx::query(&format!("SET search_path = {schema}"))
+        .execute(&mut c)
+        .await
+        .expect("search_path");
+    Some(c)
+}
+
+/// The (hall, seq) key is the fence: an append whose seq another writer
+/// took is refused with `Conflict` (and nothing of it is written), the other
+/// halls of the same group commit, and recovery continues from what the
+/// other writer wrote.
+#[tokio::test]
+async fn postgres_colliding_append_is_refused_and_other_halls_commit() {
+    let Some(f) = Fixture::postgres("colliding_append") else {
+        return;
+    };
+    let store = f.open_default();
+    let mut a = Driver::new(store.recover(config("a")).expect("recover a"));
+    let mut b = Driver::new(store.recover(config("b")).expect("recover b"));
+    drive(&store, &mut a, 10).await;
+    drive(&store, &mut b, 10).await;
+    let mut mine = a.step();
+    while mine.is_empty() {
+        mine = a.step();
+    }
+    // Another writer appends the first of these events before we do.
+    let mut raw = raw_pg(&f).await.expect("postgres fixture");
+    let theirs = &mine[0];
+    sqlx::query("INSERT INTO events (hall, seq, body) VALUES ($1, $2, $3)")
+        .bind("a")
+        .bind(theirs.seq as i64)
+        .bind(serde_json::to_string(theirs).expect("json"))
+        .execute(&mut raw)
+        .await
+        .expect("foreign insert");
+    let head_a = store.durable_seq("a").expect("durable");
+    let pa = store.append("a", mine.clone());
+    let pb = store.append("b", b.step());
+    // b's waiter commits the group that holds both.
+    pb.await.expect("b commits despite a's collision");
+    let err = pa.await.expect_err("a collides");
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    assert!(err.to_string().contains("another writer"), "{err}");
+    assert!(matches!(
+        store.append("a", a.step()).await,
+        Err(StoreError::Poisoned(_))
+    ));
+    // Nothing else of ours was written: the other writer's row only.
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE hall = 'a' AND seq > $1")
+        .bind(head_a as i64)
+        .fetch_one(&mut raw)
+        .await
+        .expect("count");
+    assert_eq!(n, 1);
+    assert_eq!(store.read_log("b", 1, usize::MAX).expect("log b"), b.log);
+    let back = store.recover(config("a")).expect("recover a");
+    assert_eq!(
+        back.seq(),
+        head_a + 1,
+        "recovery reads the other writer's event"
+    );
+}
+
+/// A schema migrated by a newer hallcall is refused, changing nothing; the
+/// tables of this version (with the leases table for later) are there.
+#[tokio::test]
+async fn postgres_refuses_a_newer_schema() {
+    let Some(f) = Fixture::postgres("newer_schema") else {
+        return;
+    };
+    drop(f.open_default());
+    let mut raw = raw_pg(&f).await.expect("postgres fixture");
+    for table in ["events", "snapshots", "leases"] {
+        sqlx::query(&format!("SELECT count(*) FROM {table}"))
+            .execute(&mut raw)
+            .await
+            .unwrap_or_else(|e| panic!("table {table}: {e}"));
+    }
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (9999, 'from the future', true, '\\x00', 0)",
+    )
+    .execute(&mut raw)
+    .await
+    .expect("insert");
+    let Fixture::Postgres { url, schema } = &f else {
+        return;
+    };
+    let opts = StoreOptions {
+        pg_schema: Some(schema.clone()),
+        ..StoreOptions::default()
+    };
+    let err = Store::open_postgres(url, opts).err().expect("refused");
+    assert!(
+        matches!(err, StoreError::NewerFormat { found: 9999, .. }),
+        "{err}"
+    );
+}
+
+/// Commits are synchronous even where the server's or the URL's default
+/// says otherwise: nothing is acknowledged before it is on disk.
+#[tokio::test]
+async fn postgres_commits_synchronously_whatever_the_default() {
+    let Some(Fixture::Postgres { url, schema }) = Fixture::postgres("sync_commit") else {
+        return;
+    };
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let lax = format!("{url}{sep}options=-c%20synchronous_commit%3Doff");
+    {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(&lax).await.expect("connect");
+        let v: String = sqlx::query_scalar("SHOW synchronous_commit")
+            .fetch_one(&mut c)
+            .await
+            .expect("show");
+        assert_eq!(v, "off", "the URL's options reach the server");
+    }
+    let opts = StoreOptions {
+        pg_schema: Some(schema),
+        ..StoreOptions::default()
+    };
+    let store = Store::open_postgres(&lax, opts).expect("open");
+    assert_eq!(store.backend(), "postgres");
+    assert_eq!(store.pg_setting("synchronous_commit").expect("show"), "on");
 }
