@@ -1,10 +1,17 @@
-//! # hallcall-store: durable hall state on sled
+//! # hallcall-store: durable hall state on sled or PostgreSQL
 //!
 //! This crate owns everything that touches the disk: the append-only event
 //! log of every hall, periodic snapshots of the core's [`Hall`] state, the
 //! index of business days used by statistics, recovery after a crash,
 //! consistent backups, and the refusal to start on a data directory it cannot
-//! trust. It is the only crate that uses sled.
+//! trust. It is the only crate that uses sled or talks to PostgreSQL.
+//!
+//! [`Store`] is one interface over two backends: embedded sled (the default,
+//! [`Store::open`]; described below) and PostgreSQL
+//! ([`Store::open_postgres`]; see the `pg` module: the same contract, a
+//! versioned schema, and a leader/follower group commit in which the first
+//! waiting append commits for everyone queued, so a lone command pays no
+//! thread hop).
 //!
 //! What it must never do:
 //! - **decide anything about queues.** It stores the events
@@ -118,8 +125,10 @@
 //! | `snapshot` | the snapshot policy, its serialised form, reading snapshots back |
 //! | `retention` | deleting past business days (maintenance thread) |
 //! | `writer` | the writer thread: group commit |
-//! | `store` | [`Store`]: open, append, snapshot, durable reads, shutdown |
-//! | `recovery`, `backup` | `impl Store` blocks: snapshot + tail through [`Hall::apply`]; backup and restore |
+//! | `store` | the sled backend's handle: open, append, snapshot, durable reads, shutdown |
+//! | `recovery`, `backup` | its `impl` blocks: snapshot + tail through [`Hall::apply`]; backup and restore |
+//! | `pg` | the PostgreSQL backend: `mod` (open, migrations, append, snapshot policy), `commit` (leader/follower group commit, the `(hall, seq)` fence), `read` (reads, recovery, retention) |
+//! | `backend` | [`Store`]: the one interface, an enum over the two backends |
 //!
 //! The crash test's child process lives with the test (`tests/support/crash_child.rs`).
 
