@@ -63,7 +63,9 @@ impl Script {
         let w = (self.n % 5 + 1) as u32;
         let win = self.hall.window(w).map(|x| (x.state, x.on_duty.clone()));
         let Some((state, Some(seat))) = win else {
-            return (Actor::System, Command::Tick);
+            // Not reached (every window was staffed above); a refused
+            // command, as the removed Tick was an empty one: `step` goes on.
+            return (Actor::System, Command::Resume { window: w });
         };
         let clerk = Actor::staff(seat.staff);
         match state {

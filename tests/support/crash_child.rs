@@ -159,8 +159,11 @@ async fn drive(
             break;
         }
         n += 1;
-        let (by, cmd) = pick(&hall, &mut rng, args.seed, &mut issued);
-        if let Ok(evs) = hall.handle(cmd, by, now_ms()) {
+        let decided = match pick(&hall, &mut rng, args.seed, &mut issued) {
+            Some((by, cmd)) => hall.handle(cmd, by, now_ms()),
+            None => Ok(hall.handle_timeout(now_ms())),
+        };
+        if let Ok(evs) = decided {
             if !evs.is_empty() {
                 let d = store.append(&id, evs.clone());
                 store.maybe_snapshot(&hall)?;
@@ -202,8 +205,9 @@ fn ack(out: &Mutex<std::io::Stdout>, evs: &[Event]) {
 }
 
 /// A plausible next command for `hall`: tickets, logins, the service cycle,
-/// now and then a no-show, requeue, transfer, rating, logout or tick.
-fn pick(hall: &Hall, rng: &mut StdRng, tag: u64, issued: &mut u64) -> (Actor, Command) {
+/// now and then a no-show, requeue, transfer, rating, logout, or `None`:
+/// let the hall act on its timers (`Hall::handle_timeout`).
+fn pick(hall: &Hall, rng: &mut StdRng, tag: u64, issued: &mut u64) -> Option<(Actor, Command)> {
     let cfg = hall.config();
     let r = rng.gen_range(0..100);
     if r < 35 {
@@ -214,7 +218,7 @@ fn pick(hall: &Hall, rng: &mut StdRng, tag: u64, issued: &mut u64) -> (Actor, Co
         } else {
             hallcall_core::Priority::Normal
         };
-        return (
+        return Some((
             Actor::Kiosk,
             Command::IssueTicket {
                 id: format!("c{tag}-{issued}"),
@@ -223,19 +227,19 @@ fn pick(hall: &Hall, rng: &mut StdRng, tag: u64, issued: &mut u64) -> (Actor, Co
                 channel: Default::default(),
                 appointment_code: None,
             },
-        );
+        ));
     }
     if r < 37 {
-        return (Actor::System, Command::Tick);
+        return None;
     }
     if r < 39 {
         if let Some(t) = hall.tickets().find(|t| t.state == TicketState::NoShow) {
-            return (
+            return Some((
                 Actor::Kiosk,
                 Command::Requeue {
                     ticket: t.id.to_string(),
                 },
-            );
+            ));
         }
     }
     if r < 41 {
@@ -243,30 +247,28 @@ fn pick(hall: &Hall, rng: &mut StdRng, tag: u64, issued: &mut u64) -> (Actor, Co
             .tickets()
             .find(|t| t.state == TicketState::Done && t.rating.is_none())
         {
-            return (
+            return Some((
                 Actor::Public,
                 Command::Rate {
                     ticket: t.id.to_string(),
                     score: rng.gen_range(1..=5),
                 },
-            );
+            ));
         }
     }
     let wc = &cfg.windows[rng.gen_range(0..cfg.windows.len())];
     let window = wc.number;
-    let Some(w) = hall.window(window) else {
-        return (Actor::System, Command::Tick);
-    };
+    let w = hall.window(window)?;
     match &w.on_duty {
         None => {
             let staff = match (&wc.b_post, rng.gen_ratio(1, 4)) {
                 (Some(b), true) => b.clone(),
                 _ => wc.a_post.clone(),
             };
-            (
+            Some((
                 Actor::staff(staff.clone()),
                 Command::Login { staff, window },
-            )
+            ))
         }
         Some(seat) => {
             let staff = seat.staff.clone();
@@ -293,7 +295,7 @@ fn pick(hall: &Hall, rng: &mut StdRng, tag: u64, issued: &mut u64) -> (Actor, Co
                 WindowState::Paused { .. } => Command::Resume { window },
                 _ => Command::CallNext { window },
             };
-            (Actor::staff(staff), cmd)
+            Some((Actor::staff(staff), cmd))
         }
     }
 }

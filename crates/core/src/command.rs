@@ -89,11 +89,9 @@ pub enum Command {
         ticket: String,
         score: u8,
     },
-    /// Ends the business day now (the tick does it at `day_close` by itself).
+    /// Ends the business day now (`Hall::handle_timeout` does it at
+    /// `day_close` by itself).
     CloseDay,
-    /// The 1 s heartbeat: tidal policy, warnings, day close. Emits nothing when
-    /// nothing is decided.
-    Tick,
     ReloadConfig {
         config: Box<HallConfig>,
     },

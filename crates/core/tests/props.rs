@@ -277,9 +277,12 @@ impl Run {
                 self.h.advance(i64::from(secs));
                 return;
             }
-            Op::Tick => (Actor::System, Command::Tick),
+            // Not a command: `timeout` below runs the hall's timers instead.
+            Op::Tick => (Actor::System, Command::CloseDay),
             Op::Impostor(s, w) => (Actor::staff(staff(s)), Command::CallNext { window: w }),
         };
+        // The hall's timers (what the server runs at the hall's deadline).
+        let timeout = matches!(op, Op::Tick);
         let expected = match &cmd {
             Command::CallNext { window } => {
                 Some((*window, expected_by_scan(&self.h.hall, *window)))
@@ -292,9 +295,20 @@ impl Run {
             .iter()
             .filter(|w| w.state != WindowState::Closed)
             .count() as u32;
-        // `H::run` asserts that a refused command leaves the state unchanged.
-        let Ok(evs) = self.h.run(by, cmd) else {
-            return;
+        let evs = if timeout {
+            let evs = self.h.tick();
+            // Acted on at `now`, the next deadline is later: a shell sleeping
+            // until it never spins.
+            if let Some(d) = self.h.hall.poll_timeout() {
+                assert!(d > self.h.now, "deadline {d} not after {}", self.h.now);
+            }
+            evs
+        } else {
+            // `H::run` asserts that a refused command leaves the state unchanged.
+            let Ok(evs) = self.h.run(by, cmd) else {
+                return;
+            };
+            evs
         };
         let tidal = &before.config().tidal;
         let mut open = open_before;

@@ -1187,3 +1187,56 @@ fn the_tidal_auto_close_fails_over_a_ticket_transferred_to_that_window() {
     // The ticket is not stranded at the closed window: window 1 calls it.
     assert_eq!(h.call(1).as_deref(), Some("A001"));
 }
+
+#[test]
+fn the_hall_names_its_next_deadline_and_acts_on_it_then() {
+    let mut h = busy_hall(hallcall_core::config::TidalMode::Auto);
+    let close = h.hall.poll_timeout().expect("the business day closes");
+    assert!(close > h.now, "nothing due right after opening the day");
+    // Serving starts: the yellow warning is due the first ms past 80 % of
+    // the 900 s limit (720 s), the red one past 100 %.
+    h.issue("general");
+    h.call(1);
+    h.ok(Actor::staff("s01"), Command::Start { window: 1 });
+    let started = h.now;
+    assert_eq!(h.hall.poll_timeout(), Some(started + 720_001));
+    h.now = started + 720_000;
+    assert!(h.tick().is_empty(), "not yet at the deadline");
+    h.now = started + 720_001;
+    assert_eq!(H::types(&h.tick()), ["warning"]);
+    assert_eq!(h.hall.poll_timeout(), Some(started + 900_001));
+    // Nine waiting over one window: the tidal window opens when the load has
+    // been high for sustain_s = 60 s, not a tick later.
+    let t0 = h.now;
+    for _ in 0..9 {
+        h.issue("general");
+    }
+    assert_eq!(h.hall.poll_timeout(), Some(t0 + 60_000));
+    h.now = t0 + 60_000;
+    assert_eq!(H::types(&h.tick()), ["window_opened"]);
+    // Warnings still to come, and the day's close; never a deadline passed.
+    let next = h.hall.poll_timeout().expect("still timed");
+    assert!(next > h.now && next <= close);
+}
+
+#[test]
+fn a_tidal_deadline_the_policy_cannot_act_on_is_not_named() {
+    let mut cfg = hallcall_core::demo::demo_hall();
+    cfg.tidal.max_open = 2;
+    cfg.tidal.min_open = 1;
+    let mut h = H::new(cfg);
+    h.login("s01", 1);
+    for _ in 0..30 {
+        h.issue("general");
+    }
+    h.advance(60);
+    h.login("s03", 2);
+    // The overload is sustained, but max_open = 2 allows no tidal window;
+    // the hall knows that and names no deadline for it.
+    assert!(h.hall.poll_timeout().is_some_and(|d| d > h.now));
+    assert!(!H::types(&h.tick()).contains(&"window_opened"));
+    assert!(
+        h.hall.poll_timeout().is_some_and(|d| d > h.now),
+        "a shell sleeping until the deadline would spin"
+    );
+}

@@ -119,21 +119,9 @@ impl HallHandle {
             metrics: handle.metrics.clone(),
             seq: handle.seq.clone(),
             last_now: 0,
+            append_failed: false,
         };
         tokio::spawn(task.run(rx));
-        let ticker = handle.clone();
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(Duration::from_secs(1));
-            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                every.tick().await;
-                if ticker.command(Command::Tick, Actor::System).await.is_err()
-                    && ticker.tx.is_closed()
-                {
-                    break;
-                }
-            }
-        });
         handle
     }
 
@@ -170,6 +158,8 @@ struct HallTask {
     metrics: Arc<HallMetrics>,
     seq: Arc<AtomicU64>,
     last_now: Millis,
+    /// The last append failed (the hall was reloaded from the store).
+    append_failed: bool,
 }
 
 impl HallTask {
@@ -179,13 +169,47 @@ impl HallTask {
         self.last_now
     }
 
+    /// Waits for commands or the hall's next deadline, whichever comes
+    /// first. The hall says when it needs the time (`poll_timeout`); the
+    /// task sleeps until then, so an idle hall does no work.
     async fn run(mut self, mut rx: mpsc::Receiver<Msg>) {
         let mut batch = Vec::with_capacity(MAX_BATCH);
-        while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        loop {
+            let sleep = tokio::time::sleep(self.until_deadline());
+            tokio::select! {
+                // `recv_many` is cancel safe: nothing is lost when the
+                // deadline wins.
+                n = rx.recv_many(&mut batch, MAX_BATCH) => {
+                    if n == 0 {
+                        break;
+                    }
+                }
+                () = sleep => {}
+            }
             self.process(&mut batch).await;
             batch.clear();
         }
         tracing::info!(hall = %self.hall.id(), "hall task stopped");
+    }
+
+    /// How long to sleep before the hall's next deadline. The deadline is
+    /// wall-clock time and the sleep is monotonic, so a long sleep is cut to
+    /// a minute: a wall clock stepped forward (NTP) delays a timer by at most
+    /// that, and waking early is harmless (`process` acts only on what is due).
+    fn until_deadline(&self) -> Duration {
+        const LONGEST: Duration = Duration::from_secs(60);
+        if self.append_failed {
+            // The timer's events could not be stored: retry once a second,
+            // not in a loop.
+            return Duration::from_secs(1);
+        }
+        match self.hall.poll_timeout() {
+            None => LONGEST,
+            Some(at) => {
+                let ms = at.saturating_sub(now_ms().max(self.last_now)).max(0);
+                Duration::from_millis(ms as u64).min(LONGEST)
+            }
+        }
     }
 
     async fn process(&mut self, batch: &mut Vec<Msg>) {
@@ -193,6 +217,12 @@ impl HallTask {
         let mut events: Vec<Event> = Vec::new();
         let mut replies: Vec<PendingReply> = Vec::new();
         let mut reads: Vec<ReadFn> = Vec::new();
+        // Timers due by now come first, as they came first in time; their
+        // events are durable and broadcast with the batch's, answering nobody.
+        let now = self.now();
+        if self.hall.poll_timeout().is_some_and(|at| at <= now) {
+            events.extend(self.hall.handle_timeout(now));
+        }
         for msg in batch.drain(..) {
             match msg {
                 Msg::Command { cmd, by, reply } => {
@@ -211,6 +241,7 @@ impl HallTask {
         }
         if !events.is_empty() {
             let durable = self.store.append(self.hall.id(), events.clone()).await;
+            self.append_failed = durable.is_err();
             if let Err(e) = durable {
                 // The log does not hold what the hall now believes: go back to
                 // what is durable and refuse every command of this batch.

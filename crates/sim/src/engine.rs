@@ -10,11 +10,11 @@
 //! walks there before calling. *Which* ticket is called, whether a break is an
 //! AB handover or a failover, when a tidal window opens or closes: the core.
 //!
-//! Clock: the core is driven at event times, plus `Command::Tick` on a fixed
-//! grid of `tick_s` simulated seconds (default 10 s) for the tidal policy —
-//! the core's tidal timers can only fire inside `handle`, so a tidal decision
-//! comes at most `tick_s` late (the core's `sustain_s` is 60 s). Policies that
-//! let the core change nothing tick once a minute (warnings only).
+//! Clock: the core is driven at event times, and at the core's own deadline
+//! (`Hall::poll_timeout` / `Hall::handle_timeout`, the same calls the
+//! server's hall task makes): a tidal decision or a warning comes at the
+//! instant the core names, not on a tick grid. The engine ends the business
+//! day itself, so the core's day-close deadline is left alone.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -34,8 +34,6 @@ const MIN: Millis = 60_000;
 /// Knobs of the engine itself (not of the hall, not of the demand).
 #[derive(Clone, Copy, Debug)]
 pub struct EngineOptions {
-    /// Tick period while the core may open/close tidal windows, seconds.
-    pub tick_s: u32,
     /// Length of a chart slot, minutes.
     pub slot_min: u32,
     /// Clerks stop calling this long after `close` and send the rest home.
@@ -47,7 +45,6 @@ pub struct EngineOptions {
 impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
-            tick_s: 10,
             slot_min: 5,
             overtime_min: 180,
             advice_delay_s: 60,
@@ -98,7 +95,8 @@ enum Ev {
     BreakStart(u16, u16),
     BreakEnd(u16, u32),
     Requeue(u32),
-    Tick,
+    /// The core's deadline (`Hall::poll_timeout`).
+    Timeout,
     Accept(u64),
     Close,
     Overtime,
@@ -158,7 +156,10 @@ pub struct Engine<'a> {
     day_done: bool,
     dirty_all: bool,
     rehome: bool,
-    tick_ms: Millis,
+    /// The core deadline the heap holds an `Ev::Timeout` for.
+    timer_at: Option<Millis>,
+    /// Where the core's business day would roll over: the engine closes it.
+    day_close_at: Millis,
     slot_ms: Millis,
     pub tally: Tally,
     /// Print window, post and tidal events to stderr (debugging aid).
@@ -212,7 +213,6 @@ impl<'a> Engine<'a> {
                 }
             }
         }
-        let may_act = setup.policy == Policy::Tidal;
         let span = i64::from(demand.profile.close.minutes() - demand.profile.open.minutes()) * MIN
             + i64::from(opts.overtime_min) * MIN
             + 60 * MIN;
@@ -247,11 +247,8 @@ impl<'a> Engine<'a> {
             day_done: false,
             dirty_all: false,
             rehome: false,
-            tick_ms: if may_act {
-                i64::from(opts.tick_s.max(1)) * 1000
-            } else {
-                MIN
-            },
+            timer_at: None,
+            day_close_at: 0,
             slot_ms,
             trace: false,
             tally: Tally {
@@ -343,10 +340,12 @@ impl<'a> Engine<'a> {
                 }
             }
         }
-        self.push(self.open_at + self.tick_ms, Ev::Tick);
+        self.day_close_at = day_close;
+        self.timer_at = None;
         self.push(close_at, Ev::Close);
         self.push(overtime_at, Ev::Overtime);
         self.dispatch_all();
+        self.arm_timer();
 
         while let Some(Reverse((at, _, ev))) = self.heap.pop() {
             self.advance(at);
@@ -359,6 +358,7 @@ impl<'a> Engine<'a> {
             if self.dirty_all {
                 self.dispatch_all();
             }
+            self.arm_timer();
             if self.closing
                 && self.all_closed()
                 && (self.overtime || self.hall.waiting_total() == 0)
@@ -450,6 +450,20 @@ impl<'a> Engine<'a> {
             a = end;
         }
         self.now = to;
+    }
+
+    /// Makes sure the heap wakes the core at its next deadline (before the
+    /// day's close, which the engine performs itself).
+    fn arm_timer(&mut self) {
+        let Some(at) = self.hall.poll_timeout() else {
+            return;
+        };
+        let at = at.max(self.now);
+        if at >= self.day_close_at || self.timer_at.is_some_and(|t| t <= at) {
+            return;
+        }
+        self.timer_at = Some(at);
+        self.push(at, Ev::Timeout);
     }
 
     /// Runs one command through the core and lets the engine see its events.
@@ -701,9 +715,17 @@ impl<'a> Engine<'a> {
                     self.dirty_all = true;
                 }
             }
-            Ev::Tick => {
-                self.exec(Command::Tick, Actor::System);
-                self.push(self.now + self.tick_ms, Ev::Tick);
+            Ev::Timeout => {
+                if self.timer_at == Some(self.now) {
+                    self.timer_at = None;
+                }
+                if self.hall.poll_timeout().is_some_and(|at| at <= self.now) {
+                    let evs = self.hall.handle_timeout(self.now);
+                    self.tally.core_events += evs.len() as u64;
+                    for ev in &evs {
+                        self.observe(&ev.kind);
+                    }
+                }
             }
             Ev::Accept(advice) => {
                 // Pending advice blocks the core's next tidal decision, so the

@@ -97,9 +97,6 @@ pub struct SimulateArgs {
     /// Write the chart (waiting citizens and staffed windows over the day) as SVG.
     #[arg(long, value_name = "PATH")]
     pub svg: Option<PathBuf>,
-    /// Tick period (simulated seconds) while the core may open or close tidal windows.
-    #[arg(long, default_value_t = 10)]
-    pub tick: u32,
     /// Worker threads (policies run in parallel); default: available cores.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -233,7 +230,6 @@ pub fn simulate(sim: &Simulation, progress: Option<&ProgressBar>) -> Result<Repo
         expected_tickets_per_day: sim.profile.tickets_per_day(),
         days: dates.len() as u32,
         seed: sim.seed,
-        tick_s: sim.engine.tick_s,
         tidal: sim.hall.tidal.clone(),
         specialist_split: setups
             .iter()
@@ -337,10 +333,7 @@ pub fn resolve(args: &SimulateArgs) -> Result<Simulation, SimError> {
             p.dedup();
             p
         },
-        engine: EngineOptions {
-            tick_s: args.tick.max(1),
-            ..EngineOptions::default()
-        },
+        engine: EngineOptions::default(),
         threads: args
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))

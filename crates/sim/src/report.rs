@@ -143,7 +143,6 @@ pub struct Report {
     pub expected_tickets_per_day: f64,
     pub days: u32,
     pub seed: u64,
-    pub tick_s: u32,
     pub tidal: hallcall_core::config::TidalPolicy,
     /// `specialist`: window → categories.
     pub specialist_split: Vec<(u32, Vec<String>)>,
@@ -185,13 +184,12 @@ impl Report {
         );
         let _ = writeln!(
             o,
-            "tidal thresholds: open when est. wait > {} s or > {} waiting/window for {} s; close below {}/window for {} s; tick {} s",
+            "tidal thresholds: open when est. wait > {} s or > {} waiting/window for {} s; close below {}/window for {} s",
             self.tidal.open_wait_s,
             self.tidal.open_per_window,
             self.tidal.sustain_s,
             self.tidal.close_per_window,
-            5 * self.tidal.sustain_s,
-            self.tick_s
+            5 * self.tidal.sustain_s
         );
         let _ = writeln!(o);
         let _ = writeln!(

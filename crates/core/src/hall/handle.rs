@@ -107,10 +107,6 @@ impl Hall {
                 self.close_day(&mut cx.system());
                 Ok(())
             }
-            Command::Tick => {
-                self.raise_warnings(&mut cx.system());
-                Ok(())
-            }
             Command::ReloadConfig { config } => self.reload(cx, *config),
         }
     }

@@ -16,6 +16,7 @@
 //! | `warnings` | red/yellow service-time and wait warnings |
 //! | `day` | opening hours, the business day's roll and close |
 //! | `reload` | configuration reload |
+//! | `timers` | the deadline: `poll_timeout` / `handle_timeout` |
 //! | `query` | read-only questions: ticket status, a window's queue |
 
 mod apply;
@@ -27,6 +28,7 @@ mod reload;
 mod staffing;
 mod tickets;
 mod tidal;
+mod timers;
 mod warnings;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -197,6 +199,8 @@ pub struct Hall {
     /// A category whose wait watch needs trimming after the current event.
     #[serde(skip)]
     pub(crate) pending_trim: Option<usize>,
+    #[serde(skip)]
+    pub(crate) timers_checked: timers::Checked,
 }
 
 /// Whether the hall is open, valid until the next local minute: opening hours
@@ -270,6 +274,7 @@ impl Hall {
             layout,
             open_cache: OpenCache::default(),
             pending_trim: None,
+            timers_checked: timers::Checked::default(),
             config,
         };
         hall.recompute_coverage();

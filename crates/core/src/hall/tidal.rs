@@ -88,6 +88,42 @@ impl Hall {
         (overload, underload)
     }
 
+    /// The next instant a tidal condition has been sustained long enough for
+    /// `evaluate_tidal` to act on it.
+    pub(super) fn next_tidal_at(&self) -> Option<Millis> {
+        if !self.layout.has_tidal {
+            return None;
+        }
+        let p = &self.config.tidal;
+        let sustain = i64::from(p.sustain_s) * SECOND;
+        // Only a deadline `evaluate_tidal` could act on: a quiet hall with no
+        // tidal window to close must not wake its shell after every command.
+        let pending = |action| self.advice.values().any(|a| a.action == action);
+        let stale_advice = p.mode == TidalMode::Auto
+            && self
+                .advice
+                .values()
+                .any(|a| a.action == AdviceAction::Open && self.standby_for(a.window).is_some());
+        let open_count = self.open_count();
+        let can_open = stale_advice
+            || (open_count < p.max_open
+                && !pending(AdviceAction::Open)
+                && self.closed_tidal_window().is_some());
+        let can_close = stale_advice
+            || (open_count > p.min_open
+                && !pending(AdviceAction::Close)
+                && self.idle_tidal_window().is_some());
+        let open = self
+            .overload_since
+            .filter(|_| can_open)
+            .map(|t| t + sustain);
+        let close = self
+            .underload_since
+            .filter(|_| can_close)
+            .map(|t| t + 5 * sustain);
+        open.into_iter().chain(close).min()
+    }
+
     /// Acts on a sustained condition; emits nothing when nothing is due.
     /// `cx` acts as the system.
     pub(crate) fn evaluate_tidal(&mut self, cx: &mut Ctx) {

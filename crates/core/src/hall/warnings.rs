@@ -7,7 +7,7 @@ use crate::event::{Event, EventKind, WarningKind};
 use crate::hall::handle::Ctx;
 use crate::hall::{Hall, QueueKey};
 use crate::model::{Level, TicketState, WindowState};
-use crate::time::{MINUTE, SECOND};
+use crate::time::{Millis, MINUTE, SECOND};
 
 impl Hall {
     /// Raises every warning due at `cx.now`; `cx` acts as the system.
@@ -82,6 +82,41 @@ impl Hall {
         for kind in due {
             self.emit(cx, kind);
         }
+    }
+
+    /// The next instant a warning falls due (the deadline `raise_warnings`
+    /// acts on): a serving ticket crossing 80 % or 100 % of its time limit,
+    /// the oldest unwarned waiting ticket of a category passing its target.
+    pub(super) fn next_warning_at(&self) -> Option<Millis> {
+        let mut next: Option<Millis> = None;
+        let mut at = |d: Millis| next = Some(next.map_or(d, |n| n.min(d)));
+        for win in &self.windows {
+            if win.state != WindowState::Serving {
+                continue;
+            }
+            let Some(t) = win.current.and_then(|s| self.tickets.get(&s)) else {
+                continue;
+            };
+            let (Some(cat), Some(started)) = (self.config.category(&t.category), t.started_at)
+            else {
+                continue;
+            };
+            let limit = i64::from(cat.limit_s) * SECOND;
+            // The first millisecond at which `raise_warnings` sees the level:
+            // yellow once elapsed × 5 > limit × 4, red once elapsed > limit.
+            match t.service_warned {
+                Level::Green => at(started + limit * 4 / 5 + 1),
+                Level::Yellow => at(started + limit + 1),
+                Level::Red => {}
+            }
+        }
+        for (c, cat) in self.config.categories.iter().enumerate() {
+            let target = i64::from(cat.wait_target_s) * SECOND;
+            if let Some(&(since, _)) = self.wait_watch[c].iter().find(|&&k| self.watch_live(k)) {
+                at(since + target + 1);
+            }
+        }
+        next
     }
 
     /// State changes of this rule's events.
