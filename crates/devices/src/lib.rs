@@ -45,6 +45,6 @@ pub use error::ConfigError;
 pub use led::client::{run_led, run_led_cli, LedArgs, LedError, LedOptions, LedReport, SentFrame};
 pub use led::config::{LedConfig, LedConfigError};
 pub use printer::{
-    render_ticket, validate_printers, IssueTime, PrintError, Printer, PrinterConfig,
-    PrinterProblem, PrinterStatus, TicketLayout, TicketPrint,
+    render_ticket, spawn_monitor, validate_printers, IssueTime, PrintError, Printer, PrinterConfig,
+    PrinterHealth, PrinterProblem, PrinterStatus, TicketLayout, TicketPrint,
 };

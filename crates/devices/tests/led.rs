@@ -233,7 +233,9 @@ async fn rs485_bars_over_a_serial_port() {
                 Err(e) => panic!("pty read: {e}"),
             }
         }
-        frames
+        // The master stays open until the client stops: closing it would
+        // fail the client's drain of the last frame.
+        (frames, master)
     });
 
     let (server, _) = fake_hall().await;
@@ -241,12 +243,12 @@ async fn rs485_bars_over_a_serial_port() {
     let run = tokio::spawn(run_led(options(cfg, &server), async {
         let _ = stopped.await;
     }));
-    let frames = tokio::task::spawn_blocking(move || bus.join().expect("bus thread"))
+    let (frames, master) = tokio::task::spawn_blocking(move || bus.join().expect("bus thread"))
         .await
         .expect("join");
     let _ = stop.send(());
     let report = run.await.expect("join").expect("run");
-    drop(slave);
+    drop((master, slave));
 
     let mut want: Vec<(u16, String)> = vec![
         (1, "1号窗口".into()),
@@ -275,7 +277,16 @@ async fn rs485_bars_over_a_serial_port() {
         assert_eq!(f.raw[2], 0x31);
         assert_eq!(f.raw.last(), Some(&0x55));
     }
-    assert_eq!(report.write_errors, 0);
+    assert_eq!(
+        report.write_errors,
+        0,
+        "sent: {:?}",
+        report
+            .sent
+            .iter()
+            .map(|s| (s.window, &s.text))
+            .collect::<Vec<_>>()
+    );
     println!("window 1 called A012: {}", hex(&frames[10].raw));
 }
 
@@ -286,10 +297,13 @@ async fn a_dead_bar_is_retried_while_the_others_update() {
         .await
         .expect("virtual led");
     // Window 1's controller is down (nothing listens on that port yet).
-    let dead_port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        l.local_addr().expect("addr").port()
-    };
+    // Bound but not listening: connections are refused, and no other test
+    // can take the port before the controller "comes back".
+    let reserved = tokio::net::TcpSocket::new_v4().expect("socket");
+    reserved
+        .bind("127.0.0.1:0".parse().expect("addr"))
+        .expect("bind");
+    let dead_port = reserved.local_addr().expect("addr").port();
     cfg.windows[0].connect =
         Some(Connect::parse(&format!("tcp://127.0.0.1:{dead_port}")).expect("c"));
     cfg.windows[1].connect = Some(Connect::parse(&live.connect()).expect("c"));
@@ -308,9 +322,7 @@ async fn a_dead_bar_is_retried_while_the_others_update() {
         .await;
     assert!(frames.iter().any(|x| x.text == "请A013号到2号窗口"));
     // Window 1's controller comes back: it gets its current text.
-    let back = tokio::net::TcpListener::bind(("127.0.0.1", dead_port))
-        .await
-        .expect("rebind");
+    let back = reserved.listen(16).expect("listen");
     let (mut sock, _) = tokio::time::timeout(Duration::from_secs(5), back.accept())
         .await
         .expect("retried within the timeout")

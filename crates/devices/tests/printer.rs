@@ -244,3 +244,35 @@ async fn a_serial_printer_answers_status_on_the_line() {
     assert_eq!(job.status_requests, [1, 2, 3, 4]);
     assert_ticket(&job);
 }
+
+#[tokio::test]
+async fn the_monitor_reports_paper_running_out_between_tickets() {
+    use hallcall_devices::printer::spawn_monitor;
+    let vp = VirtualPrinter::start().await.expect("virtual printer");
+    let printer = Printer::new(config(&vp.connect()));
+    let (task, mut health) = spawn_monitor(printer.clone(), Duration::from_millis(50));
+    let first = wait(&mut health).await;
+    assert!(first.problems.is_empty() && first.can_print(), "{first:?}");
+    vp.set_status(PrinterStatus::paper_out());
+    let h = wait(&mut health).await;
+    assert_eq!(h.problems, [PrinterProblem::PaperOut]);
+    assert!(!h.can_print());
+    // Printing meanwhile is serialized with the polls and refused.
+    assert!(printer.print(&ticket()).await.is_err());
+    vp.set_status(PrinterStatus::default());
+    let h = wait(&mut health).await;
+    assert!(h.problems.is_empty());
+    printer.print(&ticket()).await.expect("paper back");
+    assert_eq!(vp.wait_jobs(1, Duration::from_secs(5)).await.len(), 1);
+    task.abort();
+}
+
+async fn wait(
+    rx: &mut tokio::sync::watch::Receiver<hallcall_devices::PrinterHealth>,
+) -> hallcall_devices::PrinterHealth {
+    tokio::time::timeout(Duration::from_secs(5), rx.changed())
+        .await
+        .expect("a change in time")
+        .expect("monitor alive");
+    rx.borrow_and_update().clone()
+}

@@ -9,6 +9,7 @@
 //! hall LAN) per ticket.
 
 pub mod config;
+pub mod monitor;
 pub mod status;
 pub mod ticket;
 
@@ -17,6 +18,7 @@ use std::time::Duration;
 use crate::escpos::status_request;
 use crate::link::{Link, LinkError};
 pub use config::{validate_printers, PrinterConfig, Width};
+pub use monitor::{spawn_monitor, PrinterHealth};
 pub use status::{BadStatusByte, PrinterProblem, PrinterStatus};
 pub use ticket::{render_ticket, wait_text, IssueTime, TicketLayout, TicketPrint};
 
@@ -56,16 +58,22 @@ impl PrintError {
     }
 }
 
-/// One configured printer.
+/// One configured printer. Clones share one device lock, so a status poll
+/// and a ticket never talk to the device at the same time (a serial port
+/// opens exclusively; a network printer serves one connection at a time).
 #[derive(Clone, Debug)]
 pub struct Printer {
     config: PrinterConfig,
+    busy: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Printer {
     /// A printer from its (validated) configuration.
     pub fn new(config: PrinterConfig) -> Printer {
-        Printer { config }
+        Printer {
+            config,
+            busy: std::sync::Arc::default(),
+        }
     }
 
     /// Its configuration.
@@ -79,6 +87,7 @@ impl Printer {
 
     /// Asks the printer for its status.
     pub async fn status(&self) -> Result<PrinterStatus, PrintError> {
+        let _device = self.busy.lock().await;
         let mut link = Link::open(&self.config.connect, self.timeout()).await?;
         let s = query_status(&mut link, self.timeout()).await;
         link.close(self.timeout()).await;
@@ -105,6 +114,7 @@ impl Printer {
     /// Sends prepared ESC/POS bytes, after the same status check.
     pub async fn send(&self, bytes: &[u8]) -> Result<Option<PrinterStatus>, PrintError> {
         let t = self.timeout();
+        let _device = self.busy.lock().await;
         let mut link = Link::open(&self.config.connect, t).await?;
         let status = if self.config.check_status {
             let s = query_status(&mut link, t).await?;
