@@ -71,6 +71,14 @@ impl std::fmt::Debug for Link {
     }
 }
 
+async fn open_file(path: &std::path::Path, read: bool) -> std::io::Result<tokio::fs::File> {
+    tokio::fs::OpenOptions::new()
+        .read(read)
+        .write(true)
+        .open(path)
+        .await
+}
+
 impl Link {
     /// Opens (connects to) a device.
     pub async fn open(connect: &Connect, timeout: Duration) -> Result<Link, LinkError> {
@@ -92,16 +100,19 @@ impl Link {
                 Inner::Tcp(s)
             }
             Connect::File { path } => {
-                let f = tokio::time::timeout(
-                    timeout,
-                    tokio::fs::OpenOptions::new()
-                        .read(true)
-                        .write(true)
-                        .open(path),
-                )
-                .await
-                .map_err(|_| timed_out("open"))?
-                .map_err(open_err)?;
+                // Read for status answers; a device node the service may
+                // only write to still prints (status reads then fail).
+                let first = tokio::time::timeout(timeout, open_file(path, true)).await;
+                let f = match first {
+                    Err(_) => return Err(timed_out("open")),
+                    Ok(Err(e)) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                        tokio::time::timeout(timeout, open_file(path, false))
+                            .await
+                            .map_err(|_| timed_out("open"))?
+                            .map_err(open_err)?
+                    }
+                    Ok(r) => r.map_err(open_err)?,
+                };
                 Inner::File(f)
             }
             Connect::Serial(s) => {
@@ -252,11 +263,59 @@ impl Link {
         Ok(b[0])
     }
 
+    /// Whether the other end has gone away, checked without waiting: a TCP
+    /// peer that closed the connection, whose close the next write would not
+    /// notice (the write lands in the socket buffer and is lost). Bytes the
+    /// device sent unasked (acknowledgements) are read and dropped, so they
+    /// cannot fill the receive window. Other transports report `false`.
+    pub fn peer_closed(&mut self) -> bool {
+        let Inner::Tcp(s) = &mut self.inner else {
+            return false;
+        };
+        let mut buf = [0u8; 256];
+        loop {
+            match s.try_read(&mut buf) {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+                Err(_) => return true,
+            }
+        }
+    }
+
     /// Closes the connection politely (TCP: shutdown, so the device sees the
     /// end of the job).
     pub async fn close(mut self, timeout: Duration) {
         if let Inner::Tcp(s) = &mut self.inner {
             let _ = tokio::time::timeout(timeout, s.shutdown()).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    #[tokio::test]
+    async fn a_tcp_peer_that_hung_up_is_noticed_before_writing() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let c = Connect::parse(&format!("tcp://{}", l.local_addr().expect("addr"))).expect("c");
+        let t = Duration::from_secs(2);
+
+        // A controller that acknowledges and stays: open, acks drained.
+        let mut link = Link::open(&c, t).await.expect("open");
+        let (mut s, _) = l.accept().await.expect("accept");
+        s.write_all(b"OK\r\nOK\r\n").await.expect("ack");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!link.peer_closed());
+        assert!(!link.peer_closed());
+
+        // It hangs up: noticed without a write.
+        drop(s);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(link.peer_closed());
     }
 }

@@ -344,6 +344,10 @@ impl Bars {
             let Some((connect, link)) = self.devices.get_mut(&key) else {
                 return;
             };
+            if link.as_mut().is_some_and(Link::peer_closed) {
+                tracing::info!(window, device = %connect, "条屏控制器断开了连接，重新连接");
+                *link = None;
+            }
             if link.is_none() {
                 match Link::open(connect, timeout).await {
                     Ok(l) => *link = Some(l),
