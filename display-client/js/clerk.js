@@ -1,7 +1,7 @@
 // Clerk console (窗口工作台): /clerk?hall=ID
 
 import { $, el, api, params, hallId, hallBase, fmtDuration, fmtTime, debounce, startClock } from '/static/lib/api.js';
-import { label, categoryName } from '/static/lib/labels.js';
+import { label, categoryName, reasonText, warningText, failoverEventText } from '/static/lib/labels.js';
 import { Live } from '/static/lib/live.js';
 import { toast, errorText } from '/static/lib/ui.js';
 
@@ -422,30 +422,29 @@ function onEvent(ev) {
   const me = session.staff;
   if (ev.type === 'window_opened' && ev.tidal && ev.staff === me) {
     hooks.alerts.push(`tidal:${ev.window}`);
-    if (ev.window === mine) alert(`系统已开放本窗口（${ev.window}号潮汐窗口），请开始叫号。原因：${ev.reason || '等候人数较多'}`, 'yellow');
+    if (ev.window === mine) alert(`系统已开放本窗口（${ev.window}号潮汐窗口），请开始叫号。原因：${reasonText('zh', ev.reason) || '等候人数较多'}`, 'yellow');
     else {
       // The hall moved this clerk to the tidal window: the session here has
       // ended, so go straight to the login for the new window.
       beep();
-      switchTo(ev.window, `系统已为您开放 ${ev.window}号潮汐窗口（${ev.reason || '等候人数较多'}），请登录 ${ev.window}号窗口并尽快到岗。`);
+      switchTo(ev.window, `系统已为您开放 ${ev.window}号潮汐窗口（${reasonText('zh', ev.reason) || '等候人数较多'}），请登录 ${ev.window}号窗口并尽快到岗。`);
       return;
     }
   } else if (ev.type === 'failover' && ev.window === mine) {
-    const to = (ev.to_windows || []).length ? `，业务已转至${ev.to_windows.join('、')}号窗口` : '';
-    alert(`本窗口已暂停服务（故障转移）：${ev.reason || ''}${to}`, 'red');
+    alert(`本窗口已暂停服务（故障转移）：${failoverEventText('zh', ev, view)}`, 'red');
   } else if (ev.type === 'window_paused' && ev.window === mine && ev.by !== `staff:${me}`) {
     alert(`本窗口已被暂停（${label('zh', 'pause', ev.reason)}），操作人：${ev.by}`, 'red');
   } else if (ev.type === 'window_closed' && ev.window === mine) {
-    alert(`本窗口已关闭：${ev.reason || ''}`, 'red');
+    alert(`本窗口已关闭：${reasonText('zh', ev.reason)}`, 'red');
   } else if (ev.type === 'post_handover' && ev.window === mine) {
-    if (ev.to === me) alert(`您已接替本窗口（${label('zh', 'post', ev.to_post)}），原因：${ev.reason || '交接'}`, 'yellow');
+    if (ev.to === me) alert(`您已接替本窗口（${label('zh', 'post', ev.to_post)}），原因：${reasonText('zh', ev.reason) || '交接'}`, 'yellow');
     else if (ev.from === me) log(`已交接给 ${ev.to}`);
   } else if (ev.type === 'staff_logged_out' && ev.staff === me && ev.window === mine) {
     saveSession(null);
-    showLogin(`您已退出 ${mine}号窗口：${ev.reason || ''}`, 'info');
+    showLogin(`您已退出 ${mine}号窗口：${reasonText('zh', ev.reason)}`, 'info');
     return;
   } else if (ev.type === 'warning' && ev.window === mine && ev.kind !== 'failover') {
-    alert(`预警：${ev.message || ''}`, ev.level === 'red' ? 'red' : 'yellow');
+    alert(`预警：${warningText('zh', ev, view)}`, ev.level === 'red' ? 'red' : 'yellow');
   }
   if (ev.window === mine || ['ticket_issued', 'ticket_called', 'ticket_transferred', 'ticket_requeued', 'window_opened', 'window_closed', 'window_paused', 'window_resumed', 'failover', 'day_closed'].includes(ev.type)) refreshQueueSoon();
   if (ev.window === mine || ev.from_window === mine) refreshStatsSoon();

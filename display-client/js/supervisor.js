@@ -1,7 +1,7 @@
 // Supervisor dashboard (运行监控): /supervisor?hall=ID&token=SUPERVISOR_TOKEN
 
 import { $, el, api, params, hallId, hallBase, fmtWait, fmtDuration, fmtTime, debounce, startClock } from '/static/lib/api.js';
-import { label, categoryName } from '/static/lib/labels.js';
+import { label, categoryName, reasonText, warningText, failoverEventText } from '/static/lib/labels.js';
 import { Live } from '/static/lib/live.js';
 import { toast, errorText } from '/static/lib/ui.js';
 
@@ -107,7 +107,7 @@ function renderAdvice(v) {
       'div',
       { class: `adv ${a.action}` },
       el('div', { class: 'what' }, `建议${a.action === 'open' ? '开放' : '关闭'} ${a.window}号潮汐窗口${a.staff ? '，安排 ' + (knownStaff.get(a.staff) || a.staff) : ''}`),
-      el('div', { class: 'why' }, `${fmtTime(a.at)} · ${a.reason}`),
+      el('div', { class: 'why' }, `${fmtTime(a.at)} · ${reasonText('zh', a.reason)}`),
       el('button', { type: 'button', onclick: () => resolveAdvice(a.id, 'accept') }, '采纳'),
       el('button', { type: 'button', class: 'dismiss', onclick: () => resolveAdvice(a.id, 'dismiss') }, '忽略'),
     ),
@@ -345,27 +345,27 @@ function feedItem(ev) {
   switch (ev.type) {
     case 'warning': {
       const kind = { service_time: '办理超时', wait: '等候超时', failover: '故障转移' }[ev.kind] || '预警';
-      return { cls: ev.level === 'red' ? 'red' : 'yellow', text: [el('b', {}, `${label('zh', 'level', ev.level)}·${kind}`), ` ${ev.message || [w, ev.number].filter(Boolean).join(' ')}`] };
+      return { cls: ev.level === 'red' ? 'red' : 'yellow', text: [el('b', {}, `${label('zh', 'level', ev.level)}·${kind}`), ` ${warningText('zh', ev, view) || [w, ev.number].filter(Boolean).join(' ')}`] };
     }
     case 'failover':
       return {
         cls: 'failover',
-        text: [el('b', {}, '故障转移'), ` ${w}：${ev.reason || ''}${(ev.to_windows || []).length ? `，转至 ${ev.to_windows.join('、')}号窗口` : ''}${(ev.categories || []).length ? `（${ev.categories.map((c) => categoryName(view, c)).join('、')}）` : ''}`],
+        text: [el('b', {}, '故障转移'), ` ${w}：${failoverEventText('zh', ev, view)}`],
       };
     case 'tidal_advice':
-      return { cls: 'tidal', text: [el('b', {}, '潮汐建议'), ` ${ev.action === 'open' ? '开放' : '关闭'}${w}：${ev.reason || ''}`] };
+      return { cls: 'tidal', text: [el('b', {}, '潮汐建议'), ` ${ev.action === 'open' ? '开放' : '关闭'}${w}：${reasonText('zh', ev.reason)}`] };
     case 'advice_resolved':
       return { cls: 'tidal', text: [el('b', {}, '建议处理'), ` #${ev.advice} ${ev.accepted ? '已采纳' : '已忽略'}`] };
     case 'window_opened':
-      return { cls: ev.tidal ? 'tidal' : '', text: [el('b', {}, ev.tidal ? '潮汐开窗' : '开窗'), ` ${w} ${staffName(ev.staff)}${ev.reason ? '：' + ev.reason : ''}`] };
+      return { cls: ev.tidal ? 'tidal' : '', text: [el('b', {}, ev.tidal ? '潮汐开窗' : '开窗'), ` ${w} ${staffName(ev.staff)}${ev.reason ? '：' + reasonText('zh', ev.reason) : ''}`] };
     case 'window_closed':
-      return { cls: ev.tidal ? 'tidal' : '', text: [el('b', {}, ev.tidal ? '潮汐关窗' : '关窗'), ` ${w}${ev.reason ? '：' + ev.reason : ''}`] };
+      return { cls: ev.tidal ? 'tidal' : '', text: [el('b', {}, ev.tidal ? '潮汐关窗' : '关窗'), ` ${w}${ev.reason ? '：' + reasonText('zh', ev.reason) : ''}`] };
     case 'window_paused':
       return { cls: 'yellow', text: [el('b', {}, '暂停'), ` ${w}（${label('zh', 'pause', ev.reason)}）${staffName(ev.staff)}`] };
     case 'window_resumed':
       return { cls: '', text: [el('b', {}, '恢复'), ` ${w} ${staffName(ev.staff)}`] };
     case 'post_handover':
-      return { cls: '', text: [el('b', {}, 'AB岗交接'), ` ${w} ${staffName(ev.from)}→${staffName(ev.to)}（${label('zh', 'post', ev.to_post)}）${ev.reason ? '：' + ev.reason : ''}`] };
+      return { cls: '', text: [el('b', {}, 'AB岗交接'), ` ${w} ${staffName(ev.from)}→${staffName(ev.to)}（${label('zh', 'post', ev.to_post)}）${ev.reason ? '：' + reasonText('zh', ev.reason) : ''}`] };
     case 'day_closed':
       return { cls: '', text: [el('b', {}, '日终'), ` ${ev.date}，过期 ${ev.expired} 张`] };
   }

@@ -52,3 +52,98 @@ export function categoryName(view, id, lang = 'zh') {
   if (!c) return id || '';
   return lang === 'en' ? c.name_en || c.name : c.name;
 }
+
+// ---- reasons and warnings -------------------------------------------------
+// Events carry a reason as a code with its figures ({code: 'tidal_overload',
+// sustain_s: 60, …}); these words are the only place it becomes a sentence.
+// Events logged before codes carry a sentence: it is shown as it is.
+
+const REASON = {
+  zh: {
+    login: () => '窗口人员登录',
+    logout: () => '退出登录',
+    handover: () => '交接',
+    pause: (r) => label('zh', 'pause', r.pause),
+    supervisor_open: () => '主管开窗',
+    supervisor_close: () => '主管关窗',
+    tidal_overload: (r) =>
+      `持续${r.sustain_s}秒高负荷：排队${r.waiting}人，每窗口${r.per_window}人（阈值${r.open_per_window}），新取号预计等待${r.newest_wait_s}秒（阈值${r.open_wait_s}）${r.no_free_staff ? '；无空闲人员，请主管安排' : ''}`,
+    tidal_underload: (r) => `持续${r.sustain_s}秒低负荷：每窗口${r.per_window}人（阈值${r.close_per_window}）`,
+    advice_accepted: (r) => `主管采纳建议：${reasonText('zh', r.why)}`,
+  },
+  en: {
+    login: () => 'clerk logged in',
+    logout: () => 'clerk logged out',
+    handover: () => 'handover',
+    pause: (r) => label('en', 'pause', r.pause),
+    supervisor_open: () => 'opened by the supervisor',
+    supervisor_close: () => 'closed by the supervisor',
+    tidal_overload: (r) =>
+      `high load for ${r.sustain_s} s: ${r.waiting} waiting, ${r.per_window} per window (threshold ${r.open_per_window}), a new ticket would wait ${r.newest_wait_s} s (threshold ${r.open_wait_s})${r.no_free_staff ? '; nobody is free, please assign someone' : ''}`,
+    tidal_underload: (r) => `low load for ${r.sustain_s} s: ${r.per_window} per window (threshold ${r.close_per_window})`,
+    advice_accepted: (r) => `advice accepted by the supervisor: ${reasonText('en', r.why)}`,
+  },
+};
+
+/** A reason ({code, …} or an old sentence) in words; '' when absent. */
+export function reasonText(lang, r) {
+  if (!r) return '';
+  if (typeof r === 'string') return r;
+  if (r.code === 'text') return r.text || '';
+  const f = (REASON[lang] || REASON.zh)[r.code];
+  return f ? f(r) : r.code || '';
+}
+
+const minutes = (s) => Math.floor((s || 0) / 60);
+
+/** Categories by name, joined: "社保、医保" / "Social security, Medical". */
+function categoryNames(view, ids, lang) {
+  return (ids || []).map((c) => categoryName(view, c, lang)).join(lang === 'en' ? ', ' : '、');
+}
+
+/** What a failover did, from its figures (a warning's detail or a failover event). */
+function failoverText(lang, f, view) {
+  const unserved = f.unserved || [];
+  const moved = (f.categories || []).filter((c) => !unserved.includes(c));
+  const to = f.to_windows || [];
+  const n = f.tickets_moved ?? (f.tickets || []).length;
+  const why = reasonText(lang, f.reason);
+  if (lang === 'en') {
+    let s = `${why}: ${n} transferred ticket${n === 1 ? '' : 's'} back to the common queue`;
+    if (moved.length && to.length) s += `; ${categoryNames(view, moved, lang)} now at ${windowList(lang, to)}`;
+    if (unserved.length) s += `; no open window serves ${categoryNames(view, unserved, lang)}, act now`;
+    return s;
+  }
+  let s = `${why}：${n}张转办票退回公共队列`;
+  if (moved.length && to.length) s += `，${categoryNames(view, moved, lang)}改由${windowList(lang, to)}办理`;
+  if (unserved.length) s += `；${categoryNames(view, unserved, lang)}无窗口可办，请立即安排`;
+  return s;
+}
+
+/** A warning event in words: from its detail, or its old sentence. */
+export function warningText(lang, ev, view) {
+  const d = ev.detail;
+  if (!d) return ev.message || '';
+  const cat = categoryName(view, ev.category, lang);
+  const en = lang === 'en';
+  switch (d.code) {
+    case 'service_time':
+      return en
+        ? `${windowName(lang, ev.window)}: ${ev.number} in service for ${minutes(d.elapsed_s)} min, ${cat} limit ${minutes(d.limit_s)} min`
+        : `${windowName(lang, ev.window)}办理${ev.number}已${minutes(d.elapsed_s)}分钟，${cat}限时${minutes(d.limit_s)}分钟`;
+    case 'wait':
+      return en
+        ? `${ev.number} has waited ${minutes(d.waited_s)} min, over the ${cat} target of ${minutes(d.target_s)} min`
+        : `${ev.number}已等候${minutes(d.waited_s)}分钟，超过${cat}目标${minutes(d.target_s)}分钟`;
+    case 'failover':
+    case 'failover_unserved':
+      return failoverText(lang, d, view);
+    default:
+      return ev.message || d.code || '';
+  }
+}
+
+/** A failover event in words (which windows took over, what nobody serves). */
+export function failoverEventText(lang, ev, view) {
+  return failoverText(lang, ev, view);
+}

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::HallConfig;
 use crate::model::{Actor, Channel, Duty, Level, PauseReason, Post, Priority};
+use crate::reason::Reason;
 use crate::time::Millis;
 
 /// One event with its envelope: per-hall sequence number, time, hall and actor.
@@ -49,6 +50,34 @@ pub enum WarningKind {
     Wait,
     /// A window stopped and its work moved elsewhere.
     Failover,
+}
+
+/// The figures of a warning, by code; the pages word them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum WarningDetail {
+    /// Serving for `elapsed_s` of a `limit_s` time limit.
+    ServiceTime { elapsed_s: i64, limit_s: u32 },
+    /// Waiting for `waited_s`, beyond the `target_s` wait target.
+    Wait { waited_s: i64, target_s: u32 },
+    /// A window stopped (`reason`): `tickets_moved` tickets transferred to
+    /// it went back to the pool, `categories` it alone served moved to
+    /// `to_windows`.
+    Failover {
+        reason: Reason,
+        tickets_moved: u32,
+        categories: Vec<String>,
+        to_windows: Vec<u32>,
+    },
+    /// As `failover`, but the `unserved` categories have no open window at
+    /// all: the supervisor must act now (red).
+    FailoverUnserved {
+        reason: Reason,
+        tickets_moved: u32,
+        categories: Vec<String>,
+        to_windows: Vec<u32>,
+        unserved: Vec<String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -147,19 +176,22 @@ pub enum EventKind {
     StaffLoggedOut {
         staff: String,
         window: u32,
-        reason: String,
+        #[serde(deserialize_with = "crate::reason::lenient")]
+        reason: Reason,
     },
     WindowOpened {
         window: u32,
         staff: String,
         post: Post,
         tidal: bool,
-        reason: String,
+        #[serde(deserialize_with = "crate::reason::lenient")]
+        reason: Reason,
     },
     WindowClosed {
         window: u32,
         tidal: bool,
-        reason: String,
+        #[serde(deserialize_with = "crate::reason::lenient")]
+        reason: Reason,
     },
     WindowPaused {
         window: u32,
@@ -176,24 +208,30 @@ pub enum EventKind {
         from_post: Post,
         to: String,
         to_post: Post,
-        reason: String,
+        #[serde(deserialize_with = "crate::reason::lenient")]
+        reason: Reason,
     },
     /// A window stopped serving: its directed tickets went back to the pool
     /// and categories it alone served moved to fallback/comprehensive windows.
     Failover {
         window: u32,
         staff: Option<String>,
-        reason: String,
+        #[serde(deserialize_with = "crate::reason::lenient")]
+        reason: Reason,
         tickets: Vec<String>,
         categories: Vec<String>,
         to_windows: Vec<u32>,
+        /// Of `categories`, those no open window serves any more.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        unserved: Vec<String>,
     },
     TidalAdvice {
         advice: u64,
         action: AdviceAction,
         window: u32,
         staff: Option<String>,
-        reason: String,
+        #[serde(deserialize_with = "crate::reason::lenient")]
+        reason: Reason,
     },
     AdviceResolved {
         advice: u64,
@@ -210,7 +248,12 @@ pub enum EventKind {
         number: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         category: Option<String>,
-        message: String,
+        /// What the warning is about, with its figures.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detail: Option<WarningDetail>,
+        /// The sentence of warnings written before details were codes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
     },
     /// The business day ended: waiting tickets expired, numbering resets.
     DayClosed {

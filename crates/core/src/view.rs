@@ -104,7 +104,7 @@ pub struct AdviceView {
     pub action: AdviceAction,
     pub window: u32,
     pub staff: Option<String>,
-    pub reason: String,
+    pub reason: crate::reason::Reason,
     pub at: String,
 }
 

@@ -457,7 +457,13 @@ fn a_leaves_without_b_the_window_pauses_and_its_tickets_fail_over() {
             assert_eq!(*window, 1);
             assert_eq!(staff.as_deref(), Some("s01"));
             assert_eq!(tickets, &vec![d.clone()]);
-            assert!(reason.contains("离岗"), "{reason}");
+            // The reason is the leave (离岗), as a code the pages word.
+            assert_eq!(
+                reason,
+                &Reason::Pause {
+                    pause: PauseReason::Leave
+                }
+            );
         }
         k => panic!("{k:?}"),
     }
@@ -594,7 +600,11 @@ fn tidal_opens_only_after_the_load_is_sustained() {
         } => {
             assert_eq!((*window, *tidal), (8, true));
             assert_eq!((staff.as_str(), *post), ("s06", Post::A));
-            assert!(reason.contains("持续60秒"), "{reason}");
+            // Sustained for 60 s (持续60秒), as a code with its figures.
+            assert!(
+                matches!(reason, Reason::TidalOverload { sustain_s: 60, .. }),
+                "{reason:?}"
+            );
         }
         k => panic!("{k:?}"),
     }
@@ -1239,4 +1249,126 @@ fn a_tidal_deadline_the_policy_cannot_act_on_is_not_named() {
         h.hall.poll_timeout().is_some_and(|d| d > h.now),
         "a shell sleeping until the deadline would spin"
     );
+}
+
+#[test]
+fn a_failover_that_leaves_a_category_unserved_says_so_with_its_own_code() {
+    let mut h = H::new(small_hall());
+    h.login("s05", 3); // the only window serving market (no fallback staffed)
+    let evs = h.ok(
+        Actor::staff("s05"),
+        Command::Pause {
+            window: 3,
+            reason: PauseReason::Leave,
+        },
+    );
+    let detail = evs.iter().find_map(|e| match &e.kind {
+        EventKind::Warning { detail, .. } => detail.clone(),
+        _ => None,
+    });
+    match detail {
+        Some(WarningDetail::FailoverUnserved {
+            unserved,
+            to_windows,
+            ..
+        }) => {
+            assert_eq!(unserved, vec!["market".to_string()]);
+            assert!(to_windows.is_empty());
+        }
+        d => panic!("{d:?}"),
+    }
+    // No event carries prose, and none a move to an empty list of windows.
+    for e in &evs {
+        let json = e.public().to_json();
+        assert!(!json.contains("改由"), "{json}");
+        assert!(!json.contains("message"), "{json}");
+    }
+}
+
+#[test]
+fn the_public_event_keeps_keys_and_secrets_off_the_stream() {
+    let mut h = H::demo();
+    h.login("s01", 1);
+    h.login("s03", 2);
+    h.issue("general");
+    h.call(1);
+    h.ok(Actor::staff("s01"), Command::Start { window: 1 });
+    h.ok(
+        Actor::staff("s01"),
+        Command::Transfer {
+            window: 1,
+            category: None,
+            to_window: Some(2),
+        },
+    );
+    h.ok(
+        Actor::staff("s03"),
+        Command::Pause {
+            window: 2,
+            reason: PauseReason::Break,
+        },
+    );
+    let cfg = h.hall.config().clone();
+    h.ok(
+        Actor::Supervisor,
+        Command::ReloadConfig {
+            config: Box::new({
+                let mut c = cfg;
+                c.name = "renamed".into();
+                c
+            }),
+        },
+    );
+    for e in &h.log {
+        let v: serde_json::Value = serde_json::from_str(&e.public().to_json()).expect("json");
+        for key in ["seq", "at", "hall", "by", "type"] {
+            assert!(v.get(key).is_some(), "{key} missing in {v}");
+        }
+        assert_eq!(v["type"], e.type_name());
+        for secret in ["ticket", "code", "appointment", "config"] {
+            assert!(v.get(secret).is_none(), "{secret} in {v}");
+        }
+        if e.type_name() == "failover" {
+            assert_eq!(v["tickets_moved"], 1, "{v}");
+            assert_eq!(v["tickets"], serde_json::json!([]), "{v}");
+        }
+    }
+}
+
+#[test]
+fn events_and_snapshots_written_with_sentences_still_read_back() {
+    // Logs written before reasons were codes carry sentences.
+    let old = r#"{"seq":7,"at":"2026-11-23T09:05:00.000+08:00","hall":"demo","by":"supervisor","type":"window_closed","window":8,"tidal":true,"reason":"主管关窗"}"#;
+    let e: Event = serde_json::from_str(old).expect("old window_closed");
+    assert!(matches!(
+        &e.kind,
+        EventKind::WindowClosed { reason: Reason::Text { text }, .. } if text == "主管关窗"
+    ));
+    let old = r#"{"seq":8,"at":"2026-11-23T09:05:00.000+08:00","hall":"demo","by":"system","type":"warning","level":"yellow","kind":"failover","window":1,"message":"离岗：0张转办票退回公共队列"}"#;
+    let e: Event = serde_json::from_str(old).expect("old warning");
+    assert!(matches!(
+        &e.kind,
+        EventKind::Warning {
+            message: Some(_),
+            detail: None,
+            ..
+        }
+    ));
+    // A snapshot holding advice with a sentence for its reason.
+    let mut h = busy_hall(hallcall_core::config::TidalMode::Advise);
+    for _ in 0..20 {
+        h.issue("general");
+    }
+    h.advance(60);
+    assert_eq!(H::types(&h.tick()), ["tidal_advice"]);
+    let mut snap: serde_json::Value =
+        serde_json::from_slice(&h.hall.to_snapshot()).expect("snapshot json");
+    let advice = snap["advice"]
+        .as_object_mut()
+        .and_then(|m| m.values_mut().next())
+        .expect("one advice");
+    advice["reason"] = "持续60秒高负荷".into();
+    let back = Hall::from_snapshot(&serde_json::to_vec(&snap).expect("bytes")).expect("reads");
+    let a = back.pending_advice().next().expect("advice");
+    assert!(matches!(&a.reason, Reason::Text { text } if text == "持续60秒高负荷"));
 }

@@ -23,8 +23,8 @@ pub const SUBSCRIBER_BUFFER: usize = 4096;
 #[derive(Clone, Debug)]
 pub struct Published {
     pub seq: u64,
-    /// The public JSON: ticket ids, appointment codes and configuration
-    /// secrets removed.
+    /// The public JSON (`hallcall_core::PublicEvent`): no ticket ids,
+    /// appointment codes or configuration.
     pub json: Arc<str>,
     pub kind: &'static str,
 }
@@ -76,26 +76,13 @@ pub fn now_ms() -> Millis {
         .unwrap_or(0)
 }
 
-/// The public form of an event: what displays and phones may see.
+/// The public form of an event, serialised once for every subscriber. What
+/// the public may see is decided by the core (`Event::public`, a whitelist);
+/// the server only serialises it.
 pub fn publish(ev: &Event) -> Published {
-    let mut v = serde_json::to_value(ev).unwrap_or(serde_json::Value::Null);
-    if let Some(obj) = v.as_object_mut() {
-        // The unguessable ticket id is the citizen's key to rate and to watch
-        // their ticket; it is never broadcast. Tickets are followed by number.
-        obj.remove("ticket");
-        if let Some(serde_json::Value::Array(ids)) = obj.get_mut("tickets") {
-            let n = ids.len();
-            *ids = Vec::new();
-            obj.insert("tickets_moved".into(), n.into());
-        }
-        obj.remove("config");
-        // Appointment codes are the citizen's key to check in.
-        obj.remove("code");
-        obj.remove("appointment");
-    }
     Published {
         seq: ev.seq,
-        json: Arc::from(v.to_string()),
+        json: Arc::from(ev.public().to_json()),
         kind: ev.type_name(),
     }
 }

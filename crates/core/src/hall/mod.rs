@@ -67,7 +67,8 @@ pub struct Advice {
     pub action: crate::event::AdviceAction,
     pub window: u32,
     pub staff: Option<String>,
-    pub reason: String,
+    #[serde(deserialize_with = "crate::reason::lenient")]
+    pub reason: crate::reason::Reason,
     pub at: Millis,
 }
 

@@ -8,6 +8,7 @@ use crate::event::{AdviceAction, Event, EventKind};
 use crate::hall::handle::Ctx;
 use crate::hall::{Advice, Hall};
 use crate::model::{PauseReason, WindowState};
+use crate::reason::{tenths, Reason};
 use crate::time::{Millis, SECOND};
 
 /// Load figures the policy looks at, also shown on the supervisor dashboard.
@@ -165,15 +166,15 @@ impl Hall {
             if now - since >= sustain && open < p.max_open && !pending(AdviceAction::Open) {
                 if let Some(w) = self.closed_tidal_window() {
                     let load = self.load();
-                    let reason = format!(
-                        "持续{}秒高负荷：排队{}人，每窗口{:.1}人（阈值{}），新取号预计等待{}秒（阈值{}）",
-                        p.sustain_s,
-                        load.waiting,
-                        load.per_window.min(9999.0),
-                        p.open_per_window,
-                        load.newest_wait_s.min(99_999.0).round(),
-                        p.open_wait_s
-                    );
+                    let reason = Reason::TidalOverload {
+                        sustain_s: p.sustain_s,
+                        waiting: load.waiting,
+                        per_window: tenths(load.per_window),
+                        open_per_window: p.open_per_window,
+                        newest_wait_s: load.newest_wait_s.clamp(0.0, 99_999.0).round() as u64,
+                        open_wait_s: p.open_wait_s,
+                        no_free_staff: false,
+                    };
                     let staff = self.standby_for(w);
                     match (p.mode, staff) {
                         (TidalMode::Auto, Some((staff, post))) => {
@@ -189,11 +190,10 @@ impl Hall {
                             );
                         }
                         (mode, staff) => {
-                            let reason = if mode == TidalMode::Auto {
-                                format!("{reason}；无空闲人员，请主管安排")
-                            } else {
-                                reason
-                            };
+                            let mut reason = reason;
+                            if let Reason::TidalOverload { no_free_staff, .. } = &mut reason {
+                                *no_free_staff = mode == TidalMode::Auto;
+                            }
                             let advice = self.next_advice;
                             self.emit(
                                 cx,
@@ -215,17 +215,16 @@ impl Hall {
             if now - since >= 5 * sustain && open > p.min_open && !pending(AdviceAction::Close) {
                 if let Some(w) = self.idle_tidal_window() {
                     let load = self.load();
-                    let reason = format!(
-                        "持续{}秒低负荷：每窗口{:.1}人（阈值{}）",
-                        5 * p.sustain_s,
-                        load.per_window,
-                        p.close_per_window
-                    );
+                    let reason = Reason::TidalUnderload {
+                        sustain_s: 5 * p.sustain_s,
+                        per_window: tenths(load.per_window),
+                        close_per_window: p.close_per_window,
+                    };
                     match p.mode {
                         TidalMode::Auto => {
                             // The same path as every close: a ticket
                             // transferred to this window fails over.
-                            self.close_window(cx, w, "潮汐窗口关闭", reason);
+                            self.close_window(cx, w, reason);
                         }
                         TidalMode::Advise => {
                             let advice = self.next_advice;
@@ -309,15 +308,21 @@ impl Hall {
                         staff,
                         post,
                         tidal: true,
-                        reason: format!("主管采纳建议：{}", a.reason),
+                        reason: Reason::AdviceAccepted {
+                            advice,
+                            why: Box::new(a.reason),
+                        },
                     },
                 );
             }
             AdviceAction::Close => {
                 self.check_close(a.window)?;
                 self.emit(cx, resolved);
-                let reason = format!("主管采纳建议：{}", a.reason);
-                self.close_window(cx, a.window, "潮汐窗口关闭", reason);
+                let reason = Reason::AdviceAccepted {
+                    advice,
+                    why: Box::new(a.reason),
+                };
+                self.close_window(cx, a.window, reason);
             }
         }
         Ok(())

@@ -3,11 +3,11 @@
 //! target is red, once per wait. Waiting tickets are watched per category in
 //! time order, so finding the overdue ones reads only those.
 
-use crate::event::{Event, EventKind, WarningKind};
+use crate::event::{Event, EventKind, WarningDetail, WarningKind};
 use crate::hall::handle::Ctx;
 use crate::hall::{Hall, QueueKey};
 use crate::model::{Level, TicketState, WindowState};
-use crate::time::{Millis, MINUTE, SECOND};
+use crate::time::{Millis, SECOND};
 
 impl Hall {
     /// Raises every warning due at `cx.now`; `cx` acts as the system.
@@ -41,14 +41,11 @@ impl Hall {
                     ticket: Some(t.id.to_string()),
                     number: Some(t.number.to_string()),
                     category: Some(t.category.to_string()),
-                    message: format!(
-                        "{}号窗口办理{}已{}分钟，{}限时{}分钟",
-                        win.number,
-                        t.number,
-                        elapsed / MINUTE,
-                        cat.name,
-                        cat.limit_s / 60
-                    ),
+                    detail: Some(WarningDetail::ServiceTime {
+                        elapsed_s: elapsed / SECOND,
+                        limit_s: cat.limit_s,
+                    }),
+                    message: None,
                 });
             }
         }
@@ -69,13 +66,11 @@ impl Hall {
                     ticket: Some(t.id.to_string()),
                     number: Some(t.number.to_string()),
                     category: Some(t.category.to_string()),
-                    message: format!(
-                        "{}已等候{}分钟，超过{}目标{}分钟",
-                        t.number,
-                        (now - since) / MINUTE,
-                        cat.name,
-                        cat.wait_target_s / 60
-                    ),
+                    detail: Some(WarningDetail::Wait {
+                        waited_s: (now - since) / SECOND,
+                        target_s: cat.wait_target_s,
+                    }),
+                    message: None,
                 });
             }
         }

@@ -11,6 +11,7 @@ use crate::event::{Event, EventKind};
 use crate::hall::handle::Ctx;
 use crate::hall::Hall;
 use crate::model::{Actor, Duty, PauseReason, Post, Seat, Window, WindowState};
+use crate::reason::Reason;
 
 impl Hall {
     pub(crate) fn login(
@@ -49,7 +50,7 @@ impl Hall {
                         staff,
                         post,
                         tidal: false,
-                        reason: "窗口人员登录".into(),
+                        reason: Reason::Login,
                     },
                 );
             }
@@ -113,13 +114,13 @@ impl Hall {
                 EventKind::StaffLoggedOut {
                     staff,
                     window,
-                    reason: "退出登录".into(),
+                    reason: Reason::Logout,
                 },
             );
             return Ok(());
         }
         if let (Some(on), Some(sb)) = (win.on_duty.clone(), win.standby.clone()) {
-            self.hand_over_and_leave(cx, window, on, sb, "退出登录");
+            self.hand_over_and_leave(cx, window, on, sb, Reason::Logout);
             return Ok(());
         }
         if let Some(serial) = win.current {
@@ -130,15 +131,14 @@ impl Hall {
             EventKind::StaffLoggedOut {
                 staff: staff.clone(),
                 window,
-                reason: "退出登录".into(),
+                reason: Reason::Logout,
             },
         );
         if win.state == WindowState::Closed {
             return Ok(());
         }
-        let why = format!("{window}号窗口{staff}退出登录，无B岗在岗");
         let s = Some(staff);
-        self.stop_window(cx, window, s.clone(), &why, true, |_| {
+        self.stop_window(cx, window, s.clone(), Reason::Logout, true, |_| {
             EventKind::WindowPaused {
                 window,
                 staff: s,
@@ -171,27 +171,26 @@ impl Hall {
         if reason.is_absence() {
             if let Some(sb) = win.standby.clone() {
                 // AB岗: the B post takes the window at once, current ticket included.
-                self.hand_over_and_leave(cx, window, on, sb, reason.label_zh());
+                self.hand_over_and_leave(cx, window, on, sb, Reason::Pause { pause: reason });
                 return Ok(());
             }
         }
         if let Some(serial) = win.current {
             return Err(self.busy(window, serial));
         }
-        let why = format!(
-            "{}号窗口{}（{}），无B岗在岗",
-            window,
-            reason.label_zh(),
-            staff
-        );
         let s = Some(staff.clone());
-        self.stop_window(cx, window, s.clone(), &why, reason.is_absence(), |_| {
-            EventKind::WindowPaused {
+        self.stop_window(
+            cx,
+            window,
+            s.clone(),
+            Reason::Pause { pause: reason },
+            reason.is_absence(),
+            |_| EventKind::WindowPaused {
                 window,
                 staff: s,
                 reason,
-            }
-        });
+            },
+        );
         Ok(())
     }
 
@@ -220,7 +219,7 @@ impl Hall {
                 from_post: on.post,
                 to: sb.staff,
                 to_post: sb.post,
-                reason: "交接".into(),
+                reason: Reason::Handover,
             },
         );
         Ok(())
@@ -234,7 +233,7 @@ impl Hall {
         window: u32,
         on: Seat,
         standby: Seat,
-        reason: &str,
+        reason: Reason,
     ) {
         self.emit(
             cx,
@@ -244,7 +243,7 @@ impl Hall {
                 from_post: on.post,
                 to: standby.staff,
                 to_post: standby.post,
-                reason: reason.into(),
+                reason: reason.clone(),
             },
         );
         self.emit(
@@ -252,7 +251,7 @@ impl Hall {
             EventKind::StaffLoggedOut {
                 staff: on.staff,
                 window,
-                reason: reason.into(),
+                reason,
             },
         );
     }
@@ -301,7 +300,7 @@ impl Hall {
                 staff,
                 post,
                 tidal,
-                reason: "主管开窗".into(),
+                reason: Reason::SupervisorOpen,
             },
         );
         Ok(())

@@ -7,10 +7,11 @@
 
 use crate::config::WindowKind;
 use crate::error::Rejected;
-use crate::event::{EventKind, WarningKind};
+use crate::event::{EventKind, WarningDetail, WarningKind};
 use crate::hall::handle::Ctx;
 use crate::hall::Hall;
 use crate::model::{Level, TicketState, WindowState};
+use crate::reason::Reason;
 
 impl Hall {
     /// Whether the window may be closed now: open and not busy.
@@ -28,7 +29,7 @@ impl Hall {
 
     pub(crate) fn supervisor_close(&mut self, cx: &mut Ctx, window: u32) -> Result<(), Rejected> {
         self.check_close(window)?;
-        self.close_window(cx, window, "主管关窗", "主管关窗".into());
+        self.close_window(cx, window, Reason::SupervisorClose);
         Ok(())
     }
 
@@ -36,24 +37,17 @@ impl Hall {
     /// policy): through [`Hall::stop_window`], so tickets transferred to it
     /// go back to the pool instead of waiting at a closed window. The caller
     /// has checked [`Hall::check_close`].
-    pub(crate) fn close_window(
-        &mut self,
-        cx: &mut Ctx,
-        window: u32,
-        failover: &str,
-        reason: String,
-    ) {
+    pub(crate) fn close_window(&mut self, cx: &mut Ctx, window: u32, reason: Reason) {
         let Ok(w) = self.win_index(window) else {
             return;
         };
         let staff = self.windows[w].on_duty.as_ref().map(|s| s.staff.clone());
         let tidal = self.kind_of(w) == WindowKind::Tidal;
-        self.stop_window(cx, window, staff, failover, false, |_| {
-            EventKind::WindowClosed {
-                window,
-                tidal,
-                reason,
-            }
+        let why = reason.clone();
+        self.stop_window(cx, window, staff, why, false, |_| EventKind::WindowClosed {
+            window,
+            tidal,
+            reason,
         });
     }
 
@@ -65,7 +59,7 @@ impl Hall {
         cx: &mut Ctx,
         window: u32,
         staff: Option<String>,
-        reason: &str,
+        reason: Reason,
         always_warn: bool,
         stop: impl FnOnce(&Hall) -> EventKind,
     ) {
@@ -100,44 +94,62 @@ impl Hall {
             .filter(|(i, win)| win.is_staffed() && self.effective_serves(*i) & lost != 0)
             .map(|(_, win)| win.number)
             .collect();
-        let unserved = (0..self.config.categories.len())
-            .any(|c| lost & (1 << c) != 0 && self.coverage.eligible[c] == 0);
-        let message = format!(
-            "{reason}：{}张转办票退回公共队列{}{}",
-            tickets.len(),
-            if categories.is_empty() {
-                String::new()
-            } else {
-                format!("，{}改由{:?}号窗口办理", categories.join("、"), to_windows)
-            },
-            if unserved {
-                "；有业务无窗口可办，请立即安排"
-            } else {
-                ""
+        // Categories no open window serves any more: said with their own
+        // code, never as a move to an empty list of windows.
+        let unserved: Vec<String> = self
+            .config
+            .categories
+            .iter()
+            .enumerate()
+            .filter(|(c, _)| lost & (1 << c) != 0 && self.coverage.eligible[*c] == 0)
+            .map(|(_, c)| c.id.clone())
+            .collect();
+        let tickets_moved = tickets.len() as u32;
+        let level = if unserved.is_empty() {
+            Level::Yellow
+        } else {
+            Level::Red
+        };
+        let detail = if unserved.is_empty() {
+            WarningDetail::Failover {
+                reason: reason.clone(),
+                tickets_moved,
+                categories: categories.clone(),
+                to_windows: to_windows.clone(),
             }
-        );
+        } else {
+            WarningDetail::FailoverUnserved {
+                reason: reason.clone(),
+                tickets_moved,
+                categories: categories.clone(),
+                to_windows: to_windows.clone(),
+                unserved: unserved.clone(),
+            }
+        };
         let mut sys = cx.system();
         self.emit(
             &mut sys,
             EventKind::Failover {
                 window,
                 staff,
-                reason: reason.to_string(),
+                reason,
                 tickets,
                 categories,
                 to_windows,
+                unserved,
             },
         );
         self.emit(
             &mut sys,
             EventKind::Warning {
-                level: if unserved { Level::Red } else { Level::Yellow },
+                level,
                 kind: WarningKind::Failover,
                 window: Some(window),
                 ticket: None,
                 number: None,
                 category: None,
-                message,
+                detail: Some(detail),
+                message: None,
             },
         );
     }
