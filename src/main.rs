@@ -83,6 +83,9 @@ fn main() -> std::process::ExitCode {
                             h.staff.len()
                         );
                     }
+                    for w in hallcall_server::auth::pin_warnings(&cfg) {
+                        println!("warning: {w}");
+                    }
                     std::process::ExitCode::SUCCESS
                 }
                 Err(e) => {

@@ -24,8 +24,13 @@ pub const SUPERVISOR: &str = "supervisor-demo";
 /// How long any single wait in these tests may take before it is a failure.
 pub const PATIENCE: Duration = Duration::from_secs(15);
 
+/// The `hallcall` binary under test: this build's, or the one named by
+/// `HALLCALL_TEST_BIN` (e.g. an older build, to show that a test fails there).
 pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_hallcall")
+    static BIN: OnceLock<String> = OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var("HALLCALL_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_hallcall").into())
+    })
 }
 
 /// The demo PIN of a staff member: `s01` → `0101`.
@@ -111,7 +116,11 @@ pub fn demo_hall_with_pins() -> hallcall_core::HallConfig {
 
 /// The configuration file text: a copy of the demo hall with PIN hashes.
 pub fn hall_toml(listen: &str, data: &Path) -> String {
-    let hall = demo_hall_with_pins();
+    hall_toml_of(listen, data, demo_hall_with_pins())
+}
+
+/// The configuration file text of a hall.
+pub fn hall_toml_of(listen: &str, data: &Path, hall: hallcall_core::HallConfig) -> String {
     let v = serde_json::to_value(&hall).expect("hall config to JSON");
     let obj = v.as_object().expect("hall is an object");
     let mut out = format!(
@@ -226,6 +235,17 @@ impl Resp {
     }
 }
 
+/// How a test wants its server started (see [`Server::start_with`]).
+#[derive(Default)]
+pub struct ServerOptions {
+    /// The hall instead of [`demo_hall_with_pins`].
+    pub hall: Option<hallcall_core::HallConfig>,
+    /// The child's soft open-files limit (as a service manager might leave it).
+    pub soft_nofile: Option<u64>,
+    /// More `serve` arguments.
+    pub args: Vec<String>,
+}
+
 /// A `hallcall serve` child process with its own data directory and port.
 /// Killed (SIGKILL) when dropped; its log is printed if the test failed.
 pub struct Server {
@@ -234,11 +254,17 @@ pub struct Server {
     child: Option<Child>,
     starts: u32,
     http: reqwest::Client,
+    opts: ServerOptions,
 }
 
 impl Server {
     /// Starts a server on a free port with a fresh data directory.
     pub async fn start() -> Server {
+        Server::start_with(ServerOptions::default()).await
+    }
+
+    /// Starts a server with options.
+    pub async fn start_with(opts: ServerOptions) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
@@ -250,6 +276,7 @@ impl Server {
             child: None,
             starts: 0,
             http,
+            opts,
         };
         // Another process may take the port between our probe and the
         // server's bind: try a few ports.
@@ -277,7 +304,8 @@ impl Server {
     }
 
     fn write_config(&self) {
-        let text = hall_toml(&self.listen(), &self.data_path());
+        let hall = self.opts.hall.clone().unwrap_or_else(demo_hall_with_pins);
+        let text = hall_toml_of(&self.listen(), &self.data_path(), hall);
         std::fs::write(self.config_path(), text).expect("write hall.toml");
     }
 
@@ -289,7 +317,28 @@ impl Server {
     async fn launch(&mut self) -> Result<(), String> {
         self.starts += 1;
         let log = std::fs::File::create(self.log_path(self.starts)).expect("log file");
-        let child = Command::new(bin())
+        let mut cmd = Command::new(bin());
+        if let Some(soft) = self.opts.soft_nofile {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: only getrlimit/setrlimit (async-signal-safe) run in the child.
+            unsafe {
+                cmd.pre_exec(move || {
+                    let mut lim = libc::rlimit {
+                        rlim_cur: 0,
+                        rlim_max: 0,
+                    };
+                    if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    lim.rlim_cur = soft.min(lim.rlim_max);
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let child = cmd
             .arg("serve")
             .arg("--config")
             .arg(self.config_path())
@@ -297,6 +346,7 @@ impl Server {
             .arg(self.data_path())
             .arg("--listen")
             .arg(self.listen())
+            .args(&self.opts.args)
             .env("HALLCALL_LOG", "info")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log clone"))
@@ -347,6 +397,13 @@ impl Server {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+
+    /// Kills the server and starts it once more on the same directory and
+    /// port; the error when it exits early (its log says why).
+    pub async fn try_restart(&mut self) -> Result<(), String> {
+        self.kill();
+        self.launch().await
     }
 
     /// Starts the server again on the same data directory and port.

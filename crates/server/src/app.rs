@@ -11,8 +11,10 @@ use hallcall_announcer::VoicePack;
 use hallcall_core::HallConfig;
 use hallcall_store::Store;
 
-use crate::auth::{RateLimits, TokenKey};
+use crate::auth::{DummyHashes, TokenKey};
 use crate::hall_task::{CommandError, HallHandle};
+use crate::limits::{Limited, RateLimits};
+use crate::sessions::Sessions;
 
 pub struct HallEntry {
     pub handle: HallHandle,
@@ -24,6 +26,9 @@ pub struct AppInner {
     pub halls: BTreeMap<String, HallEntry>,
     pub store: Store,
     pub key: TokenKey,
+    /// Each clerk's current session (durable, in the data directory).
+    pub sessions: Sessions,
+    pub dummy_hashes: DummyHashes,
     pub voice: Option<Arc<VoicePack>>,
     pub wav_cache: Mutex<WavCache>,
     pub limits: RateLimits,
@@ -45,8 +50,9 @@ pub enum AppError {
     Forbidden(String),
     #[error("unknown staff id or wrong PIN")]
     BadCredentials,
-    #[error("{0}")]
-    RateLimited(&'static str),
+    /// A limit refused the request; retry after `retry_after_s`.
+    #[error("{}", .0.limit.message())]
+    RateLimited(Limited),
     /// The hall refused the command, or could not make it durable.
     #[error(transparent)]
     Command(#[from] CommandError),

@@ -12,10 +12,12 @@ use hallcall_core::{Actor, Command};
 use hallcall_store::{Store, StoreOptions};
 
 use crate::app::{AppInner, HallEntry, WavCache};
-use crate::auth::{RateLimits, TokenKey};
+use crate::auth::TokenKey;
 use crate::config_file;
 use crate::hall_task::HallHandle;
+use crate::limits::RateLimits;
 use crate::metrics::HallMetrics;
+use crate::sessions::Sessions;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ServeArgs {
@@ -28,6 +30,18 @@ pub struct ServeArgs {
     /// Address to listen on. Default: the config's [server].listen, or 0.0.0.0:8080.
     #[arg(long)]
     pub listen: Option<String>,
+    /// Most client connections open at once (kept 512 below the open-files limit).
+    #[arg(long, default_value_t = crate::listen::MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Most connections open at once from one client address (raise it behind a proxy).
+    #[arg(long, default_value_t = crate::listen::MAX_CONNECTIONS_PER_ADDRESS)]
+    pub max_connections_per_address: usize,
+    /// Tickets one kiosk token may issue per minute (0: no limit, for load benches).
+    #[arg(long, default_value_t = crate::limits::ISSUES_PER_KIOSK_PER_MINUTE)]
+    pub kiosk_issues_per_minute: u32,
+    /// Seconds a client has to send a request head; also the idle keep-alive timeout.
+    #[arg(long, default_value_t = crate::listen::HEADER_TIMEOUT.as_secs())]
+    pub header_timeout_s: u64,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -52,6 +66,13 @@ pub fn hash_pin_main(args: HashPinArgs) -> std::process::ExitCode {
         eprintln!("the PIN must not be empty");
         return std::process::ExitCode::from(2);
     }
+    if pin.chars().count() < crate::auth::MIN_PIN_DIGITS {
+        eprintln!(
+            "warning: a PIN of {} digits is weak; use {} or more",
+            pin.chars().count(),
+            crate::auth::MIN_PIN_DIGITS
+        );
+    }
     match crate::auth::hash_pin(&pin) {
         Ok(h) => {
             println!("{h}");
@@ -72,6 +93,10 @@ pub enum ServeError {
     Demo(String),
     #[error("data directory: {0}")]
     Store(#[from] hallcall_store::StoreError),
+    #[error("data directory: {0}")]
+    Key(#[from] crate::auth::KeyError),
+    #[error("data directory: {0}")]
+    Sessions(#[from] crate::sessions::SessionsError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -127,6 +152,7 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
     std::fs::create_dir_all(&data)?;
     let store = Store::open(&data.join("db"), StoreOptions::default())?;
     let key = TokenKey::load_or_create(&data)?;
+    let sessions = Sessions::load(&data)?;
     let mut halls = BTreeMap::new();
     for hc in &cfg.halls {
         let hall = store.recover(hc.clone())?;
@@ -165,11 +191,30 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
         halls,
         store: store.clone(),
         key,
+        sessions,
+        dummy_hashes: Default::default(),
         voice,
         wav_cache: Mutex::new(WavCache::default()),
-        limits: RateLimits::default(),
+        limits: RateLimits::with_kiosk_issues_per_minute(args.kiosk_issues_per_minute),
         started: Instant::now(),
     });
+    for id in app.halls.keys() {
+        let (app, id) = (app.clone(), id.clone());
+        tokio::spawn(async move { app.warm_dummy_hash(&id).await });
+    }
+    let nofile = crate::listen::raise_nofile_limit();
+    let limits = crate::listen::ConnLimits {
+        max_connections: crate::listen::effective_cap(args.max_connections, nofile),
+        per_address: args.max_connections_per_address.max(1),
+        header_timeout: std::time::Duration::from_secs(args.header_timeout_s.max(1)),
+    };
+    tracing::info!(
+        open_files = nofile,
+        max_connections = limits.max_connections,
+        per_address = limits.per_address,
+        header_timeout_s = limits.header_timeout.as_secs(),
+        "connection limits"
+    );
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -178,18 +223,9 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
     let config_path = args.config.clone();
     tokio::spawn(reload_on_sighup(reload_app, config_path));
     tokio::spawn(crate::ops::backup_on_sigusr1(store.clone(), data.clone()));
-    let done = tokio::spawn(async move {
-        let serve = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = rx.await;
-        });
-        if let Err(e) = serve.await {
-            tracing::error!(error = %e, "server stopped");
-        }
-    });
+    let done = tokio::spawn(crate::listen::serve(listener, router, limits, async move {
+        let _ = rx.await;
+    }));
     Ok((
         Running {
             addr,

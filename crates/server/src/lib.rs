@@ -26,8 +26,11 @@ pub mod auth;
 pub mod cli;
 pub mod config_file;
 pub mod hall_task;
+pub mod limits;
+pub mod listen;
 pub mod metrics;
 pub mod ops;
 pub mod pages;
+pub mod sessions;
 
 pub use cli::{HashPinArgs, ServeArgs};

@@ -26,7 +26,8 @@ use crate::auth::require_clerk_of;
         (status = 403, description = "not a post of this window", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "logged in elsewhere, window full", body = ErrorBody),
-        (status = 429, description = "too many failed logins from this address", body = ErrorBody)))]
+        (status = 429, description = "too many failed logins from this address (`rate_limited`), or this staff id is locked after 5 wrong PINs (`staff_locked`); `Retry-After` says when to try again", body = ErrorBody),
+        (status = 503, description = "the session could not be stored", body = ErrorBody)))]
 pub async fn login(
     State(app): State<App>,
     Path(hall): Path<String>,
@@ -35,7 +36,7 @@ pub async fn login(
 ) -> Result<Json<LoginResponse>, ApiError> {
     let entry = app.hall(&hall)?;
     let name = app
-        .check_pin(entry, peer.ip(), &body.staff, &body.pin)
+        .check_pin(&hall, entry, peer.ip(), &body.staff, &body.pin)
         .await?;
     let cmd = Command::Login {
         staff: body.staff.clone(),
@@ -46,22 +47,38 @@ pub async fn login(
         .command(cmd, Actor::staff(body.staff.clone()))
         .await?;
     let s = body.staff.clone();
-    let duty = entry
+    let (seat, date) = entry
         .handle
-        .read(move |h, _| h.staff_location(&s))
-        .await?
+        .read(move |h, _| (h.staff_location(&s), h.business_date()))
+        .await?;
+    let duty = seat
         .map(|(_, d)| match d {
             hallcall_core::Duty::OnDuty => "on_duty",
             hallcall_core::Duty::Standby => "standby",
         })
         .unwrap_or("on_duty");
+    // The login is durable; this session replaces any earlier one of the clerk.
+    let nonce = app
+        .sessions
+        .begin(&hall, &body.staff, body.window, date)
+        .await
+        .map_err(session_store_failed)?;
     Ok(Json(LoginResponse {
-        token: app.key.issue(&hall, &body.staff, body.window),
+        token: app.key.issue(&hall, &body.staff, body.window, &nonce),
         staff: body.staff,
         name,
         window: body.window,
         duty: duty.into(),
     }))
+}
+
+pub(crate) fn session_store_failed(e: crate::sessions::SessionsError) -> ApiError {
+    tracing::error!(error = %e, "session table");
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "session_store_failed",
+        "the session table could not be written; try again",
+    )
 }
 
 #[utoipa::path(post, path = "/api/v1/halls/{hall}/windows/{n}/{action}", tag = "clerk",
@@ -120,7 +137,14 @@ pub async fn window_action(
         }
     };
     let is_call = matches!(cmd, Command::CallNext { .. });
+    let is_logout = matches!(cmd, Command::Logout { .. });
     let evs = entry.handle.command(cmd, actor_of(&role)).await?;
+    if is_logout {
+        app.sessions
+            .end(&hall, &staff)
+            .await
+            .map_err(session_store_failed)?;
+    }
     if !is_call {
         return Ok(events_response(evs).into_response());
     }

@@ -39,6 +39,9 @@ pub struct BookBody {
     pub category: String,
     /// RFC 3339 start of the slot, e.g. `2026-11-24T10:00:00+08:00`.
     pub slot_start: String,
+    /// The citizen's phone number (digits; spaces, `-` and a `+86` prefix are
+    /// ignored). Kept only as a keyed hash, to limit bookings per phone.
+    pub phone: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -131,4 +134,16 @@ pub struct EventsQuery {
 #[derive(Debug, Deserialize)]
 pub struct WavQuery {
     pub lang: Option<String>,
+}
+
+/// What a supervisor's staff action did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffActionResponse {
+    pub staff: String,
+    pub unlocked: bool,
+    /// The clerk's token no longer works.
+    pub session_ended: bool,
+    /// The clerk was also logged out of the window (not while serving alone).
+    pub logged_out: bool,
+    pub message: String,
 }

@@ -15,6 +15,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// For 429: the limit that refused, and when to try again (`Retry-After`).
+    pub limited: Option<(&'static str, u64)>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -28,6 +30,12 @@ pub struct ErrorDetail {
     pub code: String,
     /// Human-readable explanation.
     pub message: String,
+    /// 429 only: which limit refused (e.g. `bookings_per_phone`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
+    /// 429 only: seconds to wait, as in the `Retry-After` header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_s: Option<u64>,
 }
 
 impl ApiError {
@@ -36,6 +44,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            limited: None,
         }
     }
 
@@ -99,8 +108,14 @@ impl From<AppError> for ApiError {
             AppError::BadCredentials => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", message)
             }
-            AppError::RateLimited(_) => {
-                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+            AppError::RateLimited(l) => {
+                let code = match l.limit {
+                    crate::limits::Limit::LoginFailuresPerStaff => "staff_locked",
+                    _ => "rate_limited",
+                };
+                let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, message);
+                e.limited = Some((l.limit.code(), l.retry_after_s));
+                e
             }
             AppError::Command(c) => c.into(),
             AppError::Internal(_) => ApiError::internal(message),
@@ -114,8 +129,15 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: self.code.to_string(),
                 message: self.message,
+                limit: self.limited.map(|(l, _)| l.to_string()),
+                retry_after_s: self.limited.map(|(_, s)| s),
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut resp = (self.status, Json(body)).into_response();
+        if let Some((_, secs)) = self.limited {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        resp
     }
 }

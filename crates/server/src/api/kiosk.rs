@@ -22,7 +22,8 @@ use crate::auth::require_kiosk;
         (status = 401, description = "no or invalid token", body = ErrorBody),
         (status = 403, description = "not a kiosk token", body = ErrorBody),
         (status = 404, description = "unknown hall, category or appointment", body = ErrorBody),
-        (status = 409, description = "hall closed, appointment used or too early", body = ErrorBody)),
+        (status = 409, description = "hall closed, appointment used or too early", body = ErrorBody),
+        (status = 429, description = "this kiosk token issues too fast (`issues_per_kiosk`); `Retry-After` says when to try again", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn issue_ticket(
     State(app): State<App>,
@@ -32,6 +33,7 @@ pub async fn issue_ticket(
 ) -> Result<Response, ApiError> {
     let role = app.role(&hall, token.as_deref()).await?;
     require_kiosk(&role)?;
+    app.check_issue_rate(&hall, token.as_deref().unwrap_or_default())?;
     let entry = app.hall(&hall)?;
     // 96 random bits: unguessable, and 24 hex characters stay inline in the core.
     let id = random_id(12);

@@ -48,6 +48,7 @@ pub const MAX_BODY: usize = 16 * 1024;
         public::list_halls, kiosk::issue_ticket, public::ticket_status, public::ticket_qr,
         public::rate, kiosk::requeue, public::book, clerk::login, clerk::window_action,
         clerk::window_queue, clerk::window_stats, supervisor::advice, public::state, supervisor::stats,
+        supervisor::lockouts, supervisor::staff_action,
         public::announcement
     ),
     modifiers(&Bearer),
@@ -142,6 +143,11 @@ pub fn router(app: App) -> Router {
             post(supervisor::advice),
         )
         .route(&format!("{h}/stats"), get(supervisor::stats))
+        .route(&format!("{h}/lockouts"), get(supervisor::lockouts))
+        .route(
+            &format!("{h}/staff/{{staff}}/{{action}}"),
+            post(supervisor::staff_action),
+        )
         // ops
         .route("/api/v1/openapi.json", get(ops::openapi))
         .route("/healthz", get(ops::healthz))

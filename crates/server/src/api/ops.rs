@@ -22,6 +22,8 @@ pub async fn metrics(State(app): State<App>) -> Response {
     for (id, e) in &app.halls {
         e.handle.metrics.render(id, &mut out);
     }
+    app.limits.counters.render(app.halls.keys(), &mut out);
+    crate::listen::render_metrics(&mut out);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 

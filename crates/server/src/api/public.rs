@@ -130,7 +130,7 @@ pub async fn rate(
         (status = 400, description = "bad slot", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "slot full", body = ErrorBody),
-        (status = 429, description = "too many bookings from this address", body = ErrorBody)))]
+        (status = 429, description = "a booking limit (per phone, per address, per hall); `Retry-After` says when to try again", body = ErrorBody)))]
 pub async fn book(
     State(app): State<App>,
     Path(hall): Path<String>,
@@ -138,13 +138,50 @@ pub async fn book(
     ApiJson(body): ApiJson<BookBody>,
 ) -> Result<Response, ApiError> {
     let entry = app.hall(&hall)?;
-    app.check_booking_rate(peer.ip())?;
     let slot = hallcall_core::time::parse_rfc3339(&body.slot_start).ok_or_else(|| {
         ApiError::bad_request(
             "bad_slot",
             "slot_start must be RFC 3339, e.g. 2026-11-24T10:00:00+08:00",
         )
     })?;
+    let phone = normalize_phone(&body.phone).ok_or_else(|| {
+        ApiError::bad_request(
+            "bad_phone",
+            "phone must be a phone number of 6 to 15 digits, e.g. 13800138000",
+        )
+    })?;
+    let phone_hash = app.check_booking_rate(&hall, peer.ip(), &phone)?;
+    let booked = book_with_fresh_code(entry, &body, slot).await;
+    if booked.is_err() {
+        app.refund_booking(&hall, phone_hash);
+    }
+    booked
+}
+
+/// The digits of a phone number: spaces and `-` dropped, `+86`/`86` in
+/// front of an 11-digit mainland number dropped; 6 to 15 digits.
+pub fn normalize_phone(raw: &str) -> Option<String> {
+    let s: String = raw
+        .trim()
+        .trim_start_matches('+')
+        .chars()
+        .filter(|c| *c != ' ' && *c != '-')
+        .collect();
+    if !s.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let s = match s.strip_prefix("86") {
+        Some(rest) if rest.len() == 11 && rest.starts_with('1') => rest.to_string(),
+        _ => s,
+    };
+    (6..=15).contains(&s.len()).then_some(s)
+}
+
+async fn book_with_fresh_code(
+    entry: &crate::app::HallEntry,
+    body: &BookBody,
+    slot: hallcall_core::time::Millis,
+) -> Result<Response, ApiError> {
     for _ in 0..5 {
         let code = format!("{:06}", rand::random::<u32>() % 1_000_000);
         let cmd = Command::BookAppointment {

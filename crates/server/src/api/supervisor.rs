@@ -2,7 +2,7 @@
 //! as JSON or CSV.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hallcall_core::stats::DayStats;
@@ -14,6 +14,7 @@ use crate::api::extract::Bearer;
 use crate::api::{actor_of, business_date, day_events, events_response};
 use crate::app::{App, HallEntry};
 use crate::auth::{require_supervisor, Role};
+use crate::limits::LockInfo;
 
 /// `POST /windows/{n}/open {staff}` and `/windows/{n}/close` (the route is
 /// shared with the clerk's actions, see `clerk::window_action`).
@@ -108,4 +109,124 @@ pub async fn stats(
         Json(serde_json::json!({ "hall": hall, "date": date.to_string(), "stats": stats }))
             .into_response(),
     )
+}
+
+#[utoipa::path(get, path = "/api/v1/halls/{hall}/lockouts", tag = "supervisor",
+    params(("hall" = String, Path)),
+    responses((status = 200, description = "staff ids locked after too many wrong PINs", body = [LockInfo]),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn lockouts(
+    State(app): State<App>,
+    Path(hall): Path<String>,
+    Bearer(token): Bearer,
+) -> Result<Json<Vec<LockInfo>>, ApiError> {
+    let role = app.role(&hall, token.as_deref()).await?;
+    require_supervisor(&role)?;
+    Ok(Json(app.limits.staff.locked(&hall)))
+}
+
+#[utoipa::path(post, path = "/api/v1/halls/{hall}/staff/{staff}/{action}", tag = "supervisor",
+    params(("hall" = String, Path), ("staff" = String, Path, description = "staff id"),
+        ("action" = String, Path, description = "`unlock` lifts a PIN lockout; `end-session` ends the clerk's token for good and logs the clerk out when the window allows it")),
+    responses((status = 200, body = StaffActionResponse),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "unknown hall, staff or action", body = ErrorBody),
+        (status = 409, description = "`not_locked`, `not_logged_in`", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn staff_action(
+    State(app): State<App>,
+    Path((hall, staff, action)): Path<(String, String, String)>,
+    Bearer(token): Bearer,
+) -> Result<Json<StaffActionResponse>, ApiError> {
+    let entry = app.hall(&hall)?;
+    let role = app.role(&hall, token.as_deref()).await?;
+    require_supervisor(&role)?;
+    let known = entry
+        .config
+        .read()
+        .map_err(|_| ApiError::internal("config lock"))?
+        .staff(&staff)
+        .is_some();
+    if !known {
+        return Err(ApiError::not_found(
+            "unknown_staff",
+            format!("no staff {staff:?} in this hall"),
+        ));
+    }
+    match action.as_str() {
+        "unlock" => {
+            if !app.limits.staff.unlock(&hall, &staff) {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "not_locked",
+                    format!("{staff} is not locked"),
+                ));
+            }
+            tracing::info!(hall, staff, "staff id unlocked by the supervisor");
+            Ok(Json(StaffActionResponse {
+                staff,
+                unlocked: true,
+                session_ended: false,
+                logged_out: false,
+                message: "unlocked".into(),
+            }))
+        }
+        "end-session" => {
+            let s = staff.clone();
+            let seat = entry.handle.read(move |h, _| h.staff_location(&s)).await?;
+            let had = app
+                .sessions
+                .end(&hall, &staff)
+                .await
+                .map_err(crate::api::clerk::session_store_failed)?;
+            if !had && seat.is_none() {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "not_logged_in",
+                    format!("{staff} has no session"),
+                ));
+            }
+            let (logged_out, message) = match seat {
+                None => (false, "session ended".to_string()),
+                Some((window, _)) => match entry
+                    .handle
+                    .command(
+                        Command::Logout {
+                            staff: staff.clone(),
+                            window,
+                        },
+                        Actor::Supervisor,
+                    )
+                    .await
+                {
+                    Ok(_) => (
+                        true,
+                        format!("session ended; logged out of window {window}"),
+                    ),
+                    Err(e) => (
+                        false,
+                        format!("session ended; still seated at window {window}: {e}"),
+                    ),
+                },
+            };
+            tracing::info!(
+                hall,
+                staff,
+                logged_out,
+                "clerk session ended by the supervisor"
+            );
+            Ok(Json(StaffActionResponse {
+                staff,
+                unlocked: false,
+                session_ended: true,
+                logged_out,
+                message,
+            }))
+        }
+        other => Err(ApiError::not_found(
+            "unknown_action",
+            format!("no staff action {other:?} (unlock, end-session)"),
+        )),
+    }
 }
