@@ -66,6 +66,7 @@ function renderWindows(v) {
           ? [el('small', {}, `引导至 ${w.go_to.join('、')}号`)]
           : [el('small', {}, '')];
       const btns = [];
+      if (w.staff) btns.push(el('button', { type: 'button', title: '使该人员的登录令牌失效（空闲时同时退出窗口）', onclick: () => endSession(w.staff.id) }, '结束登录'));
       if (w.state === 'closed') btns.push(el('button', { type: 'button', onclick: () => openWindow(w.number) }, '开放'));
       else btns.push(el('button', { type: 'button', class: 'danger', disabled: w.current ? true : undefined, title: w.current ? '办理中不可关闭' : '', onclick: () => closeWindow(w.number) }, '关闭'));
       return el(
@@ -334,6 +335,51 @@ async function closeWindow(n) {
   }
 }
 
+async function endSession(staff) {
+  if (!confirm(`确定结束 ${staffName(staff)} 的登录吗？其令牌将立即失效。`)) return;
+  try {
+    const r = await api(`${base}/staff/${encodeURIComponent(staff)}/end-session`, { method: 'POST', body: {}, token });
+    toast(r && r.logged_out ? `${staffName(staff)} 已退出登录` : `${staffName(staff)} 的令牌已失效（${(r && r.message) || ''}）`, 'ok');
+    live.refresh(0);
+  } catch (e) {
+    toast(`操作失败：${errorText(e)}`, 'error');
+  }
+}
+
+// ---- PIN lockouts: the server's own warnings (not hall events), polled --------------
+
+async function loadLocks() {
+  if (!token) return;
+  let list;
+  try {
+    list = await api(`${base}/lockouts`, { token });
+  } catch {
+    return;
+  }
+  const box = $('#locks');
+  box.hidden = !list || !list.length;
+  box.replaceChildren(
+    ...(list || []).map((l) =>
+      el(
+        'div',
+        { class: 'lock', 'data-staff': l.staff },
+        el('span', {}, el('b', {}, '红色预警·密码锁定'), ` ${staffName(l.staff)}（${l.staff}）密码连续错误 ${l.failures} 次，已锁定，约 ${Math.ceil(l.remaining_s / 60)} 分钟后自动解除`),
+        el('button', { type: 'button', onclick: () => unlockStaff(l.staff) }, '解锁'),
+      ),
+    ),
+  );
+}
+
+async function unlockStaff(staff) {
+  try {
+    await api(`${base}/staff/${encodeURIComponent(staff)}/unlock`, { method: 'POST', body: {}, token });
+    toast(`${staffName(staff)} 已解锁`, 'ok');
+  } catch (e) {
+    toast(`解锁失败：${errorText(e)}`, 'error');
+  }
+  loadLocks();
+}
+
 // ---- the feed of warnings and dispatch events --------------------------------------
 
 function staffName(id) {
@@ -439,3 +485,5 @@ await live.start();
 if (live.lastSeq) loadHistory(live.lastSeq);
 loadStats();
 setInterval(loadStats, 30000);
+loadLocks();
+setInterval(loadLocks, 5000);
