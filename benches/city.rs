@@ -1917,9 +1917,15 @@ impl Client {
     fn dispatch(&mut self, s: &str) -> Actions {
         let mut a = Actions::default();
         let t = s.trim_start();
-        if t.starts_with('[') || s.contains("\"type\":\"snapshot\"") || !s.contains("\"type\":\"") {
-            // Rare: a snapshot (reconnect too far behind, or push mode's
-            // first message), a batch, or a message kind pages do not know.
+        if t.starts_with('[')
+            || s.contains("\"type\":\"snapshot\"")
+            || s.contains("\"type\":\"view\"")
+            || !s.contains("\"type\":\"")
+        {
+            // A snapshot (reconnect too far behind, or push mode's first
+            // message), a pushed view (see `on_push_view`), a batch, or a
+            // message kind pages do not know: parse it whole. Events take the
+            // fast path below.
             if let Ok(v) = serde_json::from_str::<serde_json::Value>(s) {
                 self.dispatch_value(&v, &mut a);
             }
@@ -2003,8 +2009,8 @@ impl Client {
     /// PUSH MODE HOOK — adapt here when the server pushes a view message per
     /// batch. Today no such message exists; this handles a message
     /// `{"type":"view","seq":N,"view":{...}}` (the name and shape are a guess:
-    /// change the match arm in `dispatch_value` and this body to the real
-    /// protocol). A page would render the view; the bench only needs the
+    /// change the `"type":"view"` test in `dispatch`, the `Some("view")` arm
+    /// in `dispatch_value` and this body to the real protocol). A page would render the view; the bench only needs the
     /// seq and, to time calls, the calls it carries that are newer than the
     /// last seq seen (if the server sends the view *instead of* the events,
     /// this is where `ticket_called` must be noted, as `snapshot` does).
