@@ -257,11 +257,10 @@ pub const MAX_WINDOWS: usize = 128;
 pub const MAX_CATEGORIES: usize = 64;
 
 impl Config {
-    /// Parses and validates a configuration file's text.
+    /// Parses and validates a configuration text: [`crate::config_file::parse`]
+    /// (the one parser), its file-and-line error as [`ConfigError::Toml`].
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
-        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Toml(e.to_string()))?;
-        cfg.validate()?;
-        Ok(cfg)
+        crate::config_file::parse("config", text).map_err(|e| ConfigError::Toml(e.to_string()))
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {

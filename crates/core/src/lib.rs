@@ -25,6 +25,7 @@
 
 pub mod command;
 pub mod config;
+pub mod config_file;
 pub mod demo;
 pub mod error;
 pub mod event;

@@ -19,6 +19,9 @@ pub enum SimError {
     },
     #[error("hall configuration: {0}")]
     Config(#[from] hallcall_core::ConfigError),
+    /// The configuration file, with the line and field at fault.
+    #[error("hall configuration {0}")]
+    ConfigFile(#[from] hallcall_core::config_file::ConfigFileError),
     #[error("no hall {wanted:?} in the configuration (it has: {have})")]
     NoSuchHall { wanted: String, have: String },
     #[error("the configuration has {0} halls: pick one with --hall")]

@@ -262,7 +262,7 @@ pub fn resolve(args: &SimulateArgs) -> Result<Simulation, SimError> {
     let mut hall = match &args.config {
         None => hallcall_core::demo::demo_hall(),
         Some(path) => {
-            let cfg = hallcall_core::Config::from_toml(&read(path)?)?;
+            let cfg = hallcall_core::config_file::parse(&path.display().to_string(), &read(path)?)?;
             let have = || {
                 cfg.halls
                     .iter()
@@ -415,4 +415,32 @@ pub fn run(args: SimulateArgs) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: SimulateArgs,
+    }
+
+    #[test]
+    fn a_bad_configuration_is_named_by_file_and_line() {
+        let path = std::env::temp_dir().join(format!("hallcall-sim-{}.toml", std::process::id()));
+        std::fs::write(
+            &path,
+            "[[hall]]\nid = \"x\"\nname = \"X\"\ncolour = \"red\"\n",
+        )
+        .expect("write");
+        let cli = Cli::parse_from(["simulate", "--config", path.to_str().expect("utf-8")]);
+        let e = resolve(&cli.args).expect_err("refused");
+        let _ = std::fs::remove_file(&path);
+        let want = format!("hall configuration {}:4: ", path.display());
+        assert!(e.to_string().starts_with(&want), "{e}");
+        assert!(e.to_string().contains("colour"), "{e}");
+    }
 }
