@@ -205,16 +205,6 @@ impl PauseReason {
             PauseReason::Leave | PauseReason::Meeting | PauseReason::NoStaff
         )
     }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            PauseReason::Leave => "离岗",
-            PauseReason::Meeting => "开会",
-            PauseReason::Break => "休息",
-            PauseReason::NoStaff => "无人值守",
-            PauseReason::Other => "暂停",
-        }
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
