@@ -466,7 +466,12 @@ impl Hallcall {
             .unwrap_or_else(|_| env!("CARGO_BIN_EXE_hallcall").to_string());
         let mut cmd = Command::new(&bin);
         server_priority(&mut cmd);
+        // Every display connects from 127.0.0.1 and every round issues a
+        // ticket: lift the per-address cap and the per-kiosk rate (through
+        // the environment, so older builds under FANOUT_HALLCALL_BIN start).
         let child = cmd
+            .env("HALLCALL_MAX_CONNECTIONS_PER_ADDRESS", "1000000")
+            .env("HALLCALL_KIOSK_ISSUES_PER_MINUTE", "0")
             .arg("serve")
             .arg("--data")
             .arg(dir.path().join("data"))

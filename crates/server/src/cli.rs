@@ -31,16 +31,16 @@ pub struct ServeArgs {
     #[arg(long)]
     pub listen: Option<String>,
     /// Most client connections open at once (kept 512 below the open-files limit).
-    #[arg(long, default_value_t = crate::listen::MAX_CONNECTIONS)]
+    #[arg(long, env = "HALLCALL_MAX_CONNECTIONS", default_value_t = crate::listen::MAX_CONNECTIONS)]
     pub max_connections: usize,
     /// Most connections open at once from one client address (raise it behind a proxy).
-    #[arg(long, default_value_t = crate::listen::MAX_CONNECTIONS_PER_ADDRESS)]
+    #[arg(long, env = "HALLCALL_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = crate::listen::MAX_CONNECTIONS_PER_ADDRESS)]
     pub max_connections_per_address: usize,
     /// Tickets one kiosk token may issue per minute (0: no limit, for load benches).
-    #[arg(long, default_value_t = crate::limits::ISSUES_PER_KIOSK_PER_MINUTE)]
+    #[arg(long, env = "HALLCALL_KIOSK_ISSUES_PER_MINUTE", default_value_t = crate::limits::ISSUES_PER_KIOSK_PER_MINUTE)]
     pub kiosk_issues_per_minute: u32,
     /// Seconds a client has to send a request head; also the idle keep-alive timeout.
-    #[arg(long, default_value_t = crate::listen::HEADER_TIMEOUT.as_secs())]
+    #[arg(long, env = "HALLCALL_HEADER_TIMEOUT_S", default_value_t = crate::listen::HEADER_TIMEOUT.as_secs())]
     pub header_timeout_s: u64,
 }
 
