@@ -100,9 +100,11 @@ function renderCats(v) {
       const info = nowin
         ? [`等候 `, el('b', { class: 'num' }, String(c.waiting)), ` 人`, el('span', { class: 'sep' }, ' · '), `暂无窗口，请咨询工作人员`]
         : [`等候 `, el('b', { class: 'num' }, String(c.waiting)), ` 人`, el('span', { class: 'sep' }, ' · '), `预计 `, el('b', {}, c.waiting ? fmtWait(c.estimated_wait_s) : '无需等候')];
+      // 红黄绿: the category's level looks ahead (a new ticket's estimate against the wait target).
+      if (c.level === 'yellow' || c.level === 'red') info.push(el('span', { class: 'sep' }, ' · '), el('span', { class: `lvl ${c.level}` }), c.level === 'red' ? '排队拥挤' : '排队较长');
       return el(
         'button',
-        { type: 'button', class: `cat-btn${nowin ? ' nowin' : ''}`, 'data-category': c.id, onclick: () => issue(c) },
+        { type: 'button', class: `cat-btn${nowin ? ' nowin' : ''} lvl-${c.level || 'green'}`, 'data-category': c.id, 'data-level': c.level || 'green', onclick: () => issue(c) },
         el('span', { class: 'px' }, c.prefix),
         el('span', { class: 'nm' }, c.name),
         el('span', { class: 'en' }, c.name_en || ''),

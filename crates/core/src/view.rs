@@ -52,6 +52,8 @@ pub struct CategoryView {
     pub avg_service_s: u64,
     pub oldest_wait_s: Option<i64>,
     pub wait_target_s: u32,
+    /// 红黄绿: red when the oldest ticket waits beyond the target; else a new
+    /// ticket's estimate beyond 80 % of the target is yellow, beyond 100 % red.
     pub level: Level,
     pub open_windows: u32,
 }
@@ -155,22 +157,7 @@ impl Hall {
             .iter()
             .enumerate()
             .map(|(c, cat)| {
-                let oldest = self.wait_watch[c]
-                    .iter()
-                    .find(|&&k| self.watch_live(k))
-                    .map(|&(since, _)| (now - since) / 1000)
-                    .or_else(|| {
-                        self.queues[c]
-                            .iter()
-                            .filter_map(|(_, s)| self.tickets.get(s))
-                            .map(|t| (now - t.waiting_since) / 1000)
-                            .max()
-                    });
-                let level = if oldest.is_some_and(|o| o > i64::from(cat.wait_target_s)) {
-                    Level::Red
-                } else {
-                    Level::Green
-                };
+                let (level, oldest) = self.category_level(c, now);
                 let est = self.newest_estimate_s(c);
                 CategoryView {
                     id: cat.id.to_string(),

@@ -1372,3 +1372,35 @@ fn events_and_snapshots_written_with_sentences_still_read_back() {
     let a = back.pending_advice().next().expect("advice");
     assert!(matches!(&a.reason, Reason::Text { text } if text == "持续60秒高负荷"));
 }
+
+/// Issue 13 item 2: the category's level looks ahead. A new ticket whose
+/// estimated wait is beyond 80 % of the wait target makes the category
+/// yellow, beyond 100 % red, even while the oldest ticket is still young.
+#[test]
+fn a_category_is_yellow_then_red_when_a_new_tickets_estimate_nears_its_wait_target() {
+    let mut cfg = small_hall();
+    cfg.tidal.mode = hallcall_core::config::TidalMode::Advise;
+    let mut h = H::new(cfg);
+    h.login("s01", 1); // one comprehensive window: general's estimate = waiting × 300 s
+    let level = |h: &H| {
+        let v = serde_json::to_value(h.hall.view(h.now)).expect("view");
+        let c = v["categories"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["id"] == "general").cloned())
+            .expect("general");
+        (
+            c["level"].as_str().unwrap_or("").to_string(),
+            c["estimated_wait_s"].as_u64(),
+        )
+    };
+    for _ in 0..3 {
+        h.issue("general");
+    }
+    assert_eq!(level(&h), ("green".to_string(), Some(900))); // 75 % of 1200 s
+    h.issue("general");
+    assert_eq!(level(&h), ("yellow".to_string(), Some(1200))); // 100 %: yellow, not yet red
+    h.issue("general");
+    assert_eq!(level(&h), ("red".to_string(), Some(1500)));
+    // Nobody has waited long: only the look-ahead makes it red.
+    assert!(h.hall.view(h.now).categories[0].oldest_wait_s.unwrap_or(0) < 60);
+}

@@ -1,7 +1,9 @@
 //! Warnings (红黄绿预警): serving beyond 80 % of the category's time limit is
 //! yellow, beyond 100 % red, once each per ticket; waiting beyond the wait
 //! target is red, once per wait. Waiting tickets are watched per category in
-//! time order, so finding the overdue ones reads only those.
+//! time order, so finding the overdue ones reads only those. A category's
+//! level also looks ahead: a new ticket's estimated wait beyond 80 % of the
+//! wait target is yellow, beyond 100 % red (`category_level`).
 
 use crate::event::{Event, EventKind, WarningDetail, WarningKind};
 use crate::hall::handle::Ctx;
@@ -10,6 +12,47 @@ use crate::model::{Level, TicketState, WindowState};
 use crate::time::{Millis, SECOND};
 
 impl Hall {
+    /// The red/yellow/green level of category `c` at `now`: red once its
+    /// oldest waiting ticket is beyond the wait target; otherwise judged on
+    /// a ticket issued now — its estimated wait beyond 80 % of the target is
+    /// yellow, beyond 100 % red (waiting tickets and no open window to serve
+    /// them is red too). Returns the level and the oldest wait, seconds.
+    pub(crate) fn category_level(&self, c: usize, now: Millis) -> (Level, Option<i64>) {
+        let Some(cat) = self.config.categories.get(c) else {
+            return (Level::Green, None);
+        };
+        let oldest = self.wait_watch[c]
+            .iter()
+            .find(|&&k| self.watch_live(k))
+            .map(|&(since, _)| (now - since) / SECOND)
+            .or_else(|| {
+                self.queues[c]
+                    .iter()
+                    .filter_map(|(_, s)| self.tickets.get(s))
+                    .map(|t| (now - t.waiting_since) / SECOND)
+                    .max()
+            });
+        let target = f64::from(cat.wait_target_s);
+        if oldest.is_some_and(|o| o > i64::from(cat.wait_target_s)) {
+            return (Level::Red, oldest);
+        }
+        let est = self.newest_estimate_s(c);
+        let level = if !est.is_finite() {
+            if self.waiting[c] > 0 {
+                Level::Red
+            } else {
+                Level::Green
+            }
+        } else if est > target {
+            Level::Red
+        } else if est > target * 0.8 {
+            Level::Yellow
+        } else {
+            Level::Green
+        };
+        (level, oldest)
+    }
+
     /// Raises every warning due at `cx.now`; `cx` acts as the system.
     pub(crate) fn raise_warnings(&mut self, cx: &mut Ctx) {
         let now = cx.now;
