@@ -191,6 +191,24 @@ async function main() {
     await sup.close();
   });
 
+  await step('supervisor dashboard shows a locked staff id as a red warning and unlocks it', async () => {
+    // Five wrong PINs lock s09 (from any address); even the right PIN waits.
+    for (let i = 0; i < 5; i++) {
+      const r = await server.api(`/api/v1/halls/${HALL}/sessions`, { method: 'POST', body: { staff: 's09', pin: `88${i}`, window: 5 } });
+      assert(r.status === 401, `wrong PIN ${i}: ${r.status}`);
+    }
+    const locked = await server.api(`/api/v1/halls/${HALL}/sessions`, { method: 'POST', body: { staff: 's09', pin: pin('s09'), window: 5 } });
+    assert(locked.status === 429 && locked.body.error.code === 'staff_locked', `right PIN while locked: ${locked.status} ${JSON.stringify(locked.body)}`);
+    const sup = watch(await displays.newPage(), 'supervisor');
+    await sup.goto(`${base}/supervisor?hall=${HALL}&token=${SUPERVISOR_TOKEN}`);
+    await sup.waitForSelector('#locks .lock[data-staff="s09"] button', { timeout: 10000 });
+    await sup.click('#locks .lock[data-staff="s09"] button');
+    await sup.waitForFunction(() => document.getElementById('locks').hidden, null, { timeout: 10000 });
+    await sup.close();
+    const left = await server.api(`/api/v1/halls/${HALL}/lockouts`, { token: SUPERVISOR_TOKEN });
+    assert(left.status === 200 && Array.isArray(left.body) && left.body.length === 0, `lockouts after unlock: ${JSON.stringify(left.body)}`);
+  });
+
   // ---- restart ---------------------------------------------------------------
 
   const seqsBefore = { hall: await callSeqs(hall), win: await callSeqs(win) };
