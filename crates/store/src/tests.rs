@@ -788,3 +788,43 @@ async fn postgres_commits_synchronously_whatever_the_default() {
     assert_eq!(store.backend(), "postgres");
     assert_eq!(store.pg_setting("synchronous_commit").expect("show"), "on");
 }
+
+/// A committer dropped in the middle of its commit (its caller gave up)
+/// fails the group it took on, and poisons those halls: whether the commit
+/// happened is unknown, so nobody is told it did, and recovery reads what
+/// is there.
+#[tokio::test]
+async fn postgres_committer_dropped_mid_commit_fails_its_group() {
+    let Some(f) = Fixture::postgres("dropped_committer") else {
+        return;
+    };
+    let store = f.open_default();
+    let mut a = Driver::new(store.recover(config("a")).expect("recover a"));
+    let mut b = Driver::new(store.recover(config("b")).expect("recover b"));
+    let mut evs_a = a.step();
+    while evs_a.is_empty() {
+        evs_a = a.step();
+    }
+    let mut evs_b = b.step();
+    while evs_b.is_empty() {
+        evs_b = b.step();
+    }
+    let pa = store.append("a", evs_a);
+    let pb = store.append("b", evs_b);
+    // pa leads (it is polled first) and is dropped after its first poll,
+    // long before a round trip to the server can have finished.
+    let cut = tokio::time::timeout(Duration::from_nanos(1), pa).await;
+    assert!(cut.is_err(), "the commit cannot finish within one poll");
+    let err = pb.await.expect_err("b's commit was interrupted");
+    assert!(matches!(err, StoreError::Database { .. }), "{err}");
+    assert!(err.to_string().contains("interrupted"), "{err}");
+    assert!(matches!(
+        store.append("b", b.step()).await,
+        Err(StoreError::Poisoned(_))
+    ));
+    // Recovery reads what is there and the hall works again.
+    let back = store.recover(config("b")).expect("recover b");
+    assert_eq!(back.seq(), store.durable_seq("b").expect("durable"));
+    let mut d = Driver::new(back);
+    drive(&store, &mut d, 5).await;
+}

@@ -1,0 +1,335 @@
+//! PostgreSQL store bench (`cargo bench --bench postgres`, with
+//! `HALLCALL_TEST_PG` set: `eval "$(scripts/pg.sh)"` starts a throwaway
+//! cluster): a durable command's latency beside a raw single-row INSERT +
+//! COMMIT in the same run, on the same server, table shape and session
+//! settings; and group-commit throughput over 100 halls.
+//!
+//! Prints a table; the figures go to BENCHMARKS.md.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hallcall_core::{Actor, Command, Event, Hall, HallConfig, Millis};
+use hallcall_store::{Store, StoreOptions};
+use sqlx::{Connection, PgConnection};
+
+/// 2026-11-23 09:00 in Shanghai (a Monday).
+const NINE_AM: Millis = 1_795_395_600_000;
+const LATENCY_OPS: usize = 4_000;
+const LATENCY_BLOCKS: usize = 20;
+const CLIENTS: usize = 256;
+const HALLS: usize = 100;
+const LOAD_SECS: u64 = 5;
+
+fn config(i: usize) -> HallConfig {
+    let mut c = hallcall_core::demo::demo_hall();
+    c.id = format!("b{i:03}");
+    c
+}
+
+/// A deterministic workload of a busy hall: clerks log in at windows 1–5,
+/// then tickets are issued and served (call, start, complete) round-robin.
+/// Time is synthetic: 15 s per command, so business days roll over.
+struct Script {
+    hall: Hall,
+    now: Millis,
+    n: u64,
+}
+
+impl Script {
+    fn new(hall: Hall) -> Script {
+        Script {
+            hall,
+            now: NINE_AM,
+            n: 0,
+        }
+    }
+
+    fn next(&mut self) -> (Actor, Command) {
+        use hallcall_core::model::WindowState;
+        self.n += 1;
+        self.now += 15_000;
+        for (w, staff) in [(1, "s01"), (2, "s03"), (3, "s05"), (4, "s07"), (5, "s09")] {
+            if self.hall.window(w).is_some_and(|x| x.on_duty.is_none()) {
+                return (
+                    Actor::staff(staff),
+                    Command::Login {
+                        staff: staff.into(),
+                        window: w,
+                    },
+                );
+            }
+        }
+        let w = (self.n % 5 + 1) as u32;
+        let win = self.hall.window(w).map(|x| (x.state, x.on_duty.clone()));
+        let Some((state, Some(seat))) = win else {
+            // Not reached (every window was staffed above); a refused
+            // command, as the removed Tick was an empty one: `step` goes on.
+            return (Actor::System, Command::Resume { window: w });
+        };
+        let clerk = Actor::staff(seat.staff);
+        match state {
+            WindowState::Calling => (clerk, Command::Start { window: w }),
+            WindowState::Serving => (clerk, Command::Complete { window: w }),
+            _ if self.n.is_multiple_of(2) && self.hall.waiting_total() > 0 => {
+                (clerk, Command::CallNext { window: w })
+            }
+            _ => {
+                let cats = ["general", "social", "civil", "market", "estate"];
+                (
+                    Actor::Kiosk,
+                    Command::IssueTicket {
+                        id: format!("t{}", self.n),
+                        category: cats[(self.n % 5) as usize].into(),
+                        priority: Default::default(),
+                        channel: Default::default(),
+                        appointment_code: None,
+                    },
+                )
+            }
+        }
+    }
+
+    /// The next command that produces events.
+    fn step(&mut self) -> Vec<Event> {
+        loop {
+            let (by, cmd) = self.next();
+            if let Ok(evs) = self.hall.handle(cmd, by, self.now) {
+                if !evs.is_empty() {
+                    return evs;
+                }
+            }
+        }
+    }
+}
+
+fn pct(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+struct Row {
+    name: String,
+    ops: usize,
+    p50: Duration,
+    p99: Duration,
+    rate: f64,
+}
+
+fn latency_row(name: &str, mut lat: Vec<Duration>, elapsed: Duration) -> Row {
+    lat.sort_unstable();
+    Row {
+        name: name.into(),
+        ops: lat.len(),
+        p50: pct(&lat, 0.5),
+        p99: pct(&lat, 0.99),
+        rate: lat.len() as f64 / elapsed.as_secs_f64(),
+    }
+}
+
+fn options(schema: &str) -> StoreOptions {
+    StoreOptions {
+        pg_schema: Some(schema.into()),
+        ..StoreOptions::default()
+    }
+}
+
+/// A session like the store's: the bench schema, synchronous commit.
+async fn raw_connection(url: &str, schema: &str) -> PgConnection {
+    let mut c = PgConnection::connect(url).await.expect("connect");
+    for set in [
+        format!("SET search_path = {schema}"),
+        "SET synchronous_commit = on".to_string(),
+    ] {
+        sqlx::query(&set)
+            .execute(&mut c)
+            .await
+            .expect("session settings");
+    }
+    c
+}
+
+/// Single-client latency: raw (one prepared single-row INSERT of a real
+/// event, autocommit, i.e. INSERT + COMMIT in one round trip) and the store
+/// (decide + append + await durable per command), in alternating blocks so
+/// both see the same server state and background noise.
+async fn latency(url: &str, schema: &str) -> (Row, Row) {
+    let store = Store::open_postgres(url, options(schema)).expect("open");
+    let mut s = Script::new(store.recover(config(0)).expect("recover"));
+    let mut raw = raw_connection(url, schema).await;
+    sqlx::query("CREATE TABLE raw_events (LIKE events INCLUDING ALL)")
+        .execute(&mut raw)
+        .await
+        .expect("raw table");
+    let mut sample = Script::new(Hall::new(config(1)));
+    let value: Vec<String> = (0..50)
+        .flat_map(|_| sample.step())
+        .map(|e| serde_json::to_string(&e).unwrap_or_default())
+        .collect();
+    let (mut raw_lat, mut ours) = (Vec::new(), Vec::new());
+    let (mut raw_time, mut our_time) = (Duration::ZERO, Duration::ZERO);
+    let mut seq = 0i64;
+    for _ in 0..LATENCY_BLOCKS {
+        let t0 = Instant::now();
+        for _ in 0..LATENCY_OPS / LATENCY_BLOCKS {
+            let t = Instant::now();
+            seq += 1;
+            sqlx::query("INSERT INTO raw_events (hall, seq, body) VALUES ($1, $2, $3)")
+                .bind("raw")
+                .bind(seq)
+                .bind(&value[seq as usize % value.len()])
+                .execute(&mut raw)
+                .await
+                .expect("insert");
+            raw_lat.push(t.elapsed());
+        }
+        raw_time += t0.elapsed();
+        let t0 = Instant::now();
+        for _ in 0..LATENCY_OPS / LATENCY_BLOCKS {
+            let t = Instant::now();
+            let evs = s.step();
+            store.append("b000", evs).await.expect("durable");
+            store.maybe_snapshot(&s.hall).expect("snapshot");
+            ours.push(t.elapsed());
+        }
+        our_time += t0.elapsed();
+    }
+    store.shutdown().await;
+    (
+        latency_row(
+            "raw: single-row INSERT + COMMIT, 1 client",
+            raw_lat,
+            raw_time,
+        ),
+        latency_row("store: durable command, 1 client", ours, our_time),
+    )
+}
+
+/// `CLIENTS` tasks over `HALLS` halls for `LOAD_SECS`, each deciding and
+/// appending under its hall's lock and awaiting durability outside it, as
+/// the server's hall tasks do.
+async fn concurrent(url: &str, schema: &str) -> (Row, u64) {
+    let store = Store::open_postgres(url, options(schema)).expect("open");
+    let halls: Vec<Arc<Mutex<Script>>> = (0..HALLS)
+        .map(|i| {
+            Arc::new(Mutex::new(Script::new(
+                store.recover(config(100 + i)).expect("recover"),
+            )))
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(LOAD_SECS);
+    let t0 = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..CLIENTS {
+        let hall = halls[c % HALLS].clone();
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut events = 0u64;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let durable = {
+                    let mut s = hall.lock().unwrap_or_else(|e| e.into_inner());
+                    let evs = s.step();
+                    events += evs.len() as u64;
+                    let d = store.append(s.hall.id(), evs);
+                    store.maybe_snapshot(&s.hall).expect("snapshot");
+                    d
+                };
+                durable.await.expect("durable");
+                lat.push(t.elapsed());
+            }
+            (lat, events)
+        }));
+    }
+    let mut lat = Vec::new();
+    let mut events = 0;
+    for t in tasks {
+        let (l, e) = t.await.expect("client");
+        lat.extend(l);
+        events += e;
+    }
+    let el = t0.elapsed();
+    store.shutdown().await;
+    (
+        latency_row(
+            &format!("store: {CLIENTS} clients over {HALLS} halls"),
+            lat,
+            el,
+        ),
+        events,
+    )
+}
+
+fn main() {
+    let Ok(url) = std::env::var("HALLCALL_TEST_PG") else {
+        eprintln!(
+            "set HALLCALL_TEST_PG to a PostgreSQL URL (eval \"$(scripts/pg.sh)\" starts a throwaway cluster)"
+        );
+        std::process::exit(2);
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let schema = format!("bench_{}", std::process::id());
+    let ((raw, single), (conc, conc_events), version) = rt.block_on(async {
+        let lat = latency(&url, &schema).await;
+        let conc = concurrent(&url, &schema).await;
+        let mut c = raw_connection(&url, &schema).await;
+        let version: String = sqlx::query_scalar("SHOW server_version")
+            .fetch_one(&mut c)
+            .await
+            .unwrap_or_default();
+        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(&mut c)
+            .await
+            .expect("drop the bench schema");
+        (lat, conc, version)
+    });
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    println!(
+        "hallcall PostgreSQL store bench: PostgreSQL {version} on the same box, {cores} cores"
+    );
+    println!();
+    println!(
+        "| {:<42} | {:>8} | {:>9} | {:>9} | {:>10} |",
+        "case", "ops", "p50 µs", "p99 µs", "ops/s"
+    );
+    println!(
+        "|{:-<44}|{:->10}|{:->11}|{:->11}|{:->12}|",
+        "", "", "", "", ""
+    );
+    for r in [&raw, &single, &conc] {
+        println!(
+            "| {:<42} | {:>8} | {:>9.0} | {:>9.0} | {:>10.0} |",
+            r.name,
+            r.ops,
+            us(r.p50),
+            us(r.p99),
+            r.rate
+        );
+    }
+    println!();
+    let ratio = single.p50.as_secs_f64() / raw.p50.as_secs_f64().max(1e-9);
+    println!(
+        "single-command p50 / raw INSERT+COMMIT p50 = {ratio:.2} (target <= 1.30) {}",
+        if ratio <= 1.3 { "MET" } else { "MISSED" }
+    );
+    println!(
+        "durable commands/s with group commit over {HALLS} halls = {:.0} ({:.0} events/s; target >= 20,000) {}",
+        conc.rate,
+        conc_events as f64 / LOAD_SECS as f64,
+        if conc.rate >= 20_000.0 { "MET" } else { "MISSED" }
+    );
+}
