@@ -1611,3 +1611,181 @@ fn chrono_like_rfc3339(secs: u64) -> String {
         rem % 60
     )
 }
+
+// ---------------------------------------------------------------------------
+// Reads never queue behind writes; pages need no request per event
+// ---------------------------------------------------------------------------
+
+/// Reads are served from the hall's published snapshot (and the store),
+/// never by the single-writer hall task: its message counter stays put
+/// through every kind of read, and one clerk or kiosk request is one message.
+#[tokio::test]
+async fn reads_are_served_without_entering_the_hall_task() {
+    let s = Server::start().await;
+    let token = s.login("s01", 1).await;
+    let t = s.issue("general").await;
+    let id = str_of(&t["id"]);
+    s.issue("general").await;
+    let messages = || async {
+        s.metric("hallcall_hall_task_messages_total")
+            .await
+            .expect("hallcall_hall_task_messages_total is exported")
+    };
+    let before = messages().await;
+    let seq = s.seq().await;
+    for _ in 0..10 {
+        s.state().await;
+        s.ticket(&id).await;
+        s.get("/windows/1/queue", Some(&token)).await.expect(200);
+        s.get(&format!("/tickets/{id}/qr.svg"), None).await;
+        s.get("/windows/1/stats", Some(&token)).await.expect(200);
+    }
+    // Catch-up from the log, and from a snapshot.
+    let mut replay = Sub::connect(&s, Some(seq - 2)).await;
+    assert_contiguous(&seqs(&replay.until_seq(seq).await), seq - 1);
+    let mut fresh = Sub::connect(&s, None).await;
+    assert_eq!(fresh.next().await["type"], "snapshot");
+    let mut watch = Sub::connect_with(&s, &format!("view=1&ticket={id}")).await;
+    assert_eq!(
+        watch.until_type("ticket").await.last().expect("msg")["ticket"]["state"],
+        "waiting"
+    );
+    assert_eq!(
+        messages().await,
+        before,
+        "reads (state, ticket status, queue, QR, role checks, catch-up) entered the hall task"
+    );
+    let called = s.call_next(&token, 1).await;
+    assert_eq!(called["ticket"]["id"], id.as_str());
+    assert_eq!(
+        messages().await,
+        before + 1.0,
+        "a call is one trip into the hall task"
+    );
+    s.issue("social").await;
+    assert_eq!(
+        messages().await,
+        before + 2.0,
+        "an issue is one trip into the hall task"
+    );
+    for sub in [replay, fresh, watch] {
+        sub.close().await;
+    }
+}
+
+/// With `view=1` a subscriber gets the hall's view after every batch, and
+/// with `ticket=ID` that ticket's status whenever it changes — what the
+/// pages draw, without asking. Resuming with `since` still replays the
+/// missed events exactly once, then the current view.
+#[tokio::test]
+async fn the_stream_carries_the_view_and_a_watched_ticket() {
+    let s = Server::start().await;
+    let token = s.login("s01", 1).await;
+    let t = s.issue("general").await;
+    let id = str_of(&t["id"]);
+    let number = str_of(&t["number"]);
+
+    let mut sub = Sub::connect_with(&s, &format!("view=1&ticket={id}")).await;
+    let first = sub.next().await;
+    assert_eq!(first["type"], "snapshot", "{first}");
+    let at = first["seq"].as_u64().expect("seq");
+    let st = sub.next().await;
+    assert_eq!(st["type"], "ticket", "{st}");
+    assert_eq!(st["ticket"]["number"], number.as_str());
+    assert_eq!(st["ticket"]["state"], "waiting");
+    assert_eq!(st["ticket"]["ahead"], 0);
+
+    s.call_next(&token, 1).await;
+    let seq = s.seq().await;
+    let msgs = sub.until_type("ticket").await;
+    let events: Vec<&Value> = msgs
+        .iter()
+        .filter(|m| m["type"] != "view" && m["type"] != "ticket")
+        .collect();
+    assert_contiguous(
+        &events
+            .iter()
+            .map(|m| m["seq"].as_u64().expect("seq"))
+            .collect::<Vec<_>>(),
+        at + 1,
+    );
+    assert!(events
+        .iter()
+        .any(|e| e["type"] == "ticket_called" && e["number"] == number.as_str()));
+    let view = msgs
+        .iter()
+        .find(|m| m["type"] == "view")
+        .expect("a view after the batch");
+    assert_eq!(view["seq"], seq, "{view}");
+    assert_eq!(view["view"]["seq"], seq);
+    let w1 = view["view"]["windows"]
+        .as_array()
+        .expect("windows")
+        .iter()
+        .find(|w| w["number"] == 1)
+        .expect("window 1")
+        .clone();
+    assert_eq!(w1["current"]["number"], number.as_str(), "{w1}");
+    let watched = msgs.last().expect("ticket");
+    assert_eq!(watched["ticket"]["state"], "called", "{watched}");
+    assert_eq!(watched["ticket"]["window"], 1);
+
+    // A change elsewhere brings a view but no repeated ticket message.
+    s.issue("social").await;
+    let seq2 = s.seq().await;
+    let after = sub.until_type("view").await;
+    assert_eq!(after.last().expect("view")["seq"], seq2);
+    assert!(after.iter().all(|m| m["type"] != "ticket"), "{after:?}");
+    sub.close().await;
+
+    // Resume: the missed events once each, then the view as of the last.
+    let mut resumed = Sub::connect_with(&s, &format!("since={at}&view=1")).await;
+    let msgs = resumed.until_type("view").await;
+    let (view, events) = msgs.split_last().expect("messages");
+    assert_contiguous(&seqs(events), at + 1);
+    assert_eq!(events.last().expect("events")["seq"], seq2);
+    assert_eq!(view["seq"], seq2);
+    assert!(matches!(
+        resumed.next_within(Duration::from_millis(300)).await,
+        Next::Timeout
+    ));
+    resumed.close().await;
+
+    // A page keeps its URL `events?since=N` and subscribes by message.
+    let mut page = Sub::connect(&s, Some(seq2)).await;
+    page.send_json(json!({"type": "subscribe", "view": true, "ticket": id}))
+        .await;
+    let ack = page.next().await;
+    assert_eq!(ack["type"], "subscribed", "{ack}");
+    assert!(ack["now"].is_string(), "{ack}");
+    let v = page.next().await;
+    assert_eq!(
+        (v["type"].as_str(), v["seq"].as_u64()),
+        (Some("view"), Some(seq2)),
+        "{v}"
+    );
+    let t = page.next().await;
+    assert_eq!(
+        (t["type"].as_str(), t["ticket"]["state"].as_str()),
+        (Some("ticket"), Some("called")),
+        "{t}"
+    );
+    s.act(&token, 1, "start", None).await.expect(200);
+    let msgs = page.until_type("ticket").await;
+    assert_eq!(types_of(&msgs), ["service_started", "view", "ticket"]);
+    assert_eq!(msgs[2]["ticket"]["state"], "serving");
+    page.send_json(json!({"type": "subscribe", "ticket": "nope"}))
+        .await;
+    assert_eq!(page.next().await["error"]["code"], "unknown_ticket");
+    page.send_json(json!({"type": "hello"})).await;
+    assert_eq!(page.next().await["error"]["code"], "bad_message");
+    page.close().await;
+
+    // A ticket nobody issued cannot be watched.
+    let r = s
+        .send(s.http().get(s.hall_url("/events?ticket=nope")))
+        .await;
+    r.expect_error(404, "unknown_ticket");
+    let r = s.send(s.http().get(s.hall_url("/events?view=maybe"))).await;
+    r.expect_error(400, "bad_view");
+}

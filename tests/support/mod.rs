@@ -605,7 +605,15 @@ pub enum Next {
 
 impl Sub {
     pub async fn connect(server: &Server, since: Option<u64>) -> Sub {
-        let url = server.ws_url(since);
+        Sub::connect_url(server.ws_url(since)).await
+    }
+
+    /// Subscribes with a query string of its own, e.g. `view=1&ticket=ID`.
+    pub async fn connect_with(server: &Server, query: &str) -> Sub {
+        Sub::connect_url(format!("{}?{query}", server.ws_url(None))).await
+    }
+
+    async fn connect_url(url: String) -> Sub {
         let (ws, resp) = tokio::time::timeout(PATIENCE, tokio_tungstenite::connect_async(&url))
             .await
             .unwrap_or_else(|_| panic!("WebSocket connect to {url} timed out"))
@@ -674,6 +682,14 @@ impl Sub {
                 return out;
             }
         }
+    }
+
+    /// Sends a text message (a page's `subscribe`).
+    pub async fn send_json(&mut self, v: Value) {
+        self.ws
+            .send(Message::Text(v.to_string().into()))
+            .await
+            .expect("send on the WebSocket");
     }
 
     pub async fn close(mut self) {

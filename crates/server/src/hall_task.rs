@@ -1,32 +1,49 @@
 //! One task per hall owns its [`Hall`]: commands come in over a channel and
 //! are decided one after another (single writer), in batches, with one store
 //! append per batch. Replies and broadcasts leave only after the store says
-//! the batch is durable, so nothing anyone saw can be lost by a crash; reads
-//! run inside the task after the batch, so they see exactly the durable state.
+//! the batch is durable, so nothing anyone saw can be lost by a crash.
+//!
+//! Nothing but commands enters the task. After each durable batch it
+//! publishes a [`Snapshot`] (before answering and before broadcasting), and
+//! every read is served from that snapshot on the reader's own task.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use axum::extract::ws::Utf8Bytes;
 use hallcall_core::{Actor, Command, Event, Hall, Millis, Rejected};
 use hallcall_store::Store;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::metrics::HallMetrics;
+use crate::snapshot::{Snapshot, SnapshotCell};
 
 /// Most commands decided together before one append.
 const MAX_BATCH: usize = 256;
 /// Events a subscriber may fall behind before it is dropped.
 pub const SUBSCRIBER_BUFFER: usize = 4096;
 
-/// An event on its way to subscribers, serialized once for all of them.
+/// An event on its way to subscribers, serialized once for all of them; or,
+/// after each batch's events, the batch's public view (`kind == "view"`,
+/// `seq` = the batch's last event).
 #[derive(Clone, Debug)]
 pub struct Published {
     pub seq: u64,
     /// The public JSON (`hallcall_core::PublicEvent`): no ticket ids,
-    /// appointment codes or configuration.
-    pub json: Arc<str>,
+    /// appointment codes or configuration. Shared, not copied, by every
+    /// subscriber.
+    pub json: Utf8Bytes,
     pub kind: &'static str,
+}
+
+impl Published {
+    /// The end-of-batch view message.
+    pub const VIEW: &'static str = "view";
+
+    pub fn is_view(&self) -> bool {
+        self.kind == Self::VIEW
+    }
 }
 
 pub type Reply = Result<Vec<Event>, CommandError>;
@@ -41,21 +58,16 @@ pub enum CommandError {
     Gone,
 }
 
-type ReadFn = Box<dyn FnOnce(&Hall, Millis) + Send>;
-
 /// A caller waiting for its command's events (a range of the batch's events).
 type PendingReply = (
     oneshot::Sender<Reply>,
     Result<std::ops::Range<usize>, Rejected>,
 );
 
-enum Msg {
-    Command {
-        cmd: Command,
-        by: Actor,
-        reply: oneshot::Sender<Reply>,
-    },
-    Read(ReadFn),
+struct Msg {
+    cmd: Command,
+    by: Actor,
+    reply: oneshot::Sender<Reply>,
 }
 
 /// A cheap handle to a hall's task.
@@ -67,6 +79,8 @@ pub struct HallHandle {
     pub metrics: Arc<HallMetrics>,
     /// Last durable sequence number, for metrics and health.
     pub seq: Arc<AtomicU64>,
+    /// The hall as of its last durable batch: what every read is served from.
+    pub snapshot: SnapshotCell,
 }
 
 pub fn now_ms() -> Millis {
@@ -82,7 +96,7 @@ pub fn now_ms() -> Millis {
 pub fn publish(ev: &Event) -> Published {
     Published {
         seq: ev.seq,
-        json: Arc::from(ev.public().to_json()),
+        json: Utf8Bytes::from(ev.public().to_json()),
         kind: ev.type_name(),
     }
 }
@@ -92,12 +106,14 @@ impl HallHandle {
     pub fn spawn(hall: Hall, store: Store, metrics: Arc<HallMetrics>) -> HallHandle {
         let (tx, rx) = mpsc::channel(4096);
         let (events, _) = broadcast::channel(SUBSCRIBER_BUFFER);
+        let started = now_ms();
         let handle = HallHandle {
             id: Arc::from(hall.id()),
             tx,
             events: events.clone(),
             metrics,
             seq: Arc::new(AtomicU64::new(hall.seq())),
+            snapshot: SnapshotCell::new(Snapshot::of(&hall, started)),
         };
         let task = HallTask {
             hall,
@@ -105,7 +121,8 @@ impl HallHandle {
             events,
             metrics: handle.metrics.clone(),
             seq: handle.seq.clone(),
-            last_now: 0,
+            snapshot: handle.snapshot.clone(),
+            last_now: started,
             append_failed: false,
         };
         tokio::spawn(task.run(rx));
@@ -116,25 +133,26 @@ impl HallHandle {
     pub async fn command(&self, cmd: Command, by: Actor) -> Reply {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Msg::Command { cmd, by, reply })
+            .send(Msg { cmd, by, reply })
             .await
             .map_err(|_| CommandError::Gone)?;
         rx.await.map_err(|_| CommandError::Gone)?
     }
 
-    /// Reads the hall's durable state.
+    /// The hall as of its last durable batch (never waits for the task).
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.load()
+    }
+
+    /// Reads the hall's durable state: `f` runs on the caller's task over
+    /// the latest snapshot (it never enters the hall task, and sees every
+    /// command already answered). `now` is the current time.
     pub async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Hall, Millis) -> T + Send + 'static,
     ) -> Result<T, CommandError> {
-        let (tx, rx) = oneshot::channel();
-        self.tx
-            .send(Msg::Read(Box::new(move |h, now| {
-                let _ = tx.send(f(h, now));
-            })))
-            .await
-            .map_err(|_| CommandError::Gone)?;
-        rx.await.map_err(|_| CommandError::Gone)
+        let snap = self.snapshot();
+        Ok(f(snap.hall(), now_ms().max(snap.at)))
     }
 }
 
@@ -144,6 +162,7 @@ struct HallTask {
     events: broadcast::Sender<Published>,
     metrics: Arc<HallMetrics>,
     seq: Arc<AtomicU64>,
+    snapshot: SnapshotCell,
     last_now: Millis,
     /// The last append failed (the hall was reloaded from the store).
     append_failed: bool,
@@ -173,6 +192,9 @@ impl HallTask {
                 }
                 () = sleep => {}
             }
+            self.metrics
+                .hall_task_messages
+                .fetch_add(batch.len() as u64, Ordering::Relaxed);
             self.process(&mut batch).await;
             batch.clear();
         }
@@ -203,27 +225,21 @@ impl HallTask {
         let started = std::time::Instant::now();
         let mut events: Vec<Event> = Vec::new();
         let mut replies: Vec<PendingReply> = Vec::new();
-        let mut reads: Vec<ReadFn> = Vec::new();
         // Timers due by now come first, as they came first in time; their
         // events are durable and broadcast with the batch's, answering nobody.
         let now = self.now();
         if self.hall.poll_timeout().is_some_and(|at| at <= now) {
             events.extend(self.hall.handle_timeout(now));
         }
-        for msg in batch.drain(..) {
-            match msg {
-                Msg::Command { cmd, by, reply } => {
-                    let now = self.now();
-                    match self.hall.handle(cmd, by, now) {
-                        Ok(evs) => {
-                            let start = events.len();
-                            events.extend(evs);
-                            replies.push((reply, Ok(start..events.len())));
-                        }
-                        Err(e) => replies.push((reply, Err(e))),
-                    }
+        for Msg { cmd, by, reply } in batch.drain(..) {
+            let now = self.now();
+            match self.hall.handle(cmd, by, now) {
+                Ok(evs) => {
+                    let start = events.len();
+                    events.extend(evs);
+                    replies.push((reply, Ok(start..events.len())));
                 }
-                Msg::Read(f) => reads.push(f),
+                Err(e) => replies.push((reply, Err(e))),
             }
         }
         if !events.is_empty() {
@@ -240,18 +256,27 @@ impl HallTask {
                         tracing::error!(error = %e2, "recovery failed too; the hall keeps its state")
                     }
                 }
+                let now = self.now();
+                self.snapshot.publish(Snapshot::of(&self.hall, now));
                 for (reply, _) in replies {
                     let _ = reply.send(Err(CommandError::Storage(e.to_string())));
                 }
-                let now = self.now();
-                for f in reads {
-                    f(&self.hall, now);
-                }
                 return;
             }
-            // Durable now: answer the callers first (the clerk's HTTP reply
-            // should not queue behind a thousand subscriber wake-ups), then
-            // broadcast. Both happen only after the flush.
+            // Durable now: publish the snapshot first (callers read their
+            // own writes from it; a new subscriber that loads it after
+            // subscribing misses nothing), answer the callers (the clerk's
+            // HTTP reply should not queue behind a thousand subscriber
+            // wake-ups), then broadcast. All only after the flush.
+            let now = self.now();
+            let snapshot = Snapshot::of(&self.hall, now);
+            let view = Published {
+                seq: snapshot.seq,
+                json: snapshot.view_msg.clone(),
+                kind: Published::VIEW,
+            };
+            self.snapshot.publish(snapshot);
+            self.seq.store(self.hall.seq(), Ordering::Release);
             let elapsed = started.elapsed();
             for (reply, outcome) in replies.drain(..) {
                 self.metrics.observe_command(elapsed);
@@ -264,7 +289,7 @@ impl HallTask {
                 self.metrics.observe_event(ev);
                 let _ = self.events.send(publish(ev));
             }
-            self.seq.store(self.hall.seq(), Ordering::Release);
+            let _ = self.events.send(view);
             if let Err(e) = self.store.maybe_snapshot(&self.hall) {
                 tracing::warn!(hall = %self.hall.id(), error = %e, "snapshot failed (the log still holds everything)");
             }
@@ -277,10 +302,6 @@ impl HallTask {
                 Err(e) => Err(CommandError::Rejected(e)),
             });
         }
-        let now = self.now();
         self.metrics.observe_state(&self.hall);
-        for f in reads {
-            f(&self.hall, now);
-        }
     }
 }

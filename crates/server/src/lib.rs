@@ -7,12 +7,15 @@
 //! composer).
 //!
 //! ```text
-//!  HTTP/WS ──► handler ──► HallHandle ──mpsc──► hall task ──► Hall::handle (core)
+//!  commands ──► handler ──► HallHandle ──mpsc──► hall task ──► Hall::handle (core)
 //!                                                  │  events
 //!                                                  ▼
 //!                                      Store::append (group commit, flush)
 //!                                                  │ durable
+//!                               publish Snapshot ◄─┤ (arc-swap)
 //!                                  reply ◄─────────┴────────► broadcast ──► WebSocket subscribers
+//!
+//!  reads (state, ticket status, queue, role checks, WS catch-up) ──► Snapshot (+ store)
 //! ```
 //!
 //! Must never: decide a hall rule (that is `hallcall-core`), acknowledge or
@@ -32,5 +35,6 @@ pub mod metrics;
 pub mod ops;
 pub mod pages;
 pub mod sessions;
+pub mod snapshot;
 
 pub use cli::{HashPinArgs, ServeArgs};

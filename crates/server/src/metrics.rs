@@ -18,6 +18,8 @@ pub struct HallMetrics {
     pub calls: AtomicU64,
     pub subscribers: AtomicU64,
     pub open_windows: AtomicU64,
+    /// Messages the hall task received (commands: reads never enter it).
+    pub hall_task_messages: AtomicU64,
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_us: AtomicU64,
@@ -90,6 +92,12 @@ impl HallMetrics {
             l("hallcall_subscribers"),
             self.subscribers.load(Ordering::Relaxed)
         );
+        let _ = writeln!(
+            out,
+            "{} {}",
+            l("hallcall_hall_task_messages_total"),
+            self.hall_task_messages.load(Ordering::Relaxed)
+        );
         if let Ok(w) = self.waiting.lock() {
             for (cat, n) in w.iter() {
                 let _ = writeln!(
@@ -131,6 +139,8 @@ pub const HELP: &str = "\
 # TYPE hallcall_open_windows gauge
 # HELP hallcall_subscribers WebSocket subscribers connected.
 # TYPE hallcall_subscribers gauge
+# HELP hallcall_hall_task_messages_total Messages into the hall's single-writer task (commands only: reads are served from its snapshot).
+# TYPE hallcall_hall_task_messages_total counter
 # HELP hallcall_waiting Tickets waiting per category.
 # TYPE hallcall_waiting gauge
 # HELP hallcall_command_seconds Time from a batch's start to its durable acknowledgement.

@@ -129,6 +129,10 @@ pub struct StatsQuery {
 #[derive(Debug, Deserialize)]
 pub struct EventsQuery {
     pub since: Option<String>,
+    /// `1`: also a `view` message after the catch-up and after every batch.
+    pub view: Option<String>,
+    /// A ticket id: also its status, first and whenever it changes.
+    pub ticket: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

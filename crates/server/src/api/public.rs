@@ -42,8 +42,12 @@ pub async fn list_halls(State(app): State<App>) -> Json<Vec<HallSummary>> {
         (status = 404, body = ErrorBody)))]
 pub async fn state(State(app): State<App>, Path(hall): Path<String>) -> Result<Response, ApiError> {
     let entry = app.hall(&hall)?;
-    let v = entry.handle.read(|h, now| h.view(now)).await?;
-    Ok(Json(v).into_response())
+    let view = entry.handle.snapshot().view.clone();
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        axum::body::Bytes::from(view),
+    )
+        .into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/halls/{hall}/tickets/{id}", tag = "public",
@@ -55,8 +59,7 @@ pub async fn ticket_status(
     Path((hall, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let entry = app.hall(&hall)?;
-    let st = entry.handle.read(move |h, _| h.ticket_status(&id)).await?;
-    match st {
+    match entry.handle.snapshot().ticket_status(&id) {
         Some(s) => Ok(Json(s).into_response()),
         None => Err(unknown_ticket()),
     }
@@ -76,12 +79,7 @@ pub async fn ticket_qr(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let entry = app.hall(&hall)?;
-    let check = id.clone();
-    if !entry
-        .handle
-        .read(move |h, _| h.ticket(&check).is_some())
-        .await?
-    {
+    if !entry.handle.snapshot().ticket_exists(&id) {
         return Err(unknown_ticket());
     }
     let host = headers
