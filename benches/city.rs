@@ -19,12 +19,12 @@
 //!   once on each other event about its number, 800 ms (trailing debounce)
 //!   after any `ticket_called`, `ticket_issued`, `ticket_transferred`,
 //!   `ticket_requeued`, `window_*`, `failover` or `day_closed`, and every 60 s.
-//! * **push** — the pages update from the WebSocket alone: no `/state`, no
-//!   re-fetch, no polls; a phone loads its ticket once when its page opens
-//!   (it needs its own number), then subscribes without `since` and gets the
-//!   server's snapshot. Until the server pushes a view message per batch,
-//!   such a message is handed to [`Client::on_push_view`] — the one place to
-//!   adapt when it does.
+//! * **push** — the pages as they are now: each loads once (`GET /state`
+//!   in `Live.start`, and a phone its ticket first), then updates from the
+//!   WebSocket alone — no re-fetch, no polls. The socket asks for pushed
+//!   views (`view=1`; a phone also `ticket=<id>`, docs/api.md "Push"): a
+//!   `view` message after every batch and a phone's `ticket` status, handled
+//!   by [`Client::on_push_view`].
 //!
 //! Per hall: `CITY_WINDOWS` clerks log in (POST `/sessions`, as `clerk.js`)
 //! and each runs a cycle of `CITY_CYCLE_S` seconds: `call-next`, `start` after
@@ -1715,8 +1715,21 @@ impl Client {
 
     async fn connect(&mut self) -> Res<Ws> {
         let mut url = format!("ws://{}{}/events", self.w.host, self.hall.base);
+        let mut query = Vec::new();
         if let Some(s) = self.last_seq {
-            url.push_str(&format!("?since={s}"));
+            query.push(format!("since={s}"));
+        }
+        if !self.refetch() {
+            // Push: the view after every batch, and a phone's ticket status
+            // (docs/api.md, "Push"; the pages ask by a `subscribe` message,
+            // which the query does the same as).
+            query.push("view=1".into());
+            if let Some(id) = &self.ticket {
+                query.push(format!("ticket={id}"));
+            }
+        }
+        if !query.is_empty() {
+            url.push_str(&format!("?{}", query.join("&")));
         }
         self.w.counters.ws.fetch_add(1, Ordering::Relaxed);
         let stream = self.w.net.connect().await?;
@@ -1742,8 +1755,9 @@ impl Client {
                 self.number = n;
             }
         }
-        if refetch {
-            // Live.start: the first /state gives lastSeq; retried with backoff.
+        {
+            // Live.start (both modes): the first /state gives lastSeq;
+            // retried with backoff.
             loop {
                 if let Fetched::State(Some(seq), _) = self.fetch_state(false).await {
                     self.state_seq = seq;
@@ -1937,6 +1951,10 @@ impl Client {
         if kind == "lagged" || kind == "resync" {
             return a;
         }
+        if kind == "view" || kind == "ticket" {
+            self.on_push_view(seq);
+            return a;
+        }
         let number = peek_str(s, "number");
         self.event(seq, kind, number, &mut a);
         a
@@ -1951,7 +1969,11 @@ impl Client {
         }
         match v["type"].as_str() {
             Some("snapshot") => self.snapshot(v, a),
-            Some("view") => self.on_push_view(v, a),
+            Some("view") | Some("ticket") => {
+                if let Some(seq) = v["seq"].as_u64() {
+                    self.on_push_view(seq);
+                }
+            }
             Some(kind) => {
                 if let Some(seq) = v["seq"].as_u64() {
                     let kind = kind.to_string();
@@ -2006,29 +2028,15 @@ impl Client {
         }
     }
 
-    /// PUSH MODE HOOK — adapt here when the server pushes a view message per
-    /// batch. Today no such message exists; this handles a message
-    /// `{"type":"view","seq":N,"view":{...}}` (the name and shape are a guess:
-    /// change the `"type":"view"` test in `dispatch`, the `Some("view")` arm
-    /// in `dispatch_value` and this body to the real protocol). A page would render the view; the bench only needs the
-    /// seq and, to time calls, the calls it carries that are newer than the
-    /// last seq seen (if the server sends the view *instead of* the events,
-    /// this is where `ticket_called` must be noted, as `snapshot` does).
-    fn on_push_view(&mut self, v: &serde_json::Value, a: &mut Actions) {
-        let view = if v["view"].is_object() {
-            &v["view"]
-        } else {
-            &v["state"]
-        };
-        let Some(seq) = v["seq"].as_u64().or_else(|| view["seq"].as_u64()) else {
-            return;
-        };
-        if self.last_seq.is_some_and(|l| seq <= l) {
-            // The events of this batch were already applied.
-            self.state_seq = self.state_seq.max(seq);
-            return;
-        }
-        self.snapshot(v, a);
+    /// PUSH MODE HOOK: a `{"type":"view","seq":N,"view":{…}}` message
+    /// (after every batch's events) or, for a phone, `{"type":"ticket","seq":N,
+    /// "ticket":{…}}` (when its status changed). The page renders it; the
+    /// server sends the batch's events before it, so calls are timed from
+    /// the events and the bench only notes the seq (a view is parsed whole
+    /// in `dispatch`, as a page's `JSON.parse` does; a ticket status is
+    /// peeked).
+    fn on_push_view(&mut self, seq: u64) {
+        self.state_seq = self.state_seq.max(seq);
     }
 
     /// `_event` + the pages' `onCall`/`onEvent` (ticket.js).

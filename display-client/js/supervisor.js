@@ -1,6 +1,6 @@
 // Supervisor dashboard (运行监控): /supervisor?hall=ID&token=SUPERVISOR_TOKEN
 
-import { $, el, api, params, hallId, hallBase, fmtWait, fmtDuration, fmtTime, debounce, startClock } from '/static/lib/api.js';
+import { $, el, api, params, hallId, hallBase, fmtWait, fmtDuration, fmtTime, startClock } from '/static/lib/api.js';
 import { label, categoryName, reasonText, warningText, failoverEventText } from '/static/lib/labels.js';
 import { Live } from '/static/lib/live.js';
 import { toast, errorText } from '/static/lib/ui.js';
@@ -52,6 +52,15 @@ function renderKpis(v) {
   );
 }
 
+/** Seconds since the view's figures were computed: views come with batches, not on a timer. */
+function viewAge() {
+  try {
+    return Math.round(live.viewAgeS());
+  } catch {
+    return 0; // before the live link exists
+  }
+}
+
 function renderWindows(v) {
   const staffed = v.windows.filter((w) => ['open', 'calling', 'serving'].includes(w.state)).length;
   $('#win-sum').textContent = `在岗 ${staffed} / 共 ${v.windows.length}`;
@@ -61,7 +70,7 @@ function renderWindows(v) {
       const staff = w.staff ? `${w.staff.name}（${label('zh', 'post', w.staff.post)}）` : '无人在岗';
       const sb = w.standby ? ` · 备：${w.standby.name}` : '';
       const cur = w.current
-        ? [w.current.number, el('small', {}, ` ${categoryName(v, w.current.category)} ${fmtDuration(w.current.elapsed_s)}`)]
+        ? [w.current.number, el('small', {}, ` ${categoryName(v, w.current.category)} ${fmtDuration(w.current.elapsed_s + viewAge())}`)]
         : w.go_to && w.go_to.length && w.state !== 'closed'
           ? [el('small', {}, `引导至 ${w.go_to.join('、')}号`)]
           : [el('small', {}, '')];
@@ -91,7 +100,7 @@ function renderCats(v) {
         el('td', {}, `${c.prefix}  ${c.name}`),
         el('td', { class: 'r big num' }, String(c.waiting)),
         el('td', { class: 'r' }, c.estimated_wait_s === null || c.estimated_wait_s === undefined ? '无可办窗口' : fmtWait(c.estimated_wait_s)),
-        el('td', { class: 'r num' }, c.oldest_wait_s === null || c.oldest_wait_s === undefined ? '—' : fmtDuration(c.oldest_wait_s)),
+        el('td', { class: 'r num' }, c.oldest_wait_s === null || c.oldest_wait_s === undefined ? '—' : fmtDuration(c.oldest_wait_s + viewAge())),
         el('td', { class: 'r num' }, `${Math.round(c.wait_target_s / 60)}分`),
         el('td', { class: 'r num' }, String(c.open_windows)),
         el('td', { class: 'r num' }, fmtDuration(c.avg_service_s)),
@@ -211,7 +220,6 @@ async function loadStats() {
     $('#stat-rows').replaceChildren(el('tr', {}, el('td', { colspan: 12, class: 'empty' }, `统计不可用：${errorText(e)}`)));
   }
 }
-const loadStatsSoon = debounce(loadStats, 1500);
 
 function renderStats() {
   const s = stats || {};
@@ -437,7 +445,8 @@ function addFeed(ev, prepend = true) {
 function onEvent(ev) {
   if (ev.type === 'window_opened' || ev.type === 'post_handover') for (const k of ['staff', 'to', 'from']) if (ev[k] && !knownStaff.has(ev[k])) knownStaff.set(ev[k], ev[k]);
   addFeed(ev);
-  if (['service_completed', 'ticket_no_show', 'ticket_transferred', 'rating_recorded', 'ticket_called', 'ticket_issued'].includes(ev.type)) loadStatsSoon();
+  // The view comes with the stream; statistics are a log read, refreshed on
+  // a timer rather than per event.
 }
 
 /** Today's earlier warnings and dispatch events, from the event stream's replay. */
@@ -487,3 +496,5 @@ loadStats();
 setInterval(loadStats, 30000);
 loadLocks();
 setInterval(loadLocks, 5000);
+// Views come only with events: keep the ages (serving for, oldest wait) moving.
+setInterval(() => live.state && render(live.state), 10000);

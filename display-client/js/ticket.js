@@ -1,6 +1,6 @@
 // The citizen's status page: /t/{id}?hall=ID
 
-import { $, el, api, params, hallId, hallBase, lastPathSegment, fmtWait, fmtTime, debounce } from '/static/lib/api.js';
+import { $, el, api, params, hallId, hallBase, lastPathSegment, fmtWait, fmtTime } from '/static/lib/api.js';
 import { label } from '/static/lib/labels.js';
 import { Live } from '/static/lib/live.js';
 import { toast, errorText } from '/static/lib/ui.js';
@@ -27,7 +27,12 @@ async function load() {
     }
   }
 }
-const loadSoon = debounce(load, 800);
+
+/** A `ticket` message from the stream: the status, pushed when it changes. */
+function onTicket(s) {
+  status = s;
+  render();
+}
 
 function showMsg(text) {
   $('#wait-box').hidden = true;
@@ -101,12 +106,7 @@ function onCall(ev) {
     hooks.flashed.push({ seq: ev.seq, number: ev.number, window: ev.window });
     if (navigator.vibrate) navigator.vibrate([300, 150, 300]);
   }
-  load();
-}
-
-function onEvent(ev) {
-  if (status && ev.number === status.number) load();
-  else if (['ticket_called', 'ticket_issued', 'ticket_transferred', 'ticket_requeued', 'window_opened', 'window_closed', 'window_paused', 'window_resumed', 'failover', 'day_closed'].includes(ev.type)) loadSoon();
+  // The full status follows as a `ticket` message at the batch's end.
 }
 
 // ---- rating ------------------------------------------------------------------
@@ -133,6 +133,10 @@ $('#rate-submit').addEventListener('click', async () => {
   }
 });
 
+// One request at load; after that the stream pushes this ticket's status
+// (`ticket` messages) and the hall's recent calls (`view` messages).
 await load();
-new Live({ hall, onState: renderRecent, onCall, onEvent, onResync: () => load(), onConnection: (up) => up && load(), pollMs: 30000 }).start();
-setInterval(load, 60000);
+const live = new Live({ hall, ticket: id, onState: renderRecent, onCall, onTicket, pollMs: 30000 });
+await live.start();
+// Without push (an older server) fall back to asking now and then.
+setInterval(() => live.push || load(), 60000);

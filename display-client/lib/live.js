@@ -10,10 +10,20 @@
 //    the server answers a reconnect with a snapshot instead, from the
 //    snapshot's `recent_calls` newer than lastSeq. A call is therefore never
 //    shown (flashed, announced) twice and never missed across a restart.
-//  * After any event the HallView is re-fetched (debounced) and handed to
-//    `onState(view)`; an older answer never overwrites a newer one. It is also
-//    polled every `pollMs` so waiting times and clocks stay fresh, and a poll
-//    that shows events the socket did not deliver forces a reconnect.
+//  * Push: once connected it sends `{"type":"subscribe","view":true}` (plus
+//    `ticket` for a phone watching its ticket). The server then sends the
+//    HallView as a `view` message after every batch of events (serialised
+//    once on the server for every display) and, for a watched ticket, a
+//    `ticket` message whenever its status changes. So no page asks the
+//    server anything per event: `onState(view)` and `onTicket(status)` are
+//    fed from the socket; an older view never overwrites a newer one.
+//  * A `heartbeat` comes after 30 s without a message; a link quiet for
+//    75 s is taken for dead and reconnected with since. The server's clock
+//    comes from `subscribed` and `heartbeat` messages.
+//  * Against a server that does not answer the subscription (an older one),
+//    it falls back to re-fetching `GET /state` after events (debounced) and
+//    every `pollMs`, where a poll that shows events the socket did not
+//    deliver forces a reconnect.
 //  * Reconnects by itself with exponential backoff and jitter, showing a
 //    visible "正在重新连接 / Reconnecting" banner while the link is down.
 //
@@ -32,8 +42,10 @@ export class Live {
    * @param {(ev:object)=>void}   [o.onCall]     every new call, once per seq
    * @param {(up:boolean)=>void}  [o.onConnection]
    * @param {(info:object)=>void} [o.onResync]   a reconnect got a snapshot (events may have been skipped)
-   * @param {number} [o.pollMs]   periodic /state refresh (default 15 s)
-   * @param {number} [o.debounceMs] /state refresh after events, at most once per this (default 200 ms + jitter)
+   * @param {string} [o.ticket]  a ticket id to watch: its status comes as `ticket` messages
+   * @param {(status:object)=>void} [o.onTicket]  every new status of the watched ticket
+   * @param {number} [o.pollMs]   periodic /state refresh without push (default 15 s)
+   * @param {number} [o.debounceMs] /state refresh after events without push, at most once per this (default 200 ms + jitter)
    */
   constructor(o) {
     this.o = o;
@@ -56,6 +68,9 @@ export class Live {
     this._stateAgain = false;
     this._staleStrikes = 0;
     this._lastMessageAt = 0;
+    this.push = false; // the server answered our subscription on this link
+    this._serverClock = false; // clock offset taken from a live server message
+    this.stateFetches = 0; // GET /state made (for tests: none per event with push)
     this.banner = makeBanner();
     globalThis.__hallcall = Object.assign(globalThis.__hallcall || {}, { live: this, calls: this.calls });
   }
@@ -65,6 +80,7 @@ export class Live {
     // The first state gives lastSeq; without it a `since` would be a guess.
     for (;;) {
       try {
+        this.stateFetches++;
         const view = await api(`${this.base}/state`);
         this._acceptState(view);
         if (this.lastSeq === null) this.lastSeq = view.seq;
@@ -76,12 +92,14 @@ export class Live {
     }
     this._connect();
     this._poll = setInterval(() => this._pollState(), this.o.pollMs ?? 15000);
+    this._watchdog = setInterval(() => this.push && this._pollState(), 15000);
     return this;
   }
 
   stop() {
     this.stopped = true;
     clearInterval(this._poll);
+    clearInterval(this._watchdog);
     clearTimeout(this._reconnectTimer);
     if (this.ws) this.ws.close();
   }
@@ -94,9 +112,11 @@ export class Live {
   /**
    * Re-fetch the HallView soon. Throttled: a burst of events costs one fetch
    * per `debounceMs` (plus a little jitter, so thousands of displays do not
-   * ask in the same millisecond); `refresh(0)` asks at once.
+   * ask in the same millisecond); `refresh(0)` asks at once. With push there
+   * is nothing to fetch: the next batch brings its view.
    */
   refresh(delay) {
+    if (this.push) return;
     if (delay === 0) {
       clearTimeout(this._stateTimer);
       this._stateTimer = null;
@@ -133,6 +153,14 @@ export class Live {
       clearTimeout(openTimer);
       this.attempt = 0;
       this._lastMessageAt = Date.now();
+      this.push = false;
+      try {
+        const sub = { type: 'subscribe', view: true };
+        if (this.o.ticket) sub.ticket = this.o.ticket;
+        ws.send(JSON.stringify(sub));
+      } catch {
+        // An older server ignores it; the fallback re-fetches.
+      }
       this._setUp(true);
     };
     ws.onmessage = (m) => {
@@ -149,6 +177,7 @@ export class Live {
       clearTimeout(openTimer);
       if (this.ws !== ws) return;
       this.ws = null;
+      this.push = false;
       this._setUp(false);
       this._scheduleReconnect();
     };
@@ -195,6 +224,31 @@ export class Live {
     if (!msg || typeof msg !== 'object') return;
     if (msg.type === 'snapshot') {
       this._snapshot(msg);
+    } else if (msg.type === 'view') {
+      if (msg.view) this._acceptState(msg.view);
+    } else if (msg.type === 'ticket') {
+      if (msg.ticket && this.o.onTicket) {
+        try {
+          this.o.onTicket(msg.ticket);
+        } catch (e) {
+          console.error(e);
+        }
+      }
+    } else if (msg.type === 'subscribed' || msg.type === 'heartbeat') {
+      if (msg.type === 'subscribed') {
+        this.push = !!msg.view;
+        if (this.push) {
+          clearTimeout(this._stateTimer);
+          this._stateTimer = null;
+        }
+      }
+      const t = Date.parse(msg.now || '');
+      if (!isNaN(t)) {
+        this.clockOffsetMs = t - Date.now();
+        this._serverClock = true;
+      }
+    } else if (msg.type === 'error') {
+      console.warn('hallcall live:', msg.error && msg.error.message);
     } else if (Array.isArray(msg.events)) {
       for (const e of msg.events) this._dispatch(e);
     } else if (msg.type === 'lagged' || msg.type === 'resync') {
@@ -272,7 +326,9 @@ export class Live {
     if (!force && view.seq < this.stateSeq) return false;
     this.stateSeq = view.seq;
     this.state = view;
-    if (view.now) {
+    // A view's `now` is when its figures were computed; the server's clock
+    // proper comes with `subscribed` and `heartbeat`.
+    if (view.now && !this._serverClock) {
       const t = Date.parse(view.now);
       if (!isNaN(t)) this.clockOffsetMs = t - Date.now();
     }
@@ -293,6 +349,7 @@ export class Live {
     }
     this._stateInflight = true;
     try {
+      this.stateFetches++;
       const view = await api(`${this.base}/state`);
       this._acceptState(view);
       return view;
@@ -307,7 +364,19 @@ export class Live {
     }
   }
 
+  /** Seconds since the current view's figures were computed (server time). */
+  viewAgeS() {
+    const t = this.state && Date.parse(this.state.now);
+    return t ? Math.max(0, (this.serverNow() - t) / 1000) : 0;
+  }
+
   async _pollState() {
+    if (this.push) {
+      // Pushed views need no polling; only a link quiet past two
+      // heartbeats is suspect.
+      if (this.up && this.ws && Date.now() - this._lastMessageAt > 75000) this.ws.close();
+      return;
+    }
     const view = await this._fetchState();
     if (!view || !this.up || this.lastSeq === null) return;
     // The state is ahead of what the socket delivered twice in a row, and the

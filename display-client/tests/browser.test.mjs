@@ -80,6 +80,16 @@ async function main() {
   const phoneCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   let phone;
 
+  // Every request each page makes, to show that pages do not re-fetch per event.
+  const requests = new Map();
+  const countRequests = (page) => {
+    requests.set(page, []);
+    page.on('request', (r) => requests.get(page).push(`${r.method()} ${new URL(r.url()).pathname}`));
+    return page;
+  };
+  const requestsSince = (page, mark) => (requests.get(page) || []).slice(mark);
+  for (const p of [hall, win]) countRequests(p);
+
   const flashesOf = (page, number) => page.evaluate((n) => ((globalThis.__hallcall && globalThis.__hallcall.flashed) || []).filter((f) => f.number === n).length, number);
   const callSeqs = (page) => page.evaluate(() => ((globalThis.__hallcall && globalThis.__hallcall.calls) || []).map((c) => c.seq));
   const bannerVisible = (page) => page.evaluate(() => {
@@ -133,7 +143,7 @@ async function main() {
   });
 
   await step('ticket status page shows the number, people ahead and estimated wait', async () => {
-    phone = watch(await phoneCtx.newPage(), 'ticket');
+    phone = countRequests(watch(await phoneCtx.newPage(), 'ticket'));
     await phone.goto(`${base}/t/${ticket1.id}?hall=${HALL}`);
     await phone.waitForFunction((n) => document.getElementById('number').textContent === n, ticket1.number, { timeout: 5000 });
     await phone.waitForFunction(() => document.documentElement.dataset.live === 'up', null, { timeout: 10000 });
@@ -153,6 +163,8 @@ async function main() {
     await clerk.waitForFunction(() => !document.querySelector('.act[data-action="call-next"]').disabled, null, { timeout: 5000 });
   });
 
+  const beforeCall = new Map([hall, win, phone].filter(Boolean).map((p) => [p, requests.get(p).length]));
+
   await step(`F1 on the clerk console calls the ticket: hall, window and ticket pages show it within ${CALL_DEADLINE_MS} ms`, async () => {
     await clerk.locator('body').click({ position: { x: 5, y: 700 } });
     const t0 = Date.now();
@@ -162,6 +174,18 @@ async function main() {
     await clerk.waitForFunction((n) => document.getElementById('cur-number').textContent === n, ticket1.number, { timeout: 3000 });
     assert((await flashesOf(hall, ticket1.number)) === 1, 'hall display did not flash the call exactly once');
     assert((await flashesOf(win, ticket1.number)) === 1, 'window display did not flash the call exactly once');
+  });
+
+  await step('the call reached the pages over the WebSocket: no GET /state, no ticket status fetch', async () => {
+    await sleep(1500); // longer than any debounce a re-fetch would wait
+    for (const [name, page] of [['hall display', hall], ['window display', win], ['ticket page', phone]]) {
+      const made = requestsSince(page, beforeCall.get(page)).filter((r) => !r.includes('/announcements/'));
+      assert(!made.some((r) => r.endsWith('/state')), `${name} fetched /state after the call: ${made.join(', ')}`);
+      assert(!made.some((r) => /^GET \/api\/v1\/halls\/[^/]+\/tickets\//.test(r)), `${name} fetched a ticket status after the call: ${made.join(', ')}`);
+      assert(made.length === 0, `${name} made requests after the call: ${made.join(', ')}`);
+    }
+    const pushed = await hall.evaluate(() => globalThis.__hallcall.live.push);
+    assert(pushed === true, 'the hall display is not on pushed views');
   });
 
   await step('recall (F2) flashes again; start (F4) and complete (F5) make the ticket page ask for a rating', async () => {
