@@ -10,7 +10,7 @@
 use hallcall_core::HallConfig;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rand_distr::{Distribution, Exp, StandardNormal};
+use rand_distr::{Distribution, Exp, Exp1, StandardNormal};
 
 use crate::error::SimError;
 use crate::profile::{Profile, ServiceDist};
@@ -202,9 +202,9 @@ impl Demand {
         let p = &self.profile;
         let mut rng = Demand::rng(seed, day, 1);
         let mut arrivals = Vec::with_capacity(700);
-        let walk = (p.walk_s > 0.0)
-            .then(|| Exp::new(1.0 / (p.walk_s * 1000.0)).ok())
-            .flatten();
+        // Always drawn (scaled by the mean), so a zero walk keeps the stream
+        // aligned with any other walk: same citizens, same service times.
+        let walk_mean_ms = p.walk_s * 1000.0;
         for seg in &self.segments {
             let Ok(gap) = Exp::new(seg.rate) else {
                 continue;
@@ -228,7 +228,8 @@ impl Demand {
                 let no_show = rng.gen::<f64>() < p.no_show_share;
                 let back = rng.gen::<f64>() < p.requeue_share;
                 let back_after = rng.gen_range(5 * MS_PER_MIN..=30 * MS_PER_MIN);
-                let walk_ms = walk.map_or(0, |w| w.sample(&mut rng).round() as i64);
+                let e: f64 = Exp1.sample(&mut rng);
+                let walk_ms = (e * walk_mean_ms).round() as i64;
                 arrivals.push(Arrival {
                     at: t as i64,
                     cat: cat as u16,

@@ -15,6 +15,17 @@
 //! server's hall task makes): a tidal decision or a warning comes at the
 //! instant the core names, not on a tick grid. The engine ends the business
 //! day itself, so the core's day-close deadline is left alone.
+//!
+//! The simulated day lies inside one business day of the core: from the
+//! profile's `open` to the hall's `day_close` after it ([`day_bounds`]). Clerks
+//! stop calling at `close + overtime_min` (at the latest a minute before the
+//! day close), and a citizen still at a window one millisecond before the day
+//! close is served to the end there (`cut_at_close`): the core would expire
+//! that ticket at its close, and a clerk's later "complete" would be refused.
+//!
+//! A livelock (something re-scheduling itself at the same instant) or a day
+//! that never ends is an error naming the event ([`SimError::Stuck`]), never
+//! a hang: each day has an event budget, and so has each simulated instant.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -27,9 +38,44 @@ use hallcall_core::{
 };
 
 use crate::demand::{DayPlan, Demand};
+use crate::error::SimError;
 use crate::policy::{Policy, SeatHow, Setup};
+use crate::profile::Profile;
 
 const MIN: Millis = 60_000;
+
+/// Events one simulated instant may take before the engine calls it a
+/// livelock (a busy instant of a real day takes a few dozen).
+const INSTANT_BUDGET: u64 = 100_000;
+
+/// Where a simulated day lies: `(open, close, end)` as instants, where `end`
+/// is the core's close of the business day that contains `open` (the hall's
+/// `day_close` on `date`, or on the next date when the close time of day is
+/// not after `open`, e.g. `day_close = "00:00"`).
+pub fn day_bounds(
+    hall: &hallcall_core::HallConfig,
+    profile: &Profile,
+    date: chrono::NaiveDate,
+) -> (Millis, Millis, Millis) {
+    let open = instant_of(hall.timezone, date, profile.open.minutes());
+    let close = instant_of(hall.timezone, date, profile.close.minutes());
+    (
+        open,
+        close,
+        instant_of(hall.timezone, date, end_minute(hall, profile)),
+    )
+}
+
+/// The core's close of the business day containing the profile's opening,
+/// in minutes after the opening date's midnight (up to 2880).
+pub fn end_minute(hall: &hallcall_core::HallConfig, profile: &Profile) -> u16 {
+    let dc = hall.day_close.minutes() % 1440;
+    if profile.open.minutes() < hall.day_close.minutes() {
+        hall.day_close.minutes()
+    } else {
+        dc + 1440
+    }
+}
 
 /// Knobs of the engine itself (not of the hall, not of the demand).
 #[derive(Clone, Copy, Debug)]
@@ -40,6 +86,9 @@ pub struct EngineOptions {
     pub overtime_min: u32,
     /// Supervisor reaction to tidal advice (advise mode), seconds.
     pub advice_delay_s: u32,
+    /// Events a simulated day may take before it is called stuck; `None`:
+    /// 200,000 plus 200 per citizen of the day (a real day takes ~10 per citizen).
+    pub day_budget: Option<u64>,
 }
 
 impl Default for EngineOptions {
@@ -48,6 +97,7 @@ impl Default for EngineOptions {
             slot_min: 5,
             overtime_min: 180,
             advice_delay_s: 60,
+            day_budget: None,
         }
     }
 }
@@ -72,6 +122,9 @@ pub struct Tally {
     pub handovers: u64,
     pub tidal_opens: u64,
     pub tidal_closes: u64,
+    /// Citizens still at a window just before the core's day close, served
+    /// to the end there (their service cut short).
+    pub cut_at_close: u64,
     /// Commands the core refused (should stay 0 for the built-in set-ups).
     pub refused: u64,
     pub first_refusals: Vec<String>,
@@ -100,6 +153,8 @@ enum Ev {
     Accept(u64),
     Close,
     Overtime,
+    /// One millisecond before the core's day close: the day ends.
+    DayEnd,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -268,18 +323,30 @@ impl<'a> Engine<'a> {
         self.heap.push(Reverse((at, self.seq, ev)));
     }
 
-    /// Runs one business day on `date` with the facts in `plan`.
-    pub fn run_day(&mut self, date: chrono::NaiveDate, plan: DayPlan) {
+    /// Runs one business day on `date` with the facts in `plan`. An error
+    /// means the day did not come to its end within its event budget (a
+    /// livelock in the engine or the core), naming the event.
+    pub fn run_day(&mut self, date: chrono::NaiveDate, plan: DayPlan) -> Result<(), SimError> {
         let setup: &'a Setup = self.setup;
         let demand: &'a Demand = self.demand;
         let cfg = &setup.config;
         let p = &demand.profile;
         self.day_base = instant_of(cfg.timezone, date, 0);
-        self.open_at = instant_of(cfg.timezone, date, p.open.minutes());
-        let close_at = instant_of(cfg.timezone, date, p.close.minutes());
-        let day_close = instant_of(cfg.timezone, date, cfg.day_close.minutes());
-        let overtime_at =
-            (close_at + i64::from(self.opts.overtime_min) * MIN).min(day_close - 60_000);
+        let (open_at, close_at, day_close) = day_bounds(cfg, p, date);
+        self.open_at = open_at;
+        if day_close <= open_at {
+            return Err(SimError::Profile(format!(
+                "the simulated day opens at {} but hall {:?} closes its business day at {}",
+                p.open, cfg.id, cfg.day_close
+            )));
+        }
+        let overtime_at = (close_at + i64::from(self.opts.overtime_min) * MIN)
+            .min(day_close - 60_000)
+            .max(open_at);
+        let budget = self
+            .opts
+            .day_budget
+            .unwrap_or(200_000 + 200 * plan.arrivals.len() as u64);
         self.no_showed = vec![false; plan.arrivals.len()];
         self.plan = plan;
         self.next_arrival = 0;
@@ -342,14 +409,42 @@ impl<'a> Engine<'a> {
         }
         self.day_close_at = day_close;
         self.timer_at = None;
-        self.push(close_at, Ev::Close);
+        self.push(close_at.min(day_close - 1), Ev::Close);
         self.push(overtime_at, Ev::Overtime);
+        self.push(day_close - 1, Ev::DayEnd);
         self.dispatch_all();
         self.arm_timer();
 
+        let mut events = 0u64;
+        let mut instant = (self.now, 0u64);
         while let Some(Reverse((at, _, ev))) = self.heap.pop() {
+            events += 1;
+            if instant.0 == at {
+                instant.1 += 1;
+            } else {
+                instant = (at, 1);
+            }
+            if events > budget || instant.1 > INSTANT_BUDGET {
+                let why = if instant.1 > INSTANT_BUDGET {
+                    format!("{} events at this one instant", instant.1)
+                } else {
+                    format!("more than {budget} events in the day")
+                };
+                self.heap.clear();
+                return Err(SimError::Stuck {
+                    policy: setup.policy.name().into(),
+                    date,
+                    at: hallcall_core::time::rfc3339(at),
+                    event: format!("{ev:?}"),
+                    why,
+                });
+            }
             self.advance(at);
             self.tally.sim_events += 1;
+            if ev == Ev::DayEnd {
+                self.end_day();
+                break;
+            }
             self.step(ev);
             if self.rehome {
                 self.rehome = false;
@@ -368,9 +463,37 @@ impl<'a> Engine<'a> {
             }
         }
         if !self.day_done {
-            // Nothing left to happen (should not occur): close anyway.
-            self.finish_day();
+            // The heap ran dry before the day end (cannot happen: `DayEnd` is
+            // always scheduled); end it the same way.
+            self.end_day();
         }
+        Ok(())
+    }
+
+    /// The core's day close is a millisecond away: whoever is still at a
+    /// window is served to the end now, then the day finishes.
+    fn end_day(&mut self) {
+        self.closing = true;
+        self.overtime = true;
+        for w in 0..self.wins.len() {
+            let Some(win) = self.hall.windows().get(w) else {
+                continue;
+            };
+            let (called, serving) = (
+                win.state == WindowState::Calling,
+                win.state == WindowState::Serving,
+            );
+            if called {
+                self.clerk(w, |window| Command::Start { window });
+            }
+            if called || serving {
+                self.tally.cut_at_close += 1;
+                self.clerk(w, |window| Command::Complete { window });
+            }
+            self.wins[w].phase = Phase::Idle;
+            self.wins[w].gen += 1;
+        }
+        self.finish_day();
     }
 
     fn all_closed(&self) -> bool {
@@ -613,12 +736,14 @@ impl<'a> Engine<'a> {
                 self.push(at, Ev::Accept(*advice));
             }
             EventKind::DayClosed { .. } => {
-                // The hall's own day close (e.g. a configured 18:00 close during
-                // overtime) cleared every window's ticket.
+                // The hall's own day close cleared every window's ticket (the
+                // engine ends its day before it, so only `finish_day` gets
+                // here): the freed windows are dispatched (closed) again.
                 for w in &mut self.wins {
                     w.phase = Phase::Idle;
                     w.gen += 1;
                 }
+                self.dirty_all = true;
             }
             _ => {}
         }
@@ -744,6 +869,7 @@ impl<'a> Engine<'a> {
                 self.overtime = true;
                 self.dirty_all = true;
             }
+            Ev::DayEnd => self.end_day(),
         }
     }
 

@@ -34,6 +34,22 @@ pub enum SimError {
     Chart(String),
     #[error("validation: {0}")]
     Validation(String),
+    #[error("{path}:{line}: {message}")]
+    At {
+        path: String,
+        line: usize,
+        message: String,
+    },
+    #[error(
+        "policy {policy}, {date}: the simulated day got stuck at {at} on event {event} ({why})"
+    )]
+    Stuck {
+        policy: String,
+        date: chrono::NaiveDate,
+        at: String,
+        event: String,
+        why: String,
+    },
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
 }

@@ -165,6 +165,9 @@ impl Simulation {
 /// Runs every policy of `sim` over the same days and summarises them.
 pub fn simulate(sim: &Simulation, progress: Option<&ProgressBar>) -> Result<Report, SimError> {
     sim.hall.validate()?;
+    sim.profile
+        .check_hall(&sim.hall)
+        .map_err(|(_, message)| SimError::Profile(message))?;
     let demand = Demand::new(&sim.profile, &sim.hall)?;
     let work = demand.work_by_cat();
     let setups = sim
@@ -175,7 +178,8 @@ pub fn simulate(sim: &Simulation, progress: Option<&ProgressBar>) -> Result<Repo
     let dates = sim.dates();
     let started = Instant::now();
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Tally>>> = Mutex::new(vec![None; setups.len()]);
+    let results: Mutex<Vec<Option<Result<Tally, SimError>>>> =
+        Mutex::new((0..setups.len()).map(|_| None).collect());
     let threads = sim.threads.clamp(1, setups.len().max(1));
     std::thread::scope(|scope| {
         for _ in 0..threads {
@@ -185,14 +189,18 @@ pub fn simulate(sim: &Simulation, progress: Option<&ProgressBar>) -> Result<Repo
                     break;
                 };
                 let mut engine = Engine::new(setup, &demand, sim.engine);
+                let mut outcome = Ok(());
                 for (day, date) in dates.iter().enumerate() {
-                    engine.run_day(*date, demand.day(sim.seed, day as u32));
+                    outcome = engine.run_day(*date, demand.day(sim.seed, day as u32));
+                    if outcome.is_err() {
+                        break;
+                    }
                     if let Some(pb) = progress {
                         pb.inc(1);
                     }
                 }
                 if let Ok(mut r) = results.lock() {
-                    r[i] = Some(engine.tally);
+                    r[i] = Some(outcome.map(|()| engine.tally));
                 }
             });
         }
@@ -201,7 +209,7 @@ pub fn simulate(sim: &Simulation, progress: Option<&ProgressBar>) -> Result<Repo
     let tallies = results.into_inner().unwrap_or_default();
     let mut policies = Vec::new();
     for (setup, tally) in setups.iter().zip(tallies) {
-        let tally = tally.unwrap_or_default();
+        let tally = tally.transpose()?.unwrap_or_default();
         policies.push(PolicyReport::from_tally(
             setup.policy,
             tally,
@@ -310,7 +318,19 @@ pub fn resolve(args: &SimulateArgs) -> Result<Simulation, SimError> {
     hall.validate()?;
     let mut profile = match &args.profile {
         None => Profile::town_centre(),
-        Some(path) => Profile::from_toml(&read(path)?)?,
+        Some(path) => {
+            let text = read(path)?;
+            let name = path.display().to_string();
+            let p = Profile::from_toml_named(&text, &name)?;
+            if let Err((key, message)) = p.check_hall(&hall) {
+                return Err(SimError::At {
+                    path: name,
+                    line: profile::line_of(&text, &key),
+                    message,
+                });
+            }
+            p
+        }
     };
     if let Some(n) = args.tickets {
         if !(n.is_finite() && n >= 0.0) {

@@ -209,18 +209,50 @@ impl Profile {
 
     /// Parses and checks a profile file's text.
     pub fn from_toml(text: &str) -> Result<Profile, SimError> {
-        let p: Profile = toml::from_str(text).map_err(|e| SimError::Profile(e.to_string()))?;
-        p.validate()?;
+        Profile::from_toml_named(text, "profile")
+    }
+
+    /// Parses and checks a profile file's text; a mistake is named by
+    /// `name` (the file) and the line it is on.
+    pub fn from_toml_named(text: &str, name: &str) -> Result<Profile, SimError> {
+        let p: Profile = toml::from_str(text).map_err(|e| SimError::At {
+            path: name.to_string(),
+            line: e.span().map_or(1, |s| {
+                text[..s.start.min(text.len())].lines().count().max(1)
+            }),
+            message: e.message().trim().to_string(),
+        })?;
+        p.check().map_err(|(key, message)| SimError::At {
+            path: name.to_string(),
+            line: line_of(text, &key),
+            message,
+        })?;
         Ok(p)
     }
 
     pub fn validate(&self) -> Result<(), SimError> {
-        let bad = |m: String| Err(SimError::Profile(m));
-        if !(self.open < self.close
-            && self.open <= self.last_ticket
-            && self.last_ticket <= self.close)
-        {
-            return bad("need open <= last_ticket <= close and open < close".into());
+        self.check().map_err(|(_, m)| SimError::Profile(m))
+    }
+
+    /// Checks the profile alone: `Err((key, message))`, where the key is a
+    /// dotted path (`close`, `rate.2.per_hour`, `break.0.minutes`) for
+    /// [`line_of`].
+    pub fn check(&self) -> Result<(), (String, String)> {
+        let bad = |k: &str, m: String| Err((k.to_string(), m));
+        if self.open >= self.close {
+            return bad(
+                "close",
+                format!("close {} must be after open {}", self.close, self.open),
+            );
+        }
+        if !(self.open <= self.last_ticket && self.last_ticket <= self.close) {
+            return bad(
+                "last_ticket",
+                format!(
+                    "last_ticket {} must lie within open {} .. close {}",
+                    self.last_ticket, self.open, self.close
+                ),
+            );
         }
         for (name, v) in [
             ("green_share", self.green_share),
@@ -228,7 +260,7 @@ impl Profile {
             ("requeue_share", self.requeue_share),
         ] {
             if !(0.0..=1.0).contains(&v) {
-                return bad(format!("{name} must be within 0..1, got {v}"));
+                return bad(name, format!("{name} must be within 0..1, got {v}"));
             }
         }
         for (name, v) in [
@@ -237,30 +269,63 @@ impl Profile {
             ("no_show_wait_s", self.no_show_wait_s),
             ("tidal_walk_s", self.tidal_walk_s),
         ] {
-            if !(v.is_finite() && v >= 0.0) {
-                return bad(format!("{name} must be a number >= 0, got {v}"));
+            if !(v.is_finite() && (0.0..=86_400.0).contains(&v)) {
+                return bad(
+                    name,
+                    format!("{name} must be a number within 0..86400, got {v}"),
+                );
             }
         }
         if self.rates.is_empty() {
-            return bad("at least one [[rate]] segment is needed".into());
+            return bad("rate", "at least one [[rate]] segment is needed".into());
         }
-        for r in &self.rates {
+        for (i, r) in self.rates.iter().enumerate() {
             if r.from >= r.to {
-                return bad(format!("rate {}-{}: from must be before to", r.from, r.to));
+                return bad(
+                    &format!("rate.{i}.to"),
+                    format!("rate {}-{}: from must be before to", r.from, r.to),
+                );
             }
-            if !(r.per_hour.is_finite() && r.per_hour >= 0.0) {
-                return bad(format!("rate {}-{}: per_hour must be >= 0", r.from, r.to));
+            if !(r.per_hour.is_finite() && (0.0..=1e6).contains(&r.per_hour)) {
+                return bad(
+                    &format!("rate.{i}.per_hour"),
+                    format!(
+                        "rate {}-{}: per_hour must be within 0..1000000",
+                        r.from, r.to
+                    ),
+                );
             }
-            check_mix(&r.mix)?;
+            check_mix(&r.mix).map_err(|(k, m)| (format!("rate.{i}.mix.{k}"), m))?;
         }
-        check_mix(&self.mix)?;
-        for b in &self.breaks {
-            if b.from > b.to || !(b.minutes.is_finite() && b.minutes > 0.0) {
-                return bad(format!(
-                    "break {}-{}: need from <= to and minutes > 0",
-                    b.from, b.to
-                ));
+        check_mix(&self.mix).map_err(|(k, m)| (format!("mix.{k}"), m))?;
+        for (i, b) in self.breaks.iter().enumerate() {
+            if b.from > b.to || !(b.minutes.is_finite() && b.minutes > 0.0 && b.minutes <= 1440.0) {
+                return bad(
+                    &format!("break.{i}.minutes"),
+                    format!(
+                        "break {}-{}: need from <= to and minutes within 0..1440 (above 0)",
+                        b.from, b.to
+                    ),
+                );
             }
+        }
+        Ok(())
+    }
+
+    /// Checks the profile against the hall it runs in: the simulated day
+    /// (from `open` to `close`) must lie inside one business day of the core,
+    /// which ends at the hall's `day_close` (see [`crate::engine::end_minute`]).
+    pub fn check_hall(&self, hall: &hallcall_core::HallConfig) -> Result<(), (String, String)> {
+        let end = crate::engine::end_minute(hall, self);
+        if self.close.minutes() > end {
+            return Err((
+                "close".into(),
+                format!(
+                    "close {} is after hall {:?}'s day_close {}, which ends the business day \
+                     (and expires every ticket) first: set close at or before it",
+                    self.close, hall.id, hall.day_close
+                ),
+            ));
         }
         Ok(())
     }
@@ -289,16 +354,86 @@ impl Profile {
     }
 }
 
-fn check_mix(mix: &BTreeMap<String, f64>) -> Result<(), SimError> {
+fn check_mix(mix: &BTreeMap<String, f64>) -> Result<(), (String, String)> {
     for (k, v) in mix {
         if !(v.is_finite() && *v >= 0.0) {
-            return Err(SimError::Profile(format!("mix.{k} must be >= 0, got {v}")));
+            return Err((k.clone(), format!("mix.{k} must be >= 0, got {v}")));
         }
     }
     if !mix.is_empty() && mix.values().sum::<f64>() <= 0.0 {
-        return Err(SimError::Profile("a mix needs a positive share".into()));
+        return Err((String::new(), "a mix needs a positive share".into()));
     }
     Ok(())
+}
+
+/// The 1-based line of a dotted key (`close`, `rate.2.per_hour`,
+/// `rate.0.mix.general`, `break.1.minutes`) in a profile's text: the line
+/// that sets it, else the header of its table, else line 1.
+pub fn line_of(text: &str, key: &str) -> usize {
+    let parts: Vec<&str> = key.split('.').filter(|p| !p.is_empty()).collect();
+    // The table the key lives in, as the header's text and its index among
+    // headers of that name.
+    let (table, nth, rest): (Option<String>, usize, &[&str]) = match parts.as_slice() {
+        [t @ ("rate" | "break"), i, rest @ ..] if i.parse::<usize>().is_ok() => {
+            let i = i.parse().unwrap_or(0);
+            match rest {
+                ["mix", k @ ..] => (Some(format!("{t}.mix")), i, k),
+                _ => (Some((*t).to_string()), i, rest),
+            }
+        }
+        ["mix", rest @ ..] => (Some("mix".into()), 0, rest),
+        [t @ ("rate" | "break")] => (Some((*t).to_string()), 0, &[]),
+        _ => (None, 0, parts.as_slice()),
+    };
+    let want = rest.first().copied();
+    let mut current: Option<String> = None;
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut header_line = None;
+    let mut index_of_parent: usize = 0;
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if let Some(h) = t.strip_prefix('[') {
+            let name = h.trim_start_matches('[');
+            let name = name.split(']').next().unwrap_or("").trim().to_string();
+            let c = seen.entry(name.clone()).or_insert(0);
+            *c += 1;
+            if name == "rate" || name == "break" {
+                index_of_parent = *c - 1;
+            }
+            let idx = if name.ends_with(".mix") {
+                index_of_parent
+            } else {
+                *c - 1
+            };
+            if table.as_deref() == Some(name.as_str()) && idx == nth {
+                header_line = Some(n + 1);
+            }
+            current = Some(name);
+            continue;
+        }
+        let here = match (&table, &current) {
+            (None, None) => true,
+            (Some(t), Some(c)) => {
+                t == c && header_line.is_some() && {
+                    let count = seen.get(c).copied().unwrap_or(0);
+                    (if c.ends_with(".mix") {
+                        index_of_parent
+                    } else {
+                        count - 1
+                    }) == nth
+                }
+            }
+            _ => false,
+        };
+        if here {
+            if let (Some(w), Some((k, _))) = (want, t.split_once('=')) {
+                if k.trim().trim_matches('"') == w {
+                    return n + 1;
+                }
+            }
+        }
+    }
+    header_line.unwrap_or(1)
 }
 
 #[cfg(test)]

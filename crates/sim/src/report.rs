@@ -20,6 +20,9 @@ pub struct PolicyReport {
     pub requeued: u64,
     /// Still waiting when the clerks stopped (counted in the waits, censored).
     pub unserved: u64,
+    /// Still at a window just before the core's day close: served to the end
+    /// there, service cut short (24-hour halls).
+    pub cut_at_close: u64,
     pub mean_wait_s: f64,
     pub p90_wait_s: f64,
     pub max_wait_s: f64,
@@ -101,6 +104,7 @@ impl PolicyReport {
             no_shows: t.no_shows,
             requeued: t.requeued,
             unserved: t.expired,
+            cut_at_close: t.cut_at_close,
             mean_wait_s: mean,
             p90_wait_s: percentile(&t.waits, 0.9),
             max_wait_s: t.waits.last().map_or(0.0, |&w| f64::from(w)),
@@ -268,6 +272,14 @@ impl Report {
                 p.refused,
                 p.policy.name(),
                 p.first_refusals.join("; ")
+            );
+        }
+        for p in self.policies.iter().filter(|p| p.cut_at_close > 0) {
+            let _ = writeln!(
+                o,
+                "note: under {}, {} service(s) still running a moment before the hall's day close were cut short there",
+                p.policy.name(),
+                p.cut_at_close
             );
         }
         for n in &self.notes {
