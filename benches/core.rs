@@ -33,6 +33,8 @@ fn big_hall() -> HallConfig {
             id: format!("s{i}"),
             name: format!("员工{i}"),
             pin_hash: String::new(),
+            staff_no: String::new(),
+            photo: None,
         })
         .collect();
     cfg.windows = (1..=WINDOWS)
@@ -51,6 +53,8 @@ fn big_hall() -> HallConfig {
             },
             a_post: format!("s{n}"),
             b_post: None,
+            name: String::new(),
+            evaluator_token: None,
         })
         .collect();
     cfg.tidal.max_open = 64;
@@ -128,6 +132,10 @@ impl Bench {
         let spent = start.elapsed();
         for n in 1..=WINDOWS {
             let by = Actor::staff(format!("s{n}"));
+            // 过号 needs a recall first (min_recalls_before_no_show = 1).
+            let _ = self
+                .hall
+                .handle(Command::Recall { window: n }, by.clone(), self.now);
             let _ = self
                 .hall
                 .handle(Command::NoShow { window: n }, by, self.now);

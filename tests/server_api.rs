@@ -153,6 +153,8 @@ async fn a_full_morning_through_the_http_api() {
     assert_eq!(call["ticket"]["number"], "A002", "{call}");
 
     // Transfer to another category: same number, waiting, keeps its key.
+    // Window 1 serves 'social' too, so the ticket goes to the other open
+    // window serving it (window 2), not straight back here (issue 13 item 4).
     let r = s
         .act(&t1, 1, "transfer", Some(json!({"category": "social"})))
         .await
@@ -161,6 +163,8 @@ async fn a_full_morning_through_the_http_api() {
     assert_eq!(types_of(&evs), ["ticket_transferred"], "{r}");
     assert_eq!(evs[0]["from_category"], "general");
     assert_eq!(evs[0]["category"], "social");
+    assert_eq!(evs[0]["to_window"], 2, "{r}");
+    assert!(evs[0].get("only_here").is_none(), "{r}");
     grew(&s, &mut last, "transfer category").await;
     // (SPEC lists a `transferred` state; the status page shows a transferred
     // ticket as waiting in its new queue, which is what the citizen needs.)
@@ -168,9 +172,16 @@ async fn a_full_morning_through_the_http_api() {
     assert_eq!(st["state"], "waiting", "{st}");
     assert_eq!(st["number"], "A002");
     assert_eq!(st["category"], "social");
-    let call = s.call_next(&t1, 1).await;
-    assert_eq!(call["ticket"]["number"], "A002", "kept its key: {call}");
+    let call = s.call_next(&t2, 2).await;
+    assert_eq!(call["ticket"]["number"], "A002", "went to window 2: {call}");
     assert_eq!(call["ticket"]["category"], "social");
+    // Window 2 hands it back to window 1 by name.
+    s.act(&t2, 2, "transfer", Some(json!({"window": 1})))
+        .await
+        .expect(200);
+    grew(&s, &mut last, "transfer back").await;
+    let call = s.call_next(&t1, 1).await;
+    assert_eq!(call["ticket"]["number"], "A002", "directed first: {call}");
 
     // A green-channel ticket arrives: it goes before everyone in the pool...
     let c2 = s
@@ -285,10 +296,11 @@ async fn a_full_morning_through_the_http_api() {
     assert_eq!(r["date"], state["business_date"], "{r}");
     let total = &r["stats"]["total"];
     assert_eq!(total["issued"], 5, "{total}");
-    assert_eq!(total["called"], 8, "recalls are not calls: {total}");
+    // (A002 went to window 2 and back: one call and one transfer more.)
+    assert_eq!(total["called"], 9, "recalls are not calls: {total}");
     assert_eq!(total["served"], 5, "{total}");
     assert_eq!(total["no_show"], 1, "{total}");
-    assert_eq!(total["transferred"], 2, "{total}");
+    assert_eq!(total["transferred"], 3, "{total}");
     assert_eq!(total["ratings"], 2, "{total}");
     assert_eq!(total["mean_rating"], 3.0, "{total}");
     assert_eq!(r["stats"]["by_window"]["1"]["served"], 3, "{r}");
@@ -622,7 +634,7 @@ async fn resume_after_reconnect_loses_and_repeats_nothing() {
 async fn subscribers_joining_during_a_burst_see_every_event_once() {
     // 300 tickets from one kiosk token in seconds: lift the per-kiosk rate.
     let s = Server::start_with(ServerOptions {
-        args: vec!["--kiosk-issues-per-minute".into(), "0".into()],
+        env: vec![("HALLCALL_KIOSK_ISSUES_PER_MINUTE".into(), "0".into())],
         ..Default::default()
     })
     .await;
@@ -1089,6 +1101,11 @@ async fn every_role_refusal() {
     assert_eq!(c["ticket"]["id"], x_id.as_str());
 
     // A clerk token ends with the session.
+    // 过号 needs a recall first (issue 13 item 5).
+    s.act(&t1, 1, "no-show", None)
+        .await
+        .expect_error(409, "recall_first");
+    s.act(&t1, 1, "recall", None).await.expect(200);
     s.act(&t1, 1, "no-show", None).await.expect(200);
     s.act(&t1, 1, "logout", None).await.expect(200);
     let seq1 = s.seq().await;

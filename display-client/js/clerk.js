@@ -180,6 +180,8 @@ async function act(action, body) {
   if (action === 'transfer' && !body) return openTransfer();
   if (action === 'pause' && !body) return openModal('pause-modal');
   if (action === 'logout' && !confirm('确定退出登录吗？')) return;
+  // 过号 is refused until the ticket was recalled (min_recalls_before_no_show); ask before marking it.
+  if (action === 'no-show' && !confirm(`确定将 ${(myWindow() && myWindow().current && myWindow().current.number) || '当前号码'} 标记为过号吗？`)) return;
   pending = true;
   if (btn) btn.classList.add('busy');
   const w = myWindow();
@@ -198,6 +200,13 @@ async function act(action, body) {
       lastNoShow = lastCalled && lastCalled.number === curNumber ? lastCalled : null;
       log(`过号 ${curNumber}`);
       showRequeue();
+    } else if (action === 'transfer') {
+      // A category transfer goes to another open window serving it; the reply says when it can only come back here.
+      const tr = r && Array.isArray(r.events) ? r.events.find((e) => e.type === 'ticket_transferred') : null;
+      const where = tr && tr.only_here ? '（暂无其他窗口办理该业务，仍回本窗口排队）' : tr && tr.to_window ? `（转至 ${tr.to_window} 号窗口）` : '';
+      log(`转办 ${curNumber}${where}`);
+      if (tr && tr.only_here) toast(`${curNumber} 已转办，但暂无其他窗口办理该业务，将回到本窗口排队`, 'info', 6000);
+      else if (tr && tr.to_window) toast(`${curNumber} 已转至 ${tr.to_window} 号窗口`, 'ok');
     } else if (action === 'logout') {
       log('退出');
       saveSession(null);

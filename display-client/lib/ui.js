@@ -32,6 +32,7 @@ const CODES = {
   window_busy: '当前号码尚未办结，请先办结、过号或转办',
   nothing_called: '当前没有正在呼叫的号码',
   nothing_serving: '当前没有正在办理的号码',
+  recall_first: '请先重呼，重呼后仍未到场再标记过号',
   not_paused: '窗口未处于暂停状态',
   already_open: '窗口已开放',
   not_on_duty: '您当前不在岗（备岗待命中）',

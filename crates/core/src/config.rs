@@ -87,12 +87,35 @@ pub struct HallConfig {
     pub priority_bonus_s: PriorityBonus,
     #[serde(default)]
     pub tidal: TidalPolicy,
+    /// 过号: a called ticket may be marked no-show only after it was
+    /// recalled this many times (0 allows it at once).
+    #[serde(default = "one")]
+    pub min_recalls_before_no_show: u32,
+    /// 过号重排: where a requeued no-show goes back in line.
+    #[serde(default)]
+    pub requeue: RequeuePlace,
     #[serde(rename = "category", default)]
     pub categories: Vec<CategoryConfig>,
     #[serde(rename = "window", default)]
     pub windows: Vec<WindowConfig>,
     #[serde(rename = "staff", default)]
     pub staff: Vec<StaffConfig>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Where a requeued no-show goes back in line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequeuePlace {
+    /// To the back: key = the time of the requeue.
+    #[default]
+    Back,
+    /// Key = the time of the requeue minus the ticket's priority bonus: a
+    /// green-channel or appointment ticket keeps its head start.
+    KeepPriority,
 }
 
 fn default_tz() -> Tz {

@@ -98,6 +98,8 @@ pub fn demo_hall() -> HallConfig {
             min_open: 3,
             max_open: 10,
         },
+        min_recalls_before_no_show: 1,
+        requeue: RequeuePlace::Back,
         categories: vec![
             category("general", "综合业务", "General services", 'A', 300, 900),
             category(

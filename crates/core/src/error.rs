@@ -99,6 +99,8 @@ pub enum Rejected {
     NoStaffAvailable(u32),
     #[error("the new configuration drops {0} while it is in use")]
     ReloadInUse(String),
+    #[error("recall the ticket first: no-show needs {needed} recall(s), it has {done}")]
+    RecallFirst { needed: u32, done: u32 },
 }
 
 impl Rejected {
@@ -148,6 +150,7 @@ impl Rejected {
             CloseWhileBusy => "close_while_busy",
             NoStaffAvailable(_) => "no_staff_available",
             ReloadInUse(_) => "reload_in_use",
+            RecallFirst { .. } => "recall_first",
         }
     }
 

@@ -145,6 +145,10 @@ pub enum EventKind {
         category: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         to_window: Option<u32>,
+        /// A category transfer that no other open window serves: the ticket
+        /// can only come back to the window it left.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        only_here: bool,
     },
     TicketCancelled {
         ticket: String,

@@ -158,6 +158,9 @@ pub struct Ticket {
     pub started_at: Option<Millis>,
     pub finished_at: Option<Millis>,
     pub calls: u32,
+    /// Recalls since the last first call (过号 needs enough of them).
+    #[serde(default)]
+    pub recalls: u32,
     pub rating: Option<u8>,
     pub appointment: Option<String>,
     /// Highest warning already raised for this ticket's service time.

@@ -85,6 +85,8 @@ pub enum PublicKind<'a> {
         category: &'a str,
         #[serde(skip_serializing_if = "Option::is_none")]
         to_window: Option<u32>,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        only_here: bool,
     },
     TicketCancelled {
         number: &'a str,
@@ -286,6 +288,7 @@ impl EventKind {
                 from_category,
                 category,
                 to_window,
+                only_here,
                 ..
             } => P::TicketTransferred {
                 number,
@@ -293,6 +296,7 @@ impl EventKind {
                 from_category,
                 category,
                 to_window: *to_window,
+                only_here: *only_here,
             },
             K::TicketCancelled { number, .. } => P::TicketCancelled { number },
             K::TicketExpired { number, .. } => P::TicketExpired { number },

@@ -214,6 +214,7 @@ fn a_requeued_no_show_queues_from_now() {
     h.advance(60);
     h.issue("general"); // A002
     h.call(1);
+    h.ok(Actor::staff("s01"), Command::Recall { window: 1 });
     h.ok(Actor::staff("s01"), Command::NoShow { window: 1 });
     h.advance(60);
     let e = h
@@ -990,6 +991,7 @@ fn stats_fold_counts_waits_and_ratings() {
         },
     );
     h.call(1);
+    h.ok(Actor::staff("s01"), Command::Recall { window: 1 });
     h.ok(Actor::staff("s01"), Command::NoShow { window: 1 });
     let s = hallcall_core::stats::DayStats::from_events(&h.log);
     assert_eq!(
@@ -1403,4 +1405,113 @@ fn a_category_is_yellow_then_red_when_a_new_tickets_estimate_nears_its_wait_targ
     assert_eq!(level(&h), ("red".to_string(), Some(1500)));
     // Nobody has waited long: only the look-ahead makes it red.
     assert!(h.hall.view(h.now).categories[0].oldest_wait_s.unwrap_or(0) < 60);
+}
+
+/// Issue 13 item 4: a transfer goes somewhere else. The window itself is
+/// refused as target; a category transfer that this window also serves goes
+/// to another open window serving it, and only when there is none does it
+/// come back here — which the event (the reply) says.
+#[test]
+fn a_category_transfer_prefers_another_open_window_and_says_when_it_can_only_come_back() {
+    let mut cfg = small_hall();
+    cfg.tidal.mode = hallcall_core::config::TidalMode::Advise;
+    let mut h = H::new(cfg);
+    h.login("s01", 1);
+    h.issue("general");
+    h.issue("general");
+    let first = h.call(1).expect("called");
+    // The window itself is refused as target.
+    let e = h
+        .clerk(
+            1,
+            Command::Transfer {
+                window: 1,
+                category: None,
+                to_window: Some(1),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e, Rejected::TransferToSelf);
+    // Only window 1 serves 'social': the transfer can only come back here.
+    let evs = h
+        .clerk(
+            1,
+            Command::Transfer {
+                window: 1,
+                category: Some("social".into()),
+                to_window: None,
+            },
+        )
+        .expect("transfer");
+    let only_here = |evs: &[Event]| {
+        evs.iter().find_map(|e| match &e.kind {
+            EventKind::TicketTransferred {
+                to_window,
+                only_here,
+                ..
+            } => Some((*to_window, *only_here)),
+            _ => None,
+        })
+    };
+    assert_eq!(only_here(&evs), Some((None, true)));
+    // With window 2 open, the same transfer goes there, not back to window 1.
+    h.login("s03", 2);
+    assert_eq!(h.call(1).as_deref(), Some(first.as_str()));
+    let evs = h
+        .clerk(
+            1,
+            Command::Transfer {
+                window: 1,
+                category: Some("social".into()),
+                to_window: None,
+            },
+        )
+        .expect("transfer");
+    assert_eq!(only_here(&evs), Some((Some(2), false)));
+    assert_ne!(h.call(1).as_deref(), Some(first.as_str()));
+    assert_eq!(h.call(2).as_deref(), Some(first.as_str()));
+}
+
+/// Issue 13 item 5: no-show needs a recall. 过号 is refused until the ticket
+/// was recalled `min_recalls_before_no_show` times (default 1; a fresh call
+/// starts the count again); `requeue = "keep_priority"` keeps a green-channel
+/// ticket's head start, `"back"` (the default) queues it from now.
+#[test]
+fn no_show_needs_the_configured_recalls_and_requeue_can_keep_the_priority() {
+    let mut h = H::demo();
+    assert_eq!(h.hall.config().min_recalls_before_no_show, 1);
+    h.login("s01", 1);
+    let (id, _) = h.issue_as("general", Priority::Elderly); // A001, key = issue - 900 s
+    h.call(1);
+    let no_show = Command::NoShow { window: 1 };
+    let e = h.run(Actor::staff("s01"), no_show.clone()).unwrap_err();
+    assert_eq!(e, Rejected::RecallFirst { needed: 1, done: 0 });
+    assert_eq!(e.code(), "recall_first");
+    h.ok(Actor::staff("s01"), Command::Recall { window: 1 });
+    h.ok(Actor::staff("s01"), no_show.clone());
+    // "back": the requeued ticket goes behind one issued before the requeue.
+    h.advance(60);
+    h.issue("general"); // A002
+    h.advance(60);
+    h.ok(Actor::Kiosk, Command::Requeue { ticket: id.clone() });
+    assert_eq!(h.call(1).as_deref(), Some("A002"));
+
+    // Two recalls configured; "keep_priority": it keeps its 900 s bonus.
+    let mut cfg = hallcall_core::demo::demo_hall();
+    cfg.min_recalls_before_no_show = 2;
+    cfg.requeue = hallcall_core::config::RequeuePlace::KeepPriority;
+    let mut h = H::new(cfg);
+    h.login("s01", 1);
+    let (id, _) = h.issue_as("general", Priority::Elderly); // A001
+    h.call(1);
+    h.ok(Actor::staff("s01"), Command::Recall { window: 1 });
+    let e = h.run(Actor::staff("s01"), no_show.clone()).unwrap_err();
+    assert_eq!(e, Rejected::RecallFirst { needed: 2, done: 1 });
+    h.ok(Actor::staff("s01"), Command::Recall { window: 1 });
+    h.ok(Actor::staff("s01"), no_show);
+    h.advance(60);
+    h.issue("general"); // A002, issued 60 s before the requeue
+    h.advance(60);
+    h.ok(Actor::Kiosk, Command::Requeue { ticket: id });
+    assert_eq!(h.call(1).as_deref(), Some("A001"));
 }

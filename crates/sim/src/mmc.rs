@@ -13,8 +13,8 @@
 //! before the core's midnight day close.
 
 use hallcall_core::config::{
-    CategoryConfig, Day, HallConfig, PriorityBonus, StaffConfig, TidalMode, TidalPolicy,
-    WindowConfig, WindowKind,
+    CategoryConfig, Day, HallConfig, PriorityBonus, RequeuePlace, StaffConfig, TidalMode,
+    TidalPolicy, WindowConfig, WindowKind,
 };
 use hallcall_core::time::{TimeOfDay, TimeRange};
 use hallcall_core::{Actor, Channel, Command, EventKind, Hall, Millis, Priority};
@@ -70,6 +70,8 @@ pub fn mmc_hall(c: u32, mean_service_s: u32) -> HallConfig {
             mode: TidalMode::Advise,
             ..TidalPolicy::default()
         },
+        min_recalls_before_no_show: 1,
+        requeue: RequeuePlace::Back,
         categories: vec![CategoryConfig {
             id: "general".into(),
             name: "综合业务".into(),

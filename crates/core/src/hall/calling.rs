@@ -5,13 +5,13 @@
 //! window may serve: O(k log n), no scans. Also the clerk's actions on the
 //! ticket at the window: recall, no-show, start, complete, transfer, requeue.
 
-use crate::config::WindowKind;
+use crate::config::{RequeuePlace, WindowKind};
 use crate::error::Rejected;
 use crate::event::{Event, EventKind};
 use crate::hall::handle::{state_name, Ctx};
 use crate::hall::{Hall, RecentCall, RECENT_CALLS, SERVICE_EWMA_ALPHA};
 use crate::model::{Actor, Level, Ticket, TicketState, WindowState};
-use crate::time::Millis;
+use crate::time::{Millis, SECOND};
 
 impl Hall {
     /// The waiting ticket window `w` must call next, without scanning: its
@@ -78,7 +78,14 @@ impl Hall {
     }
 
     /// 过号: the called citizen did not come; the window is free again.
+    /// Only after `min_recalls_before_no_show` recalls (重呼 first).
     pub(crate) fn no_show(&mut self, cx: &mut Ctx, window: u32) -> Result<(), Rejected> {
+        let (serial, _) = self.current(window, WindowState::Calling, &cx.by)?;
+        let needed = self.config.min_recalls_before_no_show;
+        let done = self.tickets[&serial].recalls;
+        if done < needed {
+            return Err(Rejected::RecallFirst { needed, done });
+        }
         self.at_window(cx, window, WindowState::Calling, |t, _, _| {
             EventKind::TicketNoShow {
                 ticket: t.id.to_string(),
@@ -187,6 +194,17 @@ impl Hall {
                 });
             }
         }
+        // A category transfer goes somewhere else: when this window serves
+        // the category too, the ticket is directed to another open window
+        // that serves it; with none, it can only come back here (and the
+        // event says so).
+        let mut to_window = to_window;
+        let mut only_here = false;
+        if to_window.is_none() && self.effective_serves(w) & (1 << c) != 0 {
+            to_window = self.other_window_for(w, c);
+            only_here = to_window.is_none();
+        }
+        let t = &self.tickets[&serial];
         let kind = EventKind::TicketTransferred {
             ticket: t.id.to_string(),
             number: t.number.to_string(),
@@ -194,9 +212,28 @@ impl Hall {
             from_category: t.category.to_string(),
             category: new_cat,
             to_window,
+            only_here,
         };
         self.emit(cx, kind);
         Ok(())
+    }
+
+    /// Another staffed window than `w` that serves category `c` now, for a
+    /// category transfer: the one with the fewest tickets already directed
+    /// to it, an idle one first, then the lowest number.
+    fn other_window_for(&self, w: usize, c: usize) -> Option<u32> {
+        self.windows
+            .iter()
+            .enumerate()
+            .filter(|&(j, o)| j != w && o.is_staffed() && self.effective_serves(j) & (1 << c) != 0)
+            .min_by_key(|&(j, o)| {
+                (
+                    self.directed[j].len(),
+                    o.state != WindowState::Open,
+                    o.number,
+                )
+            })
+            .map(|(_, o)| o.number)
     }
 
     /// 过号重排: a no-show queues again with key = now.
@@ -209,11 +246,15 @@ impl Hall {
         if t.state != TicketState::NoShow {
             return Err(Rejected::NotRequeueable(state_name(t.state)));
         }
+        let key = match self.config.requeue {
+            RequeuePlace::Back => cx.now,
+            RequeuePlace::KeepPriority => cx.now - i64::from(self.bonus_s(t.priority)) * SECOND,
+        };
         let kind = EventKind::TicketRequeued {
             ticket: t.id.to_string(),
             number: t.number.to_string(),
             category: t.category.to_string(),
-            key: cx.now,
+            key,
         };
         self.emit(cx, kind);
         Ok(())
@@ -240,6 +281,7 @@ impl Hall {
                         t.window = Some(*window);
                         t.staff = Some(staff.clone());
                         t.calls += 1;
+                        t.recalls = if *recall { t.recalls + 1 } else { 0 };
                         if t.called_at.is_none() {
                             t.called_at = Some(at);
                         }

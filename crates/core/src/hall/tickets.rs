@@ -65,15 +65,7 @@ impl Hall {
                 late = true;
             }
         }
-        let b = &self.config.priority_bonus_s;
-        let bonus = match priority {
-            Priority::Normal => 0,
-            Priority::Elderly => b.elderly,
-            Priority::Disabled => b.disabled,
-            Priority::Pregnant => b.pregnant,
-            Priority::Military => b.military,
-            Priority::Appointment => b.appointment,
-        };
+        let bonus = self.bonus_s(priority);
         let prefix = self.config.categories[c].prefix;
         let n = self.counters[(prefix as u8 - b'A') as usize] + 1;
         let number = format!("{prefix}{n:03}");
@@ -91,6 +83,19 @@ impl Hall {
             },
         );
         Ok(())
+    }
+
+    /// The call-order bonus of a priority class, seconds.
+    pub(crate) fn bonus_s(&self, priority: Priority) -> u32 {
+        let b = &self.config.priority_bonus_s;
+        match priority {
+            Priority::Normal => 0,
+            Priority::Elderly => b.elderly,
+            Priority::Disabled => b.disabled,
+            Priority::Pregnant => b.pregnant,
+            Priority::Military => b.military,
+            Priority::Appointment => b.appointment,
+        }
     }
 
     pub(crate) fn book(
@@ -224,6 +229,7 @@ impl Hall {
                     started_at: None,
                     finished_at: None,
                     calls: 0,
+                    recalls: 0,
                     rating: None,
                     appointment: appointment.clone(),
                     service_warned: Level::Green,
