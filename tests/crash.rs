@@ -14,7 +14,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -32,9 +32,31 @@ use crash_child::{hall_config, CrashChildArgs};
 const HALLS: usize = 4;
 const ROUNDS: usize = 24;
 
+/// Where the child's store lives.
+#[derive(Clone)]
+enum Target {
+    Sled(PathBuf),
+    Postgres { url: String, schema: String },
+}
+
+impl Target {
+    fn open(&self) -> Result<Store, StoreError> {
+        match self {
+            Target::Sled(data) => Store::open(data, StoreOptions::default()),
+            Target::Postgres { url, schema } => Store::open_postgres(
+                url,
+                StoreOptions {
+                    pg_schema: Some(schema.clone()),
+                    ..StoreOptions::default()
+                },
+            ),
+        }
+    }
+}
+
 /// Runs this test binary again as the crash child (the ignored test
 /// `crash_child_process`, which reads its arguments from the environment).
-fn child(data: &Path, seed: u64) -> Child {
+fn child(target: &Target, seed: u64) -> Child {
     let exe = std::env::current_exe().expect("the test binary's path");
     let mut cmd = Command::new(exe);
     cmd.args([
@@ -45,8 +67,13 @@ fn child(data: &Path, seed: u64) -> Child {
         "--test-threads=1",
         "-q",
     ]);
+    let (data, pg) = match target {
+        Target::Sled(data) => (data.clone(), None),
+        Target::Postgres { url, schema } => (PathBuf::new(), Some((url.clone(), schema.clone()))),
+    };
     CrashChildArgs {
-        data: data.to_path_buf(),
+        data,
+        pg,
         seed,
         halls: HALLS,
         pipeline: 4,
@@ -240,20 +267,41 @@ impl Checker {
 
 #[test]
 fn kill_nine_loses_nothing_acknowledged() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    kill_nine(Target::Sled(tmp.path().join("data")));
+}
+
+/// The same on PostgreSQL (`HALLCALL_TEST_PG`, a schema of its own): an
+/// acknowledged append is one whose commit returned.
+#[test]
+fn kill_nine_loses_nothing_acknowledged_on_postgres() {
+    let Ok(url) = std::env::var("HALLCALL_TEST_PG") else {
+        eprintln!(
+            "SKIPPED kill_nine_loses_nothing_acknowledged_on_postgres: HALLCALL_TEST_PG is not set"
+        );
+        return;
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let schema = format!("crash_{}_{nanos}", std::process::id());
+    kill_nine(Target::Postgres { url, schema });
+}
+
+fn kill_nine(target: Target) {
     let started = Instant::now();
     let seed: u64 = std::env::var("CRASH_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0x5eed_0005);
     let mut rng = StdRng::seed_from_u64(seed);
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let data = tmp.path().join("data");
     let mut checkers: Vec<Checker> = (0..HALLS).map(Checker::new).collect();
     let mut all_acks: Vec<Ack> = Vec::new();
     let (mut kills, mut rounds_with_acks, mut early_kills) = (0, 0, 0);
 
     for round in 0..ROUNDS {
-        let mut c = child(&data, seed.wrapping_add(round as u64 * 7919));
+        let mut c = child(&target, seed.wrapping_add(round as u64 * 7919));
         let (lines, t) = reader(&mut c);
         // Every sixth round the kill lands during start-up or recovery.
         let early = round % 6 == 5;
@@ -283,7 +331,7 @@ fn kill_nine_loses_nothing_acknowledged() {
             rounds_with_acks += 1;
         }
 
-        let store = Store::open(&data, StoreOptions::default()).expect("reopen after kill");
+        let store = target.open().expect("reopen after kill");
         for ch in checkers.iter_mut() {
             ch.check(&store);
         }
@@ -296,7 +344,7 @@ fn kill_nine_loses_nothing_acknowledged() {
     }
 
     // Once more from scratch: every acknowledged event of every round.
-    let store = Store::open(&data, StoreOptions::default()).expect("reopen");
+    let store = target.open().expect("reopen");
     let mut fresh: Vec<Checker> = (0..HALLS).map(Checker::new).collect();
     let mut events = 0;
     for ch in fresh.iter_mut() {
@@ -308,8 +356,12 @@ fn kill_nine_loses_nothing_acknowledged() {
         fresh[i].acked(a);
     }
     eprintln!(
-        "crash test: {kills} kills ({early_kills} during start-up), {} acknowledged events checked, \
+        "crash test ({}): {kills} kills ({early_kills} during start-up), {} acknowledged events checked, \
          {events} events stored in {HALLS} halls, {rounds_with_acks} rounds acknowledged work, {:.1} s",
+        match target {
+            Target::Sled(_) => "sled",
+            Target::Postgres { .. } => "postgres",
+        },
         all_acks.len(),
         started.elapsed().as_secs_f64()
     );
@@ -324,7 +376,7 @@ fn kill_nine_loses_nothing_acknowledged() {
 fn a_directory_in_use_by_another_process_is_refused() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = tmp.path().join("data");
-    let mut c = child(&data, 1);
+    let mut c = child(&Target::Sled(data.clone()), 1);
     let (lines, t) = reader(&mut c);
     let ready = lines.recv_timeout(Duration::from_secs(20));
     let r = Store::open(&data, StoreOptions::default());

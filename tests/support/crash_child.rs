@@ -31,8 +31,10 @@ use hallcall_store::{Durable, Store, StoreError, StoreOptions};
 /// What the child runs, read from the environment the test sets.
 #[derive(Debug, Clone)]
 pub struct CrashChildArgs {
-    /// Data directory of the store.
+    /// Data directory of the store (sled).
     pub data: PathBuf,
+    /// PostgreSQL instead of sled: (URL, schema).
+    pub pg: Option<(String, String)>,
     /// Seed of the command stream (also part of every ticket id).
     pub seed: u64,
     /// Number of halls: h0, h1, … (copies of the demo hall).
@@ -50,6 +52,8 @@ pub const ENV_DATA: &str = "HALLCALL_CRASH_CHILD";
 const ENV_SEED: &str = "HALLCALL_CRASH_SEED";
 const ENV_HALLS: &str = "HALLCALL_CRASH_HALLS";
 const ENV_SNAPSHOT_EVERY: &str = "HALLCALL_CRASH_SNAPSHOT_EVERY";
+const ENV_PG_URL: &str = "HALLCALL_CRASH_PG_URL";
+const ENV_PG_SCHEMA: &str = "HALLCALL_CRASH_PG_SCHEMA";
 
 impl CrashChildArgs {
     /// The child's arguments, if this process is a crash child.
@@ -63,6 +67,9 @@ impl CrashChildArgs {
         };
         Some(CrashChildArgs {
             data: PathBuf::from(data),
+            pg: std::env::var(ENV_PG_URL)
+                .ok()
+                .zip(std::env::var(ENV_PG_SCHEMA).ok()),
             seed: num(ENV_SEED, 1),
             halls: num(ENV_HALLS, 4) as usize,
             pipeline: 4,
@@ -77,6 +84,9 @@ impl CrashChildArgs {
             .env(ENV_SEED, self.seed.to_string())
             .env(ENV_HALLS, self.halls.to_string())
             .env(ENV_SNAPSHOT_EVERY, self.snapshot_every.to_string());
+        if let Some((url, schema)) = &self.pg {
+            cmd.env(ENV_PG_URL, url).env(ENV_PG_SCHEMA, schema);
+        }
     }
 }
 
@@ -102,7 +112,16 @@ async fn run(args: CrashChildArgs) -> Result<(), StoreError> {
         snapshot_every_events: args.snapshot_every.max(1),
         ..StoreOptions::default()
     };
-    let store = Store::open(&args.data, opts)?;
+    let store = match &args.pg {
+        Some((url, schema)) => Store::open_postgres(
+            url,
+            StoreOptions {
+                pg_schema: Some(schema.clone()),
+                ..opts
+            },
+        )?,
+        None => Store::open(&args.data, opts)?,
+    };
     let mut halls = Vec::new();
     for i in 0..args.halls {
         halls.push(store.recover(hall_config(i))?);
