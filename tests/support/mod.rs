@@ -244,6 +244,9 @@ pub struct ServerOptions {
     pub soft_nofile: Option<u64>,
     /// More `serve` arguments.
     pub args: Vec<String>,
+    /// Environment variables of the child (e.g. `HALLCALL_HEADER_TIMEOUT_S`,
+    /// which, unlike a flag, an older build under `HALLCALL_TEST_BIN` ignores).
+    pub env: Vec<(String, String)>,
 }
 
 /// A `hallcall serve` child process with its own data directory and port.
@@ -347,6 +350,7 @@ impl Server {
             .arg("--listen")
             .arg(self.listen())
             .args(&self.opts.args)
+            .envs(self.opts.env.iter().map(|(k, v)| (k, v)))
             .env("HALLCALL_LOG", "info")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log clone"))
