@@ -83,6 +83,14 @@ pub struct HallConfig {
     pub kiosk_tokens: Vec<String>,
     #[serde(default)]
     pub supervisor_tokens: Vec<String>,
+    /// The base of every link printed or shown to citizens (the ticket's
+    /// QR and `status_url`), e.g. `https://dt.example.gov.cn`; empty: the
+    /// links are relative to wherever the page was loaded from.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub public_url: String,
+    /// 监督电话: the hall's complaints line, shown on window displays.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub supervision_phone: String,
     #[serde(default)]
     pub priority_bonus_s: PriorityBonus,
     #[serde(default)]
@@ -100,6 +108,15 @@ pub struct HallConfig {
     pub windows: Vec<WindowConfig>,
     #[serde(rename = "staff", default)]
     pub staff: Vec<StaffConfig>,
+    /// `[[hall.printer]]`: the kiosks' ticket printers, kept raw here (the
+    /// core has no devices); the server parses and validates them with
+    /// `hallcall_devices::PrinterConfig`.
+    #[serde(rename = "printer", default, skip_serializing_if = "Vec::is_empty")]
+    pub printers: Vec<toml::Value>,
+    /// `[hall.voice]`: what the announcements say, kept raw here; parsed by
+    /// `hallcall_announcer::VoiceConfig` (docs/voice.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<toml::Value>,
 }
 
 fn one() -> u32 {
@@ -251,6 +268,14 @@ pub struct StaffConfig {
     pub pin_hash: String,
 }
 
+    /// The window's name on its display, e.g. "综合受理 3号窗口"; empty: the
+    /// pages name it by number and kind.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// The bearer token of the window's evaluator tablet (评价器,
+    /// `/evaluator/{window}`); without one the window has no evaluator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluator_token: Option<String>,
 /// A configuration mistake, named by hall and field so a hall manager can fix it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConfigError {
@@ -261,6 +286,14 @@ pub enum ConfigError {
     #[error("hall[{hall}].{field}: {message}")]
     Invalid {
         hall: String,
+    /// 工号: the staff number shown on the window display and evaluator.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub staff_no: String,
+    /// A photo file (JPEG, PNG or WebP), served by the server for the window
+    /// display and the evaluator; a relative path is read from the server's
+    /// working directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<String>,
         field: String,
         message: String,
     },
@@ -530,6 +563,97 @@ mod tests {
     fn the_example_file_parses_and_validates() {
         let mut cfg: Config = toml::from_str(EXAMPLE).expect("example parses");
         // The example leaves staff s02..s07 to the reader ("one [[hall.staff]] per person").
+        self.validate_display_keys()
+    }
+
+    /// `public_url`, `supervision_phone`, window names and evaluator tokens,
+    /// staff numbers and photos (printers and voice: the server's crates).
+    fn validate_display_keys(&self) -> Result<(), ConfigError> {
+        let h = self.id.as_str();
+        let u = self.public_url.as_str();
+        if !u.is_empty()
+            && (!(u.starts_with("https://") || u.starts_with("http://"))
+                || u.len() > 200
+                || u.contains(['?', '#'])
+                || u.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            return Err(invalid(
+                h,
+                "public_url",
+                "must be an http:// or https:// address without spaces, query or fragment, e.g. https://dt.example.gov.cn",
+            ));
+        }
+        let phone = self.supervision_phone.as_str();
+        if phone.chars().count() > 32
+            || !phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '-' | ' ' | '+' | '(' | ')'))
+        {
+            return Err(invalid(
+                h,
+                "supervision_phone",
+                "at most 32 characters of digits, spaces, '-', '+', '(' and ')'",
+            ));
+        }
+        let plain =
+            |s: &str, max: usize| s.chars().count() <= max && !s.chars().any(char::is_control);
+        let mut tokens: HashSet<&str> = self
+            .kiosk_tokens
+            .iter()
+            .chain(&self.supervisor_tokens)
+            .map(String::as_str)
+            .collect();
+        for w in &self.windows {
+            let f = |k: &str| format!("window[{}].{k}", w.number);
+            if !plain(&w.name, 40) {
+                return Err(invalid(
+                    h,
+                    f("name"),
+                    "at most 40 characters, no control characters",
+                ));
+            }
+            if let Some(t) = &w.evaluator_token {
+                if t.len() < 16 || t.len() > 128 || !t.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(invalid(
+                        h,
+                        f("evaluator_token"),
+                        "must be 16-128 printable ASCII characters",
+                    ));
+                }
+                if !tokens.insert(t.as_str()) {
+                    return Err(invalid(
+                        h,
+                        f("evaluator_token"),
+                        "is already another window's evaluator token, a kiosk or a supervisor token",
+                    ));
+                }
+            }
+        }
+        for s in &self.staff {
+            let f = |k: &str| format!("staff[{}].{k}", s.id);
+            if !plain(&s.staff_no, 32) {
+                return Err(invalid(
+                    h,
+                    f("staff_no"),
+                    "at most 32 characters, no control characters",
+                ));
+            }
+            if let Some(p) = &s.photo {
+                let lower = p.to_ascii_lowercase();
+                if p.trim().is_empty()
+                    || !plain(p, 512)
+                    || ![".jpg", ".jpeg", ".png", ".webp"]
+                        .iter()
+                        .any(|e| lower.ends_with(e))
+                {
+                    return Err(invalid(
+                        h,
+                        f("photo"),
+                        "must be the path of a .jpg, .jpeg, .png or .webp file",
+                    ));
+                }
+            }
+        }
         for id in ["s02", "s03", "s04", "s05", "s06", "s07"] {
             cfg.halls[0].staff.push(StaffConfig {
                 id: id.into(),
@@ -561,6 +685,8 @@ mod tests {
     #[test]
     fn mistakes_are_named() {
         let e = broken(|h| h.categories[1].prefix = h.categories[0].prefix);
+                staff_no: String::new(),
+                photo: None,
         assert!(e.contains("duplicate prefix"), "{e}");
         let e = broken(|h| h.windows[5].categories = vec!["nope".into()]);
         assert!(e.contains("unknown category"), "{e}");
@@ -578,6 +704,27 @@ mod tests {
             // Only specialist windows, none of which serves 'complaint'.
             h.windows.retain(|w| w.kind == WindowKind::Specialist);
         });
+        assert_eq!(h.public_url, "https://xili.example.gov.cn");
+        assert_eq!(h.supervision_phone, "0571-12345");
+        assert_eq!(h.windows[0].name, "综合受理 1号窗口");
+        assert!(h.windows[0].evaluator_token.is_some());
+        assert_eq!(h.staff[0].staff_no, "XL0101");
+        assert_eq!(h.printers.len(), 1);
+        assert!(h.voice.is_some());
+    }
+
+    #[test]
+    fn display_key_mistakes_are_named() {
+        let e = broken(|h| h.public_url = "xili.example.gov.cn".into());
+        assert!(e.starts_with("hall[demo].public_url:"), "{e}");
+        let e = broken(|h| h.supervision_phone = "call us".into());
+        assert!(e.contains("supervision_phone"), "{e}");
+        let e = broken(|h| h.windows[1].evaluator_token = h.windows[0].evaluator_token.clone());
+        assert!(e.contains("window[2].evaluator_token"), "{e}");
+        let e = broken(|h| h.windows[0].evaluator_token = Some("kiosk-demo".into()));
+        assert!(e.contains("16-128"), "{e}");
+        let e = broken(|h| h.staff[0].photo = Some("s01.gif".into()));
+        assert!(e.contains("staff[s01].photo"), "{e}");
         assert!(e.contains("no window can ever serve"), "{e}");
     }
 

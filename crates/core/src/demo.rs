@@ -34,6 +34,16 @@ fn window(number: u32, kind: WindowKind, categories: &[&str], a: &str, b: &str) 
         b_post: Some(b.into()),
     }
 }
+        name: format!(
+            "{} {number}号窗口",
+            match kind {
+                WindowKind::Comprehensive => "综合受理",
+                WindowKind::Specialist => "专项受理",
+                WindowKind::Tidal => "潮汐",
+                WindowKind::Fallback => "兜底",
+            }
+        ),
+        evaluator_token: Some(format!("evaluator-demo-{number:02}")),
 
 /// Names of the demo staff, `s01` to `s12`.
 pub const DEMO_STAFF: [(&str, &str); 12] = [
@@ -90,6 +100,8 @@ pub fn demo_hall() -> HallConfig {
         supervisor_tokens: vec!["supervisor-demo".into()],
         priority_bonus_s: PriorityBonus::default(),
         tidal: TidalPolicy {
+        public_url: String::new(),
+        supervision_phone: "12345".into(),
             mode: TidalMode::Auto,
             sustain_s: 60,
             open_wait_s: 1200,
@@ -164,5 +176,9 @@ pub fn demo_hall() -> HallConfig {
                 pin_hash: String::new(),
             })
             .collect(),
+                staff_no: format!("10{}", id.trim_start_matches('s')),
+                photo: None,
     }
 }
+        printers: Vec::new(),
+        voice: None,

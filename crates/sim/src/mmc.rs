@@ -65,6 +65,8 @@ pub fn mmc_hall(c: u32, mean_service_s: u32) -> HallConfig {
         day_close: TimeOfDay(1440),
         kiosk_tokens: Vec::new(),
         supervisor_tokens: Vec::new(),
+        public_url: String::new(),
+        supervision_phone: String::new(),
         priority_bonus_s: PriorityBonus::default(),
         tidal: TidalPolicy {
             mode: TidalMode::Advise,
@@ -91,6 +93,8 @@ pub fn mmc_hall(c: u32, mean_service_s: u32) -> HallConfig {
                 b_post: None,
             })
             .collect(),
+                name: String::new(),
+                evaluator_token: None,
         staff: (1..=c)
             .map(|n| StaffConfig {
                 id: format!("c{n:02}"),
@@ -98,8 +102,12 @@ pub fn mmc_hall(c: u32, mean_service_s: u32) -> HallConfig {
                 pin_hash: String::new(),
             })
             .collect(),
+                staff_no: String::new(),
+                photo: None,
     }
 }
+        printers: Vec::new(),
+        voice: None,
 
 /// What one M/M/c run measured. Times are in mean service times (`μ = 1`).
 #[derive(Clone, Debug, PartialEq)]
