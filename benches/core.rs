@@ -26,6 +26,8 @@ fn big_hall() -> HallConfig {
             limit_s: 900,
             wait_target_s: 1200,
             appointment_slots: None,
+            daily_cap: None,
+            last_ticket_before_close_min: 30,
         })
         .collect();
     cfg.staff = (1..=WINDOWS)

@@ -100,6 +100,8 @@ function renderCats(v) {
       const info = nowin
         ? [`等候 `, el('b', { class: 'num' }, String(c.waiting)), ` 人`, el('span', { class: 'sep' }, ' · '), `暂无窗口，请咨询工作人员`]
         : [`等候 `, el('b', { class: 'num' }, String(c.waiting)), ` 人`, el('span', { class: 'sep' }, ' · '), `预计 `, el('b', {}, c.waiting ? fmtWait(c.estimated_wait_s) : '无需等候')];
+      if (c.sold_out) info.splice(0, info.length, el('b', {}, '今日号已取完'));
+      else if (c.past_closing) info.push(el('span', { class: 'sep' }, ' · '), '预计超过今日办公时间');
       // 红黄绿: the category's level looks ahead (a new ticket's estimate against the wait target).
       if (c.level === 'yellow' || c.level === 'red') info.push(el('span', { class: 'sep' }, ' · '), el('span', { class: `lvl ${c.level}` }), c.level === 'red' ? '排队拥挤' : '排队较长');
       return el(
@@ -126,6 +128,12 @@ async function issue(c) {
     body.priority = mode.priority;
   } else if (mode && mode.kind === 'assist') body.channel = 'assisted';
   else if (mode && mode.kind === 'appt') body.appointment_code = mode.code;
+  // Issuing knows the day (a booked check-in is exempt): 今日号已取完, and an estimate past closing is said before printing.
+  if (!body.appointment_code && c.sold_out) {
+    toast(`「${c.name}」今日号已取完，请明日再来`, 'error', 7000);
+    return;
+  }
+  if (!body.appointment_code && c.past_closing && !confirm(`「${c.name}」预计等候时间已超过今日办公结束时间${view && view.closes_at ? `（${fmtTime(view.closes_at)}）` : ''}，今日可能无法办理。仍要取号吗？`)) return;
   busy = true;
   $('#busy').hidden = false;
   try {

@@ -223,6 +223,18 @@ pub struct CategoryConfig {
     pub wait_target_s: u32,
     #[serde(default)]
     pub appointment_slots: Option<AppointmentSlots>,
+    /// 今日号已取完: at most this many tickets a business day (appointment
+    /// check-ins excepted); none: no cap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily_cap: Option<u32>,
+    /// No new ticket (appointment check-ins excepted) this many minutes
+    /// before the end of the day's opening hours.
+    #[serde(default = "thirty")]
+    pub last_ticket_before_close_min: u32,
+}
+
+fn thirty() -> u32 {
+    30
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -256,6 +268,14 @@ pub struct WindowConfig {
     pub a_post: String,
     #[serde(default)]
     pub b_post: Option<String>,
+    /// The window's name on its display, e.g. "综合受理 3号窗口"; empty: the
+    /// pages name it by number and kind.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// The bearer token of the window's evaluator tablet (评价器,
+    /// `/evaluator/{window}`); without one the window has no evaluator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluator_token: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -266,16 +286,16 @@ pub struct StaffConfig {
     /// argon2 PHC string made by `hallcall hash-pin`; checked by the server.
     #[serde(default)]
     pub pin_hash: String,
+    /// 工号: the staff number shown on the window display and evaluator.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub staff_no: String,
+    /// A photo file (JPEG, PNG or WebP), served by the server for the window
+    /// display and the evaluator; a relative path is read from the server's
+    /// working directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<String>,
 }
 
-    /// The window's name on its display, e.g. "综合受理 3号窗口"; empty: the
-    /// pages name it by number and kind.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub name: String,
-    /// The bearer token of the window's evaluator tablet (评价器,
-    /// `/evaluator/{window}`); without one the window has no evaluator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub evaluator_token: Option<String>,
 /// A configuration mistake, named by hall and field so a hall manager can fix it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConfigError {
@@ -286,14 +306,6 @@ pub enum ConfigError {
     #[error("hall[{hall}].{field}: {message}")]
     Invalid {
         hall: String,
-    /// 工号: the staff number shown on the window display and evaluator.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub staff_no: String,
-    /// A photo file (JPEG, PNG or WebP), served by the server for the window
-    /// display and the evaluator; a relative path is read from the server's
-    /// working directory.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub photo: Option<String>,
         field: String,
         message: String,
     },
@@ -408,6 +420,20 @@ impl HallConfig {
             }
             if c.wait_target_s == 0 {
                 return Err(invalid(h, f("wait_target_s"), "must be > 0"));
+            }
+            if c.daily_cap == Some(0) {
+                return Err(invalid(
+                    h,
+                    f("daily_cap"),
+                    "must be > 0 (leave it out for no cap)",
+                ));
+            }
+            if c.last_ticket_before_close_min > 1440 {
+                return Err(invalid(
+                    h,
+                    f("last_ticket_before_close_min"),
+                    "must be at most 1440",
+                ));
             }
             if let Some(s) = &c.appointment_slots {
                 if s.slot_s < 60 || s.slot_s > 86_400 || 86_400 % s.slot_s != 0 {
@@ -537,32 +563,6 @@ impl HallConfig {
                 "must be >= 0 and below tidal.open_per_window (hysteresis)",
             ));
         }
-        Ok(())
-    }
-
-    pub fn category(&self, id: &str) -> Option<&CategoryConfig> {
-        self.categories.iter().find(|c| c.id == id)
-    }
-
-    pub fn window(&self, number: u32) -> Option<&WindowConfig> {
-        self.windows.iter().find(|w| w.number == number)
-    }
-
-    pub fn staff(&self, id: &str) -> Option<&StaffConfig> {
-        self.staff.iter().find(|s| s.id == id)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const EXAMPLE: &str = include_str!("../tests/data/hall.example.toml");
-
-    #[test]
-    fn the_example_file_parses_and_validates() {
-        let mut cfg: Config = toml::from_str(EXAMPLE).expect("example parses");
-        // The example leaves staff s02..s07 to the reader ("one [[hall.staff]] per person").
         self.validate_display_keys()
     }
 
@@ -654,11 +654,39 @@ mod tests {
                 }
             }
         }
+        Ok(())
+    }
+
+    pub fn category(&self, id: &str) -> Option<&CategoryConfig> {
+        self.categories.iter().find(|c| c.id == id)
+    }
+
+    pub fn window(&self, number: u32) -> Option<&WindowConfig> {
+        self.windows.iter().find(|w| w.number == number)
+    }
+
+    pub fn staff(&self, id: &str) -> Option<&StaffConfig> {
+        self.staff.iter().find(|s| s.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../tests/data/hall.example.toml");
+
+    #[test]
+    fn the_example_file_parses_and_validates() {
+        let mut cfg: Config = toml::from_str(EXAMPLE).expect("example parses");
+        // The example leaves staff s02..s07 to the reader ("one [[hall.staff]] per person").
         for id in ["s02", "s03", "s04", "s05", "s06", "s07"] {
             cfg.halls[0].staff.push(StaffConfig {
                 id: id.into(),
                 name: id.into(),
                 pin_hash: String::new(),
+                staff_no: String::new(),
+                photo: None,
             });
         }
         cfg.validate().expect("valid");
@@ -674,36 +702,6 @@ mod tests {
         assert_eq!(h.windows[3].kind, WindowKind::Tidal);
         assert_eq!(h.tidal.min_open, 3);
         assert_eq!(h.day_close, TimeOfDay(18 * 60));
-    }
-
-    fn broken(edit: impl FnOnce(&mut HallConfig)) -> String {
-        let mut h = crate::demo::demo_hall();
-        edit(&mut h);
-        h.validate().expect_err("must be refused").to_string()
-    }
-
-    #[test]
-    fn mistakes_are_named() {
-        let e = broken(|h| h.categories[1].prefix = h.categories[0].prefix);
-                staff_no: String::new(),
-                photo: None,
-        assert!(e.contains("duplicate prefix"), "{e}");
-        let e = broken(|h| h.windows[5].categories = vec!["nope".into()]);
-        assert!(e.contains("unknown category"), "{e}");
-        let e = broken(|h| h.windows[0].b_post = Some(h.windows[0].a_post.clone()));
-        assert!(e.contains("B post must differ"), "{e}");
-        let e = broken(|h| h.windows[0].a_post = "ghost".into());
-        assert!(e.contains("unknown staff"), "{e}");
-        let e = broken(|h| h.windows[1].number = h.windows[0].number);
-        assert!(e.contains("duplicate window number"), "{e}");
-        let e = broken(|h| h.tidal.close_per_window = 9.0);
-        assert!(e.contains("hysteresis"), "{e}");
-        let e = broken(|h| h.id = "Bad Id".into());
-        assert!(e.contains("URL segment"), "{e}");
-        let e = broken(|h| {
-            // Only specialist windows, none of which serves 'complaint'.
-            h.windows.retain(|w| w.kind == WindowKind::Specialist);
-        });
         assert_eq!(h.public_url, "https://xili.example.gov.cn");
         assert_eq!(h.supervision_phone, "0571-12345");
         assert_eq!(h.windows[0].name, "综合受理 1号窗口");
@@ -725,6 +723,34 @@ mod tests {
         assert!(e.contains("16-128"), "{e}");
         let e = broken(|h| h.staff[0].photo = Some("s01.gif".into()));
         assert!(e.contains("staff[s01].photo"), "{e}");
+    }
+
+    fn broken(edit: impl FnOnce(&mut HallConfig)) -> String {
+        let mut h = crate::demo::demo_hall();
+        edit(&mut h);
+        h.validate().expect_err("must be refused").to_string()
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let e = broken(|h| h.categories[1].prefix = h.categories[0].prefix);
+        assert!(e.contains("duplicate prefix"), "{e}");
+        let e = broken(|h| h.windows[5].categories = vec!["nope".into()]);
+        assert!(e.contains("unknown category"), "{e}");
+        let e = broken(|h| h.windows[0].b_post = Some(h.windows[0].a_post.clone()));
+        assert!(e.contains("B post must differ"), "{e}");
+        let e = broken(|h| h.windows[0].a_post = "ghost".into());
+        assert!(e.contains("unknown staff"), "{e}");
+        let e = broken(|h| h.windows[1].number = h.windows[0].number);
+        assert!(e.contains("duplicate window number"), "{e}");
+        let e = broken(|h| h.tidal.close_per_window = 9.0);
+        assert!(e.contains("hysteresis"), "{e}");
+        let e = broken(|h| h.id = "Bad Id".into());
+        assert!(e.contains("URL segment"), "{e}");
+        let e = broken(|h| {
+            // Only specialist windows, none of which serves 'complaint'.
+            h.windows.retain(|w| w.kind == WindowKind::Specialist);
+        });
         assert!(e.contains("no window can ever serve"), "{e}");
     }
 

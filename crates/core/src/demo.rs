@@ -22,6 +22,8 @@ fn category(
         limit_s,
         wait_target_s: 1200,
         appointment_slots: None,
+        daily_cap: None,
+        last_ticket_before_close_min: 30,
     }
 }
 
@@ -32,8 +34,6 @@ fn window(number: u32, kind: WindowKind, categories: &[&str], a: &str, b: &str) 
         categories: categories.iter().map(|s| s.to_string()).collect(),
         a_post: a.into(),
         b_post: Some(b.into()),
-    }
-}
         name: format!(
             "{} {number}号窗口",
             match kind {
@@ -44,6 +44,8 @@ fn window(number: u32, kind: WindowKind, categories: &[&str], a: &str, b: &str) 
             }
         ),
         evaluator_token: Some(format!("evaluator-demo-{number:02}")),
+    }
+}
 
 /// Names of the demo staff, `s01` to `s12`.
 pub const DEMO_STAFF: [(&str, &str); 12] = [
@@ -98,10 +100,10 @@ pub fn demo_hall() -> HallConfig {
         day_close: TimeOfDay(1440),
         kiosk_tokens: vec!["kiosk-demo".into()],
         supervisor_tokens: vec!["supervisor-demo".into()],
-        priority_bonus_s: PriorityBonus::default(),
-        tidal: TidalPolicy {
         public_url: String::new(),
         supervision_phone: "12345".into(),
+        priority_bonus_s: PriorityBonus::default(),
+        tidal: TidalPolicy {
             mode: TidalMode::Auto,
             sustain_s: 60,
             open_wait_s: 1200,
@@ -174,11 +176,11 @@ pub fn demo_hall() -> HallConfig {
                 id: (*id).into(),
                 name: (*name).into(),
                 pin_hash: String::new(),
-            })
-            .collect(),
                 staff_no: format!("10{}", id.trim_start_matches('s')),
                 photo: None,
-    }
-}
+            })
+            .collect(),
         printers: Vec::new(),
         voice: None,
+    }
+}

@@ -101,6 +101,10 @@ pub enum Rejected {
     ReloadInUse(String),
     #[error("recall the ticket first: no-show needs {needed} recall(s), it has {done}")]
     RecallFirst { needed: u32, done: u32 },
+    #[error("今日号已取完: category {category:?} has issued its {cap} tickets for today")]
+    DailyCapReached { category: String, cap: u32 },
+    #[error("今日取号已停止（闭厅前 {minutes} 分钟停止取号）: no new tickets within {minutes} minutes of closing")]
+    LastTicketPassed { minutes: u32 },
 }
 
 impl Rejected {
@@ -151,6 +155,8 @@ impl Rejected {
             NoStaffAvailable(_) => "no_staff_available",
             ReloadInUse(_) => "reload_in_use",
             RecallFirst { .. } => "recall_first",
+            DailyCapReached { .. } => "daily_cap_reached",
+            LastTicketPassed { .. } => "last_ticket_passed",
         }
     }
 

@@ -20,6 +20,9 @@ pub struct HallView {
     pub now: String,
     /// IANA zone of the hall, so displays show hall-local times.
     pub timezone: String,
+    /// When today's opening hours end (RFC 3339); `None` when closed now or
+    /// open around the clock.
+    pub closes_at: Option<String>,
     /// Every staff member (id and name, nothing else), for dashboards.
     pub staff: Vec<StaffEntry>,
     pub categories: Vec<CategoryView>,
@@ -56,6 +59,11 @@ pub struct CategoryView {
     /// ticket's estimate beyond 80 % of the target is yellow, beyond 100 % red.
     pub level: Level,
     pub open_windows: u32,
+    /// 今日号已取完: the category's `daily_cap` is reached.
+    pub sold_out: bool,
+    /// A ticket issued now is estimated to wait past `closes_at`: the kiosk
+    /// says so before printing.
+    pub past_closing: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -152,6 +160,7 @@ impl Hall {
                 post: s.post,
             })
         };
+        let closes_at = self.closes_at(now);
         let categories = cfg
             .categories
             .iter()
@@ -171,6 +180,12 @@ impl Hall {
                     wait_target_s: cat.wait_target_s,
                     level,
                     open_windows: self.coverage.eligible[c],
+                    sold_out: cat.daily_cap.is_some_and(|cap| {
+                        self.counters[(cat.prefix as u8 - b'A') as usize] >= cap
+                    }),
+                    past_closing: closes_at.is_some_and(|close| {
+                        est.is_finite() && now + (est * 1000.0) as i64 > close
+                    }),
                 }
             })
             .collect();
@@ -280,6 +295,7 @@ impl Hall {
             business_date: self.business_date.map(|d| d.to_string()),
             now: rfc3339(now),
             timezone: cfg.timezone.name().to_string(),
+            closes_at: closes_at.map(rfc3339),
             staff: cfg
                 .staff
                 .iter()

@@ -946,6 +946,8 @@ fn configuration_reload_adds_windows_and_refuses_to_drop_one_in_use() {
         categories: vec![],
         a_post: "s05".into(),
         b_post: None,
+        name: String::new(),
+        evaluator_token: None,
     });
     let evs = h.ok(
         Actor::Supervisor,
@@ -1514,4 +1516,58 @@ fn no_show_needs_the_configured_recalls_and_requeue_can_keep_the_priority() {
     h.advance(60);
     h.ok(Actor::Kiosk, Command::Requeue { ticket: id });
     assert_eq!(h.call(1).as_deref(), Some("A001"));
+}
+
+/// Issue 13 item 6: issuing knows the day. A category's `daily_cap` refuses
+/// with `daily_cap_reached` (今日号已取完); no ticket is issued within
+/// `last_ticket_before_close_min` (default 30) of closing
+/// (`last_ticket_passed`), except an appointment check-in; the view says when
+/// a new ticket's estimate runs past closing, so the kiosk can warn first.
+#[test]
+fn issuing_stops_at_the_daily_cap_and_before_closing_and_the_view_warns_past_closing() {
+    let mut cfg = small_hall();
+    cfg.tidal.mode = hallcall_core::config::TidalMode::Advise;
+    cfg.open_hours = vec![
+        hallcall_core::time::TimeRange::parse("08:30-12:00").unwrap(),
+        hallcall_core::time::TimeRange::parse("13:30-17:30").unwrap(),
+    ];
+    cfg.day_close = hallcall_core::time::TimeOfDay::parse("18:00").unwrap();
+    cfg.categories[1].daily_cap = Some(2); // social
+    assert_eq!(cfg.categories[0].last_ticket_before_close_min, 30);
+    let mut h = H::new(cfg);
+    h.login("s01", 1);
+    h.issue("social");
+    h.issue("social");
+    let issue = |id: &str, category: &str| Command::IssueTicket {
+        id: id.into(),
+        category: category.into(),
+        priority: Priority::Normal,
+        channel: Channel::Kiosk,
+        appointment_code: None,
+    };
+    let e = h.run(Actor::Kiosk, issue("x1", "social")).unwrap_err();
+    assert_eq!(e.code(), "daily_cap_reached");
+    assert!(e.to_string().contains("今日号已取完"), "{e}");
+    h.issue("general"); // other categories go on
+    let v = h.hall.view(h.now);
+    assert!(v.categories[1].sold_out && !v.categories[0].sold_out);
+    // 09:00, closing 17:30: nothing runs past closing yet.
+    assert!(v.closes_at.is_some());
+    assert!(!v.categories[0].past_closing);
+    // 16:40: 50 min left; four general tickets ahead at 300 s each = 20 min.
+    h.advance(7 * 3600 + 40 * 60);
+    for _ in 0..3 {
+        h.issue("general");
+    }
+    assert!(!h.hall.view(h.now).categories[0].past_closing);
+    for _ in 0..8 {
+        h.issue("general");
+    }
+    // 12 waiting × 300 s = 60 min > 50 min left.
+    assert!(h.hall.view(h.now).categories[0].past_closing);
+    // 17:01: within 30 minutes of closing.
+    h.advance(21 * 60);
+    let e = h.run(Actor::Kiosk, issue("x2", "general")).unwrap_err();
+    assert_eq!(e.code(), "last_ticket_passed");
+    assert!(e.to_string().contains("停止取号"), "{e}");
 }

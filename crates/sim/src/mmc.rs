@@ -83,6 +83,8 @@ pub fn mmc_hall(c: u32, mean_service_s: u32) -> HallConfig {
             limit_s: 86_400,
             wait_target_s: 86_400,
             appointment_slots: None,
+            daily_cap: None,
+            last_ticket_before_close_min: 0,
         }],
         windows: (1..=c)
             .map(|n| WindowConfig {
@@ -91,23 +93,23 @@ pub fn mmc_hall(c: u32, mean_service_s: u32) -> HallConfig {
                 categories: Vec::new(),
                 a_post: format!("c{n:02}"),
                 b_post: None,
-            })
-            .collect(),
                 name: String::new(),
                 evaluator_token: None,
+            })
+            .collect(),
         staff: (1..=c)
             .map(|n| StaffConfig {
                 id: format!("c{n:02}"),
                 name: format!("clerk {n}"),
                 pin_hash: String::new(),
-            })
-            .collect(),
                 staff_no: String::new(),
                 photo: None,
-    }
-}
+            })
+            .collect(),
         printers: Vec::new(),
         voice: None,
+    }
+}
 
 /// What one M/M/c run measured. Times are in mean service times (`μ = 1`).
 #[derive(Clone, Debug, PartialEq)]

@@ -35,14 +35,38 @@ impl Hall {
             return c.open;
         }
         let open = self.is_open_at(now);
+        let closes_at = self.closes_at(now);
         let l = time::local(self.config.timezone, now);
         let into_minute = l.ms_of_day % MINUTE;
         self.open_cache = OpenCache {
             valid_from: now - into_minute,
             valid_until: now - into_minute + MINUTE,
             open,
+            closes_at,
         };
         open
+    }
+
+    /// When the day's opening hours end (the end of its last period) if the
+    /// hall is open at `now`; `None` when closed now or open around the
+    /// clock (a period ends at 24:00 and one starts at 00:00).
+    pub(crate) fn closes_at(&self, now: Millis) -> Option<Millis> {
+        if !self.is_open_at(now) {
+            return None;
+        }
+        let hours = &self.config.open_hours;
+        let end = hours.iter().map(|r| r.end.minutes()).max()?;
+        if end >= 1440 && hours.iter().any(|r| r.start.minutes() == 0) {
+            return None;
+        }
+        let l = time::local(self.config.timezone, now);
+        Some(time::instant_of(self.config.timezone, l.date, end))
+    }
+
+    /// `closes_at(now)`, remembered with `is_open_now` until the next minute.
+    pub(crate) fn closes_now(&mut self, now: Millis) -> Option<Millis> {
+        self.is_open_now(now);
+        self.open_cache.closes_at
     }
 
     /// Closes the business day when its close time has passed and opens the

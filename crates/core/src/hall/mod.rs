@@ -212,6 +212,8 @@ pub(crate) struct OpenCache {
     pub valid_from: Millis,
     pub valid_until: Millis,
     pub open: bool,
+    /// `Hall::closes_at` at the same minute.
+    pub closes_at: Option<Millis>,
 }
 
 impl PartialEq for OpenCache {

@@ -65,6 +65,21 @@ impl Hall {
                 late = true;
             }
         }
+        if appointment_code.is_none() {
+            // Issuing knows the day: the category's daily cap, and no new
+            // ticket this close to closing (a booked check-in is owed).
+            let cat = &self.config.categories[c];
+            let issued = self.counters[(cat.prefix as u8 - b'A') as usize];
+            if let Some(cap) = cat.daily_cap.filter(|&cap| issued >= cap) {
+                return Err(Rejected::DailyCapReached { category, cap });
+            }
+            let minutes = cat.last_ticket_before_close_min;
+            if let Some(close) = self.closes_now(now) {
+                if now >= close - i64::from(minutes) * MINUTE {
+                    return Err(Rejected::LastTicketPassed { minutes });
+                }
+            }
+        }
         let bonus = self.bonus_s(priority);
         let prefix = self.config.categories[c].prefix;
         let n = self.counters[(prefix as u8 - b'A') as usize] + 1;

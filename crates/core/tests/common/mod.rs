@@ -153,6 +153,8 @@ pub fn small_hall() -> HallConfig {
         categories: cats.iter().map(|s| s.to_string()).collect(),
         a_post: a.into(),
         b_post: b.map(Into::into),
+        name: String::new(),
+        evaluator_token: None,
     };
     h.windows = vec![
         w(1, WindowKind::Comprehensive, &[], "s01", Some("s02")),
@@ -166,6 +168,8 @@ pub fn small_hall() -> HallConfig {
             id: format!("s{i:02}"),
             name: format!("员工{i}"),
             pin_hash: String::new(),
+            staff_no: String::new(),
+            photo: None,
         })
         .collect();
     h.tidal.min_open = 1;
