@@ -78,10 +78,12 @@ pub fn openapi() -> serde_json::Value {
             serde_json::json!({"get": {
                 "tags": ["public"],
                 "summary": "WebSocket: snapshot or missed events, then live events",
-                "description": "Upgrade to WebSocket. Query `since=<seq>`: missed events if recent enough, else {\"type\":\"snapshot\",\"seq\",\"state\"}. Then every event {seq, at, hall, by, type, ...} once, in order. Ticket ids are not broadcast.",
+                "description": "Upgrade to WebSocket. Query `since=<seq>`: missed events if recent enough, else {\"type\":\"snapshot\",\"seq\",\"state\"}. Then every event {seq, at, hall, by, type, ...} once, in order. Ticket ids are not broadcast. `view=1` (or the client message {\"type\":\"subscribe\",\"view\":true,\"ticket\":\"<id>\"}) adds {\"type\":\"view\",\"seq\",\"view\"} after every batch; `ticket=<id>` adds {\"type\":\"ticket\",\"seq\",\"ticket\"} when that ticket's status changes (docs/api.md, Push).",
                 "parameters": [{"name": "hall", "in": "path", "required": true, "schema": {"type": "string"}},
-                               {"name": "since", "in": "query", "required": false, "schema": {"type": "integer"}}],
-                "responses": {"101": {"description": "switching to WebSocket"}, "400": {"description": "bad since"}, "404": {"description": "unknown hall"}}
+                               {"name": "since", "in": "query", "required": false, "schema": {"type": "integer"}},
+                               {"name": "view", "in": "query", "required": false, "schema": {"type": "string", "enum": ["1", "0", "true", "false"]}},
+                               {"name": "ticket", "in": "query", "required": false, "schema": {"type": "string"}}],
+                "responses": {"101": {"description": "switching to WebSocket"}, "400": {"description": "bad since or view"}, "404": {"description": "unknown hall or ticket"}}
             }}),
         );
         paths.insert("/healthz".into(), serde_json::json!({"get": {"summary": "liveness", "responses": {"200": {"description": "ok"}}}}));
