@@ -19,8 +19,9 @@ DB="${HALLCALL_PG_DB:-hallcall_test}"
 
 log() { echo "pg.sh: $*" >&2; }
 
+# The newest installed version's binaries, or nothing.
 pg_bin() {
-  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true
 }
 
 BIN="$(pg_bin)"

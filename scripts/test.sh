@@ -32,7 +32,7 @@ mkdir -p target
 if ! cargo deny check bans licenses sources >target/deny.log 2>&1; then cat target/deny.log; exit 1; fi
 tail -n 1 target/deny.log
 
-eval "$(scripts/pg.sh)"  # throwaway PostgreSQL for the store tests (HALLCALL_TEST_PG)
+eval "$(scripts/pg.sh || echo "exit 1")"  # throwaway PostgreSQL for the store tests (HALLCALL_TEST_PG); stops the run if it cannot start
 echo "== cargo test (workspace)"
 mkdir -p target
 cargo test --workspace -- --skip kill_nine_loses_nothing_acknowledged 2>&1 | tee target/test.log
