@@ -440,7 +440,12 @@ function onEvent(ev) {
       return;
     }
   } else if (ev.type === 'failover' && ev.window === mine) {
-    alert(`本窗口已暂停服务（故障转移）：${failoverEventText('zh', ev, view)}`, 'red');
+    // A planned pause (休息, 开会, …) is not a failure: say where citizens go, quietly; red only when a category is left unserved.
+    if (ev.planned && !(ev.unserved || []).length) log(`本窗口暂停：${failoverEventText('zh', ev, view)}`);
+    else alert(`本窗口已暂停服务（故障转移）：${failoverEventText('zh', ev, view)}`, 'red');
+  } else if (ev.type === 'window_resumed' && ev.window === mine) {
+    // Back at work: the pause's alerts are over.
+    for (const a of [...document.querySelectorAll('#alerts .ck-alert')]) a.remove();
   } else if (ev.type === 'window_paused' && ev.window === mine && ev.by !== `staff:${me}`) {
     alert(`本窗口已被暂停（${label('zh', 'pause', ev.reason)}），操作人：${ev.by}`, 'red');
   } else if (ev.type === 'window_closed' && ev.window === mine) {

@@ -402,9 +402,10 @@ function feedItem(ev) {
       return { cls: ev.level === 'red' ? 'red' : 'yellow', text: [el('b', {}, `${label('zh', 'level', ev.level)}·${kind}`), ` ${warningText('zh', ev, view) || [w, ev.number].filter(Boolean).join(' ')}`] };
     }
     case 'failover':
+      // A clerk's planned pause (休息/开会…) moves tickets quietly: not a failure unless a category is left unserved.
       return {
-        cls: 'failover',
-        text: [el('b', {}, '故障转移'), ` ${w}：${failoverEventText('zh', ev, view)}`],
+        cls: ev.planned && !(ev.unserved || []).length ? 'pause' : 'failover',
+        text: [el('b', {}, ev.planned && !(ev.unserved || []).length ? '暂停转移' : '故障转移'), ` ${w}：${failoverEventText('zh', ev, view)}`],
       };
     case 'tidal_advice':
       return { cls: 'tidal', text: [el('b', {}, '潮汐建议'), ` ${ev.action === 'open' ? '开放' : '关闭'}${w}：${reasonText('zh', ev.reason)}`] };

@@ -101,8 +101,40 @@ function categoryNames(view, ids, lang) {
   return (ids || []).map((c) => categoryName(view, c, lang)).join(lang === 'en' ? ', ' : '、');
 }
 
+/** A window by its configured name (from the view), else "3号窗口" / "Window 3". */
+function windowByName(lang, view, n) {
+  const w = view && view.windows && view.windows.find((x) => x.number === n);
+  return (w && w.name) || windowName(lang, n);
+}
+
+/** "综合业务由2号窗口、3号窗口办理；社保由2号窗口办理": per category, the windows serving it now (never an empty list). */
+function servingText(lang, f, view) {
+  const parts = (f.serving || [])
+    .filter((s) => s.windows && s.windows.length)
+    .map((s) => {
+      const names = s.windows.map((n) => windowByName(lang, view, n)).join(lang === 'en' ? ', ' : '、');
+      return lang === 'en' ? `${categoryName(view, s.category, lang)} at ${names}` : `${categoryName(view, s.category, lang)}由${names}办理`;
+    });
+  return parts.join(lang === 'en' ? '; ' : '；');
+}
+
 /** What a failover did, from its figures (a warning's detail or a failover event). */
 function failoverText(lang, f, view) {
+  const serving = servingText(lang, f, view);
+  if (serving) {
+    // Per category, by window name (issue 13 item 3): a planned pause reads as a pause, not a failure.
+    const unserved = f.unserved || [];
+    const n = f.tickets_moved ?? (f.tickets || []).length;
+    const why = reasonText(lang, f.reason);
+    if (lang === 'en') {
+      let s = `${why}${n ? `: ${n} transferred ticket${n === 1 ? '' : 's'} back to the common queue` : ''}; ${serving}`;
+      if (unserved.length) s += `; no open window serves ${categoryNames(view, unserved, lang)}, act now`;
+      return s;
+    }
+    let s = `${why}${n ? `：${n}张转办票退回公共队列` : ''}；${serving}`;
+    if (unserved.length) s += `；${categoryNames(view, unserved, lang)}无窗口可办，请立即安排`;
+    return s;
+  }
   const unserved = f.unserved || [];
   const moved = (f.categories || []).filter((c) => !unserved.includes(c));
   const to = f.to_windows || [];

@@ -52,6 +52,14 @@ pub enum WarningKind {
     Failover,
 }
 
+/// The open windows that now serve a category a stopped window served.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CategoryWindows {
+    pub category: String,
+    /// Never empty: a category without windows is `unserved` instead.
+    pub windows: Vec<u32>,
+}
+
 /// The figures of a warning, by code; the pages word them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
@@ -68,6 +76,9 @@ pub enum WarningDetail {
         tickets_moved: u32,
         categories: Vec<String>,
         to_windows: Vec<u32>,
+        /// Per category the window served: the open windows serving it now.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        serving: Vec<CategoryWindows>,
     },
     /// As `failover`, but the `unserved` categories have no open window at
     /// all: the supervisor must act now (red).
@@ -77,6 +88,8 @@ pub enum WarningDetail {
         categories: Vec<String>,
         to_windows: Vec<u32>,
         unserved: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        serving: Vec<CategoryWindows>,
     },
 }
 
@@ -228,6 +241,14 @@ pub enum EventKind {
         /// Of `categories`, those no open window serves any more.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         unserved: Vec<String>,
+        /// Per category the window served and others still serve: the open
+        /// windows serving it now (never an empty list).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        serving: Vec<CategoryWindows>,
+        /// A clerk's planned pause (休息, 开会, …), not a failure: no warning
+        /// unless a category is left unserved.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        planned: bool,
     },
     TidalAdvice {
         advice: u64,

@@ -158,6 +158,10 @@ pub enum PublicKind<'a> {
         to_windows: &'a [u32],
         #[serde(skip_serializing_if = "<[String]>::is_empty")]
         unserved: &'a [String],
+        #[serde(skip_serializing_if = "<[crate::event::CategoryWindows]>::is_empty")]
+        serving: &'a [crate::event::CategoryWindows],
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        planned: bool,
     },
     TidalAdvice {
         advice: u64,
@@ -398,6 +402,8 @@ impl EventKind {
                 categories,
                 to_windows,
                 unserved,
+                serving,
+                planned,
             } => P::Failover {
                 window: *window,
                 staff: staff.as_deref(),
@@ -407,6 +413,8 @@ impl EventKind {
                 categories,
                 to_windows,
                 unserved,
+                serving,
+                planned: *planned,
             },
             K::TidalAdvice {
                 advice,

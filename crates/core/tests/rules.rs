@@ -446,7 +446,8 @@ fn a_leaves_without_b_the_window_pauses_and_its_tickets_fail_over() {
             reason: PauseReason::Leave,
         },
     );
-    assert_eq!(H::types(&evs), ["window_paused", "failover", "warning"]);
+    // A planned pause (离岗) moves the ticket quietly: no warning (issue 13 item 3).
+    assert_eq!(H::types(&evs), ["window_paused", "failover"]);
     match &evs[1].kind {
         EventKind::Failover {
             window,
@@ -468,7 +469,7 @@ fn a_leaves_without_b_the_window_pauses_and_its_tickets_fail_over() {
         }
         k => panic!("{k:?}"),
     }
-    assert_eq!(evs[2].by, Actor::System);
+    assert_eq!(evs[1].by, Actor::System);
     // Back in the pool: window 6 can call it again.
     assert_eq!(h.call(6).as_deref(), Some("D001"));
 }
@@ -1570,4 +1571,88 @@ fn issuing_stops_at_the_daily_cap_and_before_closing_and_the_view_warns_past_clo
     let e = h.run(Actor::Kiosk, issue("x2", "general")).unwrap_err();
     assert_eq!(e.code(), "last_ticket_passed");
     assert!(e.to_string().contains("停止取号"), "{e}");
+}
+
+/// Issue 13 item 3: a break is not a failure. A clerk's pause moves the
+/// tickets transferred to the window quietly (a failover event, planned, and
+/// no warning) and names, per category the window served, the open windows
+/// serving it now, never an empty list; a pause that leaves a category with
+/// no open window is the red case.
+#[test]
+fn a_planned_pause_moves_tickets_quietly_and_names_the_windows_now_serving() {
+    let mut h = H::new(small_hall());
+    h.login("s01", 1);
+    h.login("s03", 2);
+    h.login("s05", 3); // specialist: market
+    h.issue("general");
+    h.call(2);
+    h.clerk(
+        2,
+        Command::Transfer {
+            window: 2,
+            category: None,
+            to_window: Some(1),
+        },
+    )
+    .expect("transfer to window 1");
+    let evs = h.ok(
+        Actor::staff("s01"),
+        Command::Pause {
+            window: 1,
+            reason: PauseReason::Break,
+        },
+    );
+    assert_eq!(H::types(&evs), ["window_paused", "failover"], "no warning");
+    match &evs[1].kind {
+        EventKind::Failover {
+            tickets,
+            serving,
+            planned,
+            unserved,
+            ..
+        } => {
+            assert!(*planned);
+            assert_eq!(tickets.len(), 1);
+            assert!(unserved.is_empty());
+            let by: Vec<(&str, &[u32])> = serving
+                .iter()
+                .map(|s| (s.category.as_str(), s.windows.as_slice()))
+                .collect();
+            assert_eq!(
+                by,
+                [
+                    ("general", &[2][..]),
+                    ("social", &[2][..]),
+                    ("market", &[2, 3][..])
+                ]
+            );
+        }
+        k => panic!("{k:?}"),
+    }
+    // The specialist pauses too while nobody else serves 'market' but
+    // window 2: still served, quiet. Window 2 pausing then leaves every
+    // category without an open window: red.
+    let evs = h.ok(
+        Actor::staff("s05"),
+        Command::Pause {
+            window: 3,
+            reason: PauseReason::Meeting,
+        },
+    );
+    assert!(!H::types(&evs).contains(&"warning"), "{:?}", H::types(&evs));
+    let evs = h.ok(
+        Actor::staff("s03"),
+        Command::Pause {
+            window: 2,
+            reason: PauseReason::Break,
+        },
+    );
+    let levels: Vec<Level> = evs
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Warning { level, .. } => Some(*level),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(levels, [Level::Red], "{:?}", H::types(&evs));
 }

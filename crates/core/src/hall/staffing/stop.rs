@@ -7,7 +7,7 @@
 
 use crate::config::WindowKind;
 use crate::error::Rejected;
-use crate::event::{EventKind, WarningDetail, WarningKind};
+use crate::event::{CategoryWindows, EventKind, WarningDetail, WarningKind};
 use crate::hall::handle::Ctx;
 use crate::hall::Hall;
 use crate::model::{Level, TicketState, WindowState};
@@ -66,6 +66,10 @@ impl Hall {
         let Ok(w) = self.win_index(window) else {
             return;
         };
+        // A clerk's pause is planned: tickets move quietly, and only a
+        // category left with no open window warns (red).
+        let planned = matches!(reason, Reason::Pause { .. });
+        let served_before = self.effective_serves(w);
         let covered_before = self.coverage.covered;
         let kind = stop(self);
         self.emit(cx, kind);
@@ -104,6 +108,30 @@ impl Hall {
             .filter(|(c, _)| lost & (1 << c) != 0 && self.coverage.eligible[*c] == 0)
             .map(|(_, c)| c.id.clone())
             .collect();
+        // Per category this window served: the open windows serving it now,
+        // never an empty list (those categories are `unserved`).
+        let serving: Vec<CategoryWindows> = self
+            .config
+            .categories
+            .iter()
+            .enumerate()
+            .filter(|(c, _)| served_before & (1 << c) != 0)
+            .filter_map(|(c, cat)| {
+                let windows: Vec<u32> = self
+                    .windows
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, win)| {
+                        win.is_staffed() && self.effective_serves(*i) & (1 << c) != 0
+                    })
+                    .map(|(_, win)| win.number)
+                    .collect();
+                (!windows.is_empty()).then(|| CategoryWindows {
+                    category: cat.id.clone(),
+                    windows,
+                })
+            })
+            .collect();
         let tickets_moved = tickets.len() as u32;
         let level = if unserved.is_empty() {
             Level::Yellow
@@ -116,6 +144,7 @@ impl Hall {
                 tickets_moved,
                 categories: categories.clone(),
                 to_windows: to_windows.clone(),
+                serving: serving.clone(),
             }
         } else {
             WarningDetail::FailoverUnserved {
@@ -124,8 +153,10 @@ impl Hall {
                 categories: categories.clone(),
                 to_windows: to_windows.clone(),
                 unserved: unserved.clone(),
+                serving: serving.clone(),
             }
         };
+        let warn = !planned || !unserved.is_empty();
         let mut sys = cx.system();
         self.emit(
             &mut sys,
@@ -137,8 +168,13 @@ impl Hall {
                 categories,
                 to_windows,
                 unserved,
+                serving,
+                planned,
             },
         );
+        if !warn {
+            return;
+        }
         self.emit(
             &mut sys,
             EventKind::Warning {
