@@ -182,3 +182,78 @@ async fn server_wav_and_the_announcer_say_the_same_call() {
     assert_eq!(wav_files(&out), want, "announcer log:\n{}", announce_log());
     drop(announcer);
 }
+
+/// A hall's own voice (`[hall.voice]`: said three times, window 1 is
+/// "1号台"): the server renders with it, and `hallcall announce --config`
+/// of the same file says exactly the same.
+#[tokio::test]
+async fn a_halls_own_voice_is_what_the_server_and_the_announcer_say() {
+    let mut hall = demo_hall_with_pins();
+    hall.voice = Some(toml::Value::Table(
+        toml::from_str("repeat = 3\nwindow_names_zh = { 1 = \"{window}号台\" }\n")
+            .expect("voice table"),
+    ));
+    let s = Server::start_with(ServerOptions {
+        hall: Some(hall),
+        ..ServerOptions::default()
+    })
+    .await;
+    let out = s.dir.path().join("wav");
+    let log = std::fs::File::create(s.dir.path().join("announce.log")).expect("log");
+    let subscribers_before = s.metric("hallcall_subscribers").await.unwrap_or(0.0);
+    let announcer = KillOnDrop(
+        Command::new(bin())
+            .arg("announce")
+            .args(["--hall", HALL])
+            .args(["--server", &format!("127.0.0.1:{}", s.port)])
+            .arg("--config")
+            .arg(s.config_path())
+            .arg("--out")
+            .arg(&out)
+            .args(["--max-age", "0"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn hallcall announce"),
+    );
+    eventually("the announcer to subscribe", PATIENCE, || async {
+        let n = s.metric("hallcall_subscribers").await.unwrap_or(0.0);
+        (n > subscribers_before).then_some(())
+    })
+    .await;
+    let t = s.login("s01", 1).await;
+    s.issue("general").await;
+    s.call_next(&t, 1).await;
+    let seq = s.seq().await;
+    let file = out.join(format!("{seq}-A001-w1.wav"));
+    eventually("the call from the announcer", PATIENCE, || {
+        let exists = file.exists();
+        async move { exists.then_some(()) }
+    })
+    .await;
+    let from_announcer = std::fs::read(&file).expect("read announcer WAV");
+    // No lang: the hall's (zh).
+    let r = s
+        .send(
+            s.http()
+                .get(s.hall_url(&format!("/announcements/{seq}.wav"))),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        wav_samples(&r.body, "server WAV"),
+        wav_samples(&from_announcer, "announcer WAV"),
+        "the hall's voice, the same samples"
+    );
+    // And not the default voice (said twice, 1号窗口): longer.
+    let pack = hallcall_announcer::VoicePack::builtin().expect("voice pack");
+    let event = s.event_at(seq).await;
+    let default = hallcall_announcer::render_event_wav(&pack, &event, hallcall_announcer::Lang::Zh)
+        .expect("a call");
+    assert!(
+        wav_samples(&r.body, "server WAV").len() > wav_samples(&default, "default WAV").len(),
+        "three times is longer than twice"
+    );
+    drop(announcer);
+}

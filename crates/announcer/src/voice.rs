@@ -126,6 +126,16 @@ impl VoiceConfig {
         Ok(cfg)
     }
 
+    /// The settings from an already parsed `[hall.voice]` table (the server
+    /// keeps it raw in the hall configuration), checked like a file's.
+    pub fn from_value(table: toml::Value) -> Result<VoiceConfig, AnnounceError> {
+        let cfg: VoiceConfig = table.try_into().map_err(|e: toml::de::Error| {
+            AnnounceError::Voice(format!("[hall.voice]: {}", e.message()))
+        })?;
+        cfg.check()?;
+        Ok(cfg)
+    }
+
     /// [`VoiceConfig::from_toml_str`] on a file.
     pub fn load(path: &Path, hall: &str) -> Result<VoiceConfig, AnnounceError> {
         let text = std::fs::read_to_string(path)

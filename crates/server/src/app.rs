@@ -20,6 +20,11 @@ pub struct HallEntry {
     pub handle: HallHandle,
     /// Tokens and PIN hashes live here; reloaded with the configuration.
     pub config: RwLock<HallConfig>,
+    /// Printers and voice (`[[hall.printer]]`, `[hall.voice]`); replaced
+    /// whole on a reload.
+    pub devices: arc_swap::ArcSwap<crate::devices::HallDevices>,
+    /// The hall's printer problems, for the supervisor (`GET …/devices`).
+    pub printer_warnings: crate::devices::PrinterWarnings,
 }
 
 pub struct AppInner {

@@ -97,6 +97,8 @@ pub enum ServeError {
     Key(#[from] crate::auth::KeyError),
     #[error("data directory: {0}")]
     Sessions(#[from] crate::sessions::SessionsError),
+    #[error("configuration: {0}")]
+    Devices(#[from] crate::devices::DeviceConfigError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -153,8 +155,17 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
     let store = Store::open(&data.join("db"), StoreOptions::default())?;
     let key = TokenKey::load_or_create(&data)?;
     let sessions = Sessions::load(&data)?;
+    let voice = match hallcall_announcer::VoicePack::builtin() {
+        Ok(v) => Some(Arc::new(v)),
+        Err(e) => {
+            tracing::warn!(error = %e, "no voice pack: announcements cannot be rendered");
+            None
+        }
+    };
     let mut halls = BTreeMap::new();
     for hc in &cfg.halls {
+        // Printers and voice first: a wrong one refuses the start, naming the key.
+        crate::devices::check(hc, voice.as_deref())?;
         let hall = store.recover(hc.clone())?;
         let stale = hall.config() != hc;
         let handle = HallHandle::spawn(hall, store.clone(), Arc::new(HallMetrics::default()));
@@ -172,21 +183,21 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
                 tracing::warn!(hall = %hc.id, error = %e, "the configuration file differs from the stored one and cannot be adopted yet");
             }
         }
+        let printer_warnings = crate::devices::PrinterWarnings::default();
         halls.insert(
             hc.id.clone(),
             HallEntry {
                 handle,
                 config: RwLock::new(hc.clone()),
+                devices: arc_swap::ArcSwap::from_pointee(crate::devices::HallDevices::start(
+                    hc,
+                    voice.as_deref(),
+                    &printer_warnings,
+                )?),
+                printer_warnings,
             },
         );
     }
-    let voice = match hallcall_announcer::VoicePack::builtin() {
-        Ok(v) => Some(Arc::new(v)),
-        Err(e) => {
-            tracing::warn!(error = %e, "no voice pack: announcements cannot be rendered");
-            None
-        }
-    };
     let app = Arc::new(AppInner {
         halls,
         store: store.clone(),
@@ -260,6 +271,10 @@ async fn reload_on_sighup(app: crate::app::App, path: Option<PathBuf>) {
                             tracing::warn!(hall = %hc.id, "new hall in the configuration: restart to serve it");
                             continue;
                         };
+                        if let Err(e) = crate::devices::check(&hc, app.voice.as_deref()) {
+                            tracing::error!(error = %e, "reload refused");
+                            continue;
+                        }
                         match entry
                             .handle
                             .command(
@@ -271,6 +286,16 @@ async fn reload_on_sighup(app: crate::app::App, path: Option<PathBuf>) {
                             .await
                         {
                             Ok(_) => {
+                                match crate::devices::HallDevices::start(
+                                    &hc,
+                                    app.voice.as_deref(),
+                                    &entry.printer_warnings,
+                                ) {
+                                    Ok(d) => entry.devices.store(Arc::new(d)),
+                                    Err(e) => {
+                                        tracing::error!(error = %e, "devices not reloaded")
+                                    }
+                                }
                                 if let Ok(mut c) = entry.config.write() {
                                     *c = hc;
                                 }

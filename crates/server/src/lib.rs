@@ -28,6 +28,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config_file;
+pub mod devices;
 pub mod hall_task;
 pub mod limits;
 pub mod listen;

@@ -31,7 +31,15 @@ pub struct IssueResponse {
     pub ahead: u32,
     pub estimated_wait_s: Option<u64>,
     pub issued_at: String,
+    /// The status page: `public_url` + `/t/{id}?hall={hall}` (the path alone
+    /// when the hall has no `public_url`).
     pub status_url: String,
+    /// Whether the kiosk's thermal printer (`[[hall.printer]]`) printed the
+    /// ticket; false when it could not, or the kiosk has no printer.
+    pub printed: bool,
+    /// Why the printer did not print (打印机缺纸, …): the kiosk shows the
+    /// ticket on screen with 请扫码. Null when printed or without a printer.
+    pub printer_problem: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -37,6 +37,8 @@ pub async fn issue_ticket(
     let entry = app.hall(&hall)?;
     // 96 random bits: unguessable, and 24 hex characters stay inline in the core.
     let id = random_id(12);
+    let body_priority = body.priority.unwrap_or(Priority::Normal);
+    let has_code = body.appointment_code.is_some();
     let cmd = Command::IssueTicket {
         id: id.clone(),
         category: body.category,
@@ -51,8 +53,45 @@ pub async fn issue_ticket(
         .read(move |h, _| h.ticket_status(&lookup))
         .await?
         .ok_or_else(|| ApiError::internal("issued ticket not found"))?;
+    let path = format!("/t/{}?hall={hall}", status.id);
+    let (hall_cfg, note) = {
+        let c = entry
+            .config
+            .read()
+            .map_err(|_| ApiError::internal("configuration lock poisoned"))?;
+        let note = match (body_priority, has_code) {
+            (_, true) => Some("预约".to_string()),
+            (Priority::Normal, _) => None,
+            _ => Some("绿色通道".to_string()),
+        };
+        (c.clone(), note)
+    };
+    let status_url = crate::devices::absolute_url(&hall_cfg.public_url, &path);
+    let devices = entry.devices.load_full();
+    let kiosk = token.as_deref().unwrap_or_default();
+    let (printed, printer_problem) = if devices.has_printer(kiosk) {
+        let t = crate::devices::ticket_print(
+            &hall_cfg,
+            &status.number,
+            &status.category_name,
+            status.ahead.unwrap_or(0),
+            status.estimated_wait_s,
+            &status.issued_at,
+            &path,
+            note,
+        );
+        match devices.print(kiosk, &t, &entry.printer_warnings).await {
+            Some(Ok(())) => (true, None),
+            Some(Err(problem)) => (false, Some(problem)),
+            None => (false, None),
+        }
+    } else {
+        (false, None)
+    };
     let resp = IssueResponse {
-        status_url: format!("/t/{}?hall={hall}", status.id),
+        status_url,
+        printed,
+        printer_problem,
         id: status.id,
         number: status.number,
         category: status.category,

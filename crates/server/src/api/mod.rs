@@ -48,7 +48,7 @@ pub const MAX_BODY: usize = 16 * 1024;
         public::list_halls, kiosk::issue_ticket, public::ticket_status, public::ticket_qr,
         public::rate, kiosk::requeue, public::book, clerk::login, clerk::window_action,
         clerk::window_queue, clerk::window_stats, supervisor::advice, public::state, supervisor::stats,
-        supervisor::lockouts, supervisor::staff_action,
+        supervisor::lockouts, supervisor::staff_action, supervisor::devices,
         public::announcement
     ),
     modifiers(&Bearer),
@@ -146,6 +146,7 @@ pub fn router(app: App) -> Router {
         )
         .route(&format!("{h}/stats"), get(supervisor::stats))
         .route(&format!("{h}/lockouts"), get(supervisor::lockouts))
+        .route(&format!("{h}/devices"), get(supervisor::devices))
         .route(
             &format!("{h}/staff/{{staff}}/{{action}}"),
             post(supervisor::staff_action),

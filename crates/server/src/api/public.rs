@@ -204,7 +204,7 @@ async fn book_with_fresh_code(
 
 #[utoipa::path(get, path = "/api/v1/halls/{hall}/announcements/{seq}.wav", tag = "public",
     params(("hall" = String, Path), ("seq" = u64, Path, description = "sequence number of a call event"),
-        ("lang" = Option<String>, Query, description = "zh (default) or zh+en")),
+        ("lang" = Option<String>, Query, description = "zh or zh+en; default: the `lang` of the hall's [hall.voice] (zh)")),
     responses((status = 200, description = "WAV, 16-bit mono", content_type = "audio/wav"),
         (status = 404, description = "no such event, or not an announced one", body = ErrorBody)))]
 pub async fn announcement(
@@ -212,18 +212,20 @@ pub async fn announcement(
     Path((hall, file)): Path<(String, String)>,
     Query(q): Query<WavQuery>,
 ) -> Result<Response, ApiError> {
-    app.hall(&hall)?;
+    let entry = app.hall(&hall)?;
+    // The hall's own voice ([hall.voice]); its `lang` is the default language.
+    let devices = entry.devices.load_full();
     let seq: u64 = file
         .strip_suffix(".wav")
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| ApiError::not_found("not_found", "expected /announcements/{seq}.wav"))?;
-    let lang: hallcall_announcer::Lang = q
-        .lang
-        .as_deref()
-        .unwrap_or("zh")
-        .parse()
-        .map_err(|_| ApiError::bad_request("bad_lang", "lang must be zh or zh+en"))?;
-    let cache_key = format!("{hall}/{lang}");
+    let lang: hallcall_announcer::Lang = match q.lang.as_deref() {
+        Some(l) => l
+            .parse()
+            .map_err(|_| ApiError::bad_request("bad_lang", "lang must be zh or zh+en"))?,
+        None => devices.lang,
+    };
+    let cache_key = format!("{hall}/{}/{lang}", devices.generation);
     if let Some(wav) = app
         .wav_cache
         .lock()
@@ -232,13 +234,13 @@ pub async fn announcement(
     {
         return Ok(wav_response(&wav));
     }
-    let voice = app.voice.clone().ok_or_else(|| {
-        ApiError::new(
+    let (Some(pack), Some(voice)) = (app.voice.clone(), devices.voice.clone()) else {
+        return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "no_voice",
             "no voice pack loaded",
-        )
-    })?;
+        ));
+    };
     let event = app
         .store
         .read_log(&hall, seq, 1)
@@ -248,7 +250,7 @@ pub async fn announcement(
         .ok_or_else(|| ApiError::not_found("unknown_event", format!("no event {seq}")))?;
     let value = serde_json::to_value(&event).map_err(|e| ApiError::internal(e.to_string()))?;
     let wav = tokio::task::spawn_blocking(move || {
-        hallcall_announcer::render_event_wav(&voice, &value, lang)
+        hallcall_announcer::render_event_wav_with(&pack, &voice, &value, lang)
     })
     .await
     .map_err(|e| ApiError::internal(e.to_string()))?

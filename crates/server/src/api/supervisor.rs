@@ -230,3 +230,45 @@ pub async fn staff_action(
         )),
     }
 }
+
+/// What the supervisor sees of a hall's devices.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct DevicesResponse {
+    /// How many `[[hall.printer]]` the hall has.
+    pub printers: usize,
+    /// Printers with a problem now (paper out, cover open, offline, paper
+    /// nearly used up), from the last poll or ticket.
+    pub printer_warnings: Vec<crate::devices::PrinterWarning>,
+}
+
+#[utoipa::path(get, path = "/api/v1/halls/{hall}/devices", tag = "supervisor",
+    params(("hall" = String, Path)),
+    responses((status = 200, description = "printer problems (polled every 30 s and on every ticket)", body = DevicesResponse),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn devices(
+    State(app): State<App>,
+    Path(hall): Path<String>,
+    Bearer(token): Bearer,
+) -> Result<Json<DevicesResponse>, ApiError> {
+    let entry = app.hall(&hall)?;
+    let role = app.role(&hall, token.as_deref()).await?;
+    require_supervisor(&role)?;
+    let printers = entry
+        .config
+        .read()
+        .map_err(|_| ApiError::internal("config lock"))?
+        .printers
+        .len();
+    let printer_warnings = entry
+        .printer_warnings
+        .lock()
+        .map_err(|_| ApiError::internal("printer warnings lock"))?
+        .values()
+        .cloned()
+        .collect();
+    Ok(Json(DevicesResponse {
+        printers,
+        printer_warnings,
+    }))
+}
