@@ -115,6 +115,26 @@ pub fn svg(report: &Report) -> Result<String, SimError> {
                     .legend(move |(x, y)| {
                         PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
                     });
+                if pick == 1 && !p.series.planned.is_empty() {
+                    // Planned windows: a thin line of the same colour.
+                    let planned: Vec<(f64, f64)> = p
+                        .series
+                        .at
+                        .iter()
+                        .zip(&p.series.planned)
+                        .map(|(t, y)| (hours(t) + slot_h / 2.0, *y))
+                        .collect();
+                    chart
+                        .draw_series(LineSeries::new(planned, colour.mix(0.6).stroke_width(1)))
+                        .map_err(err)?
+                        .label(format!("{} (planned)", p.policy.name()))
+                        .legend(move |(x, y)| {
+                            PathElement::new(
+                                vec![(x, y), (x + 18, y)],
+                                colour.mix(0.6).stroke_width(1),
+                            )
+                        });
+                }
             }
             chart
                 .configure_series_labels()

@@ -199,14 +199,38 @@ impl Demand {
 
     /// The facts of day `day` under `seed`: the same for every policy.
     pub fn day(&self, seed: u64, day: u32) -> DayPlan {
+        self.day_on(seed, day, None)
+    }
+
+    /// The level of day `day` (weekday `weekday`, 0 = Monday): the
+    /// profile's weekday factor times its day noise.
+    pub fn level(&self, seed: u64, day: u32, weekday: Option<u8>) -> f64 {
         let p = &self.profile;
+        let w = weekday
+            .and_then(|d| p.weekday.get(usize::from(d)))
+            .copied()
+            .unwrap_or(1.0);
+        let noise = if p.day_noise > 0.0 {
+            let z: f64 = StandardNormal.sample(&mut Demand::rng(seed, day, 3));
+            (p.day_noise * z - p.day_noise * p.day_noise / 2.0).exp()
+        } else {
+            1.0
+        };
+        w * noise
+    }
+
+    /// The facts of day `day` under `seed` on weekday `weekday` (0 = Monday;
+    /// `None`: no weekday effect): the same for every policy.
+    pub fn day_on(&self, seed: u64, day: u32, weekday: Option<u8>) -> DayPlan {
+        let p = &self.profile;
+        let level = self.level(seed, day, weekday);
         let mut rng = Demand::rng(seed, day, 1);
         let mut arrivals = Vec::with_capacity(700);
         // Always drawn (scaled by the mean), so a zero walk keeps the stream
         // aligned with any other walk: same citizens, same service times.
         let walk_mean_ms = p.walk_s * 1000.0;
         for seg in &self.segments {
-            let Ok(gap) = Exp::new(seg.rate) else {
+            let Ok(gap) = Exp::new(seg.rate * level) else {
                 continue;
             };
             let mut t = seg.from as f64;

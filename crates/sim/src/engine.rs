@@ -125,6 +125,9 @@ pub struct Tally {
     /// Citizens still at a window just before the core's day close, served
     /// to the end there (their service cut short).
     pub cut_at_close: u64,
+    /// Citizens the kiosk turned away (the hall's own rule: a daily cap, or
+    /// too close to closing); not a refusal of the simulated people.
+    pub turned_away: u64,
     /// Commands the core refused (should stay 0 for the built-in set-ups).
     pub refused: u64,
     pub first_refusals: Vec<String>,
@@ -134,6 +137,10 @@ pub struct Tally {
     /// Per chart slot: ∫ waiting dt and ∫ staffed windows dt (ms), over days.
     pub slot_waiting: Vec<f64>,
     pub slot_staffed: Vec<f64>,
+    /// Per chart slot: ∫ planned windows dt (ms), over days (`plan`, `bound`).
+    pub slot_planned: Vec<f64>,
+    /// `bound`: search rounds that tightened the model's target.
+    pub bound_rounds: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -155,6 +162,8 @@ enum Ev {
     Overtime,
     /// One millisecond before the core's day close: the day ends.
     DayEnd,
+    /// The schedule's next half-hour starts in a walk's time: staff to it.
+    Plan(u16),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -216,6 +225,15 @@ pub struct Engine<'a> {
     /// Where the core's business day would roll over: the engine closes it.
     day_close_at: Millis,
     slot_ms: Millis,
+    /// Windows wanted per half-hour after local midnight (`plan`, `bound`);
+    /// empty: no schedule.
+    schedule: Vec<u32>,
+    /// The schedule's current target.
+    target: Option<u32>,
+    /// Windows the schedule closed: their clerks do not reopen them.
+    released: Vec<bool>,
+    /// A window paused under a schedule: staff to the target again.
+    restaff: bool,
     pub tally: Tally,
     /// Print window, post and tidal events to stderr (debugging aid).
     pub trace: bool,
@@ -305,10 +323,15 @@ impl<'a> Engine<'a> {
             timer_at: None,
             day_close_at: 0,
             slot_ms,
+            schedule: Vec::new(),
+            target: None,
+            released: vec![false; cfg.windows.len()],
+            restaff: false,
             trace: false,
             tally: Tally {
                 slot_waiting: vec![0.0; slots],
                 slot_staffed: vec![0.0; slots],
+                slot_planned: vec![0.0; slots],
                 ..Tally::default()
             },
         }
@@ -316,6 +339,11 @@ impl<'a> Engine<'a> {
 
     pub fn hall(&self) -> &Hall {
         &self.hall
+    }
+
+    /// The windows wanted per half-hour for the next day (`plan`, `bound`).
+    pub fn set_schedule(&mut self, plan: Option<&crate::forecast::StaffingPlan>) {
+        self.schedule = plan.map(|p| p.windows.clone()).unwrap_or_default();
     }
 
     fn push(&mut self, at: Millis, ev: Ev) {
@@ -412,6 +440,23 @@ impl<'a> Engine<'a> {
         self.push(close_at.min(day_close - 1), Ev::Close);
         self.push(overtime_at, Ev::Overtime);
         self.push(day_close - 1, Ev::DayEnd);
+        self.target = None;
+        self.released.iter_mut().for_each(|r| *r = false);
+        if !self.schedule.is_empty() {
+            // Each half-hour's count applies from a walk before it starts.
+            let lead = (p.tidal_walk_s * 1000.0) as Millis;
+            let slot = crate::forecast::SLOT_MS;
+            let schedule = std::mem::take(&mut self.schedule);
+            for k in 0..schedule.len() {
+                let start = self.day_base + k as Millis * slot;
+                if start + slot <= open_at || start >= day_close {
+                    continue;
+                }
+                let at = (start - lead).max(open_at);
+                self.push(at, Ev::Plan(k as u16));
+            }
+            self.schedule = schedule;
+        }
         self.dispatch_all();
         self.arm_timer();
 
@@ -449,6 +494,10 @@ impl<'a> Engine<'a> {
             if self.rehome {
                 self.rehome = false;
                 self.rehome_all();
+            }
+            if self.restaff {
+                self.restaff = false;
+                self.staff_to_target();
             }
             if self.dirty_all {
                 self.dispatch_all();
@@ -569,6 +618,9 @@ impl<'a> Engine<'a> {
             if slot < t.slot_waiting.len() {
                 t.slot_waiting[slot] += waiting * d;
                 t.slot_staffed[slot] += f64::from(staffed) * d;
+                if let Some(n) = self.target {
+                    t.slot_planned[slot] += f64::from(n) * d;
+                }
             }
             a = end;
         }
@@ -719,8 +771,12 @@ impl<'a> Engine<'a> {
                 self.rehome = true;
                 self.dirty_all = true;
             }
-            EventKind::WindowPaused { .. }
-            | EventKind::WindowResumed { .. }
+            EventKind::WindowPaused { .. } => {
+                // Under a schedule the supervisor fills the gap a break leaves.
+                self.restaff = self.target.is_some();
+                self.dirty_all = true;
+            }
+            EventKind::WindowResumed { .. }
             | EventKind::StaffLoggedIn { .. }
             | EventKind::StaffLoggedOut { .. } => self.dirty_all = true,
             EventKind::PostHandover { .. } => {
@@ -778,7 +834,13 @@ impl<'a> Engine<'a> {
                     channel: Channel::Kiosk,
                     appointment_code: None,
                 };
-                self.exec(cmd, Actor::Kiosk);
+                let (refused, firsts) = (self.tally.refused, self.tally.first_refusals.len());
+                if !self.exec(cmd, Actor::Kiosk) {
+                    // The hall's rule turned them away at the kiosk.
+                    self.tally.refused = refused;
+                    self.tally.first_refusals.truncate(firsts);
+                    self.tally.turned_away += 1;
+                }
                 self.dirty_all = true;
             }
             Ev::Citizen(w, g) => {
@@ -855,8 +917,15 @@ impl<'a> Engine<'a> {
             Ev::Accept(advice) => {
                 // Pending advice blocks the core's next tidal decision, so the
                 // supervisor always resolves it: accept, or dismiss when the
-                // core finds nobody to send.
-                if !self.exec(Command::AcceptAdvice { advice }, Actor::Supervisor) {
+                // core finds nobody to send. Under a schedule, advice to close
+                // is taken only when the hall is above the schedule.
+                let close = self.hall.pending_advice().any(|a| {
+                    a.id == advice && a.action == hallcall_core::event::AdviceAction::Close
+                });
+                let above = self.target.is_some_and(|n| self.staffed_count() > n);
+                if (close && self.target.is_some() && !above)
+                    || !self.exec(Command::AcceptAdvice { advice }, Actor::Supervisor)
+                {
                     self.exec(Command::DismissAdvice { advice }, Actor::Supervisor);
                 }
             }
@@ -870,6 +939,10 @@ impl<'a> Engine<'a> {
                 self.dirty_all = true;
             }
             Ev::DayEnd => self.end_day(),
+            Ev::Plan(k) => {
+                self.target = self.schedule.get(usize::from(k)).copied();
+                self.staff_to_target();
+            }
         }
     }
 
@@ -958,6 +1031,19 @@ impl<'a> Engine<'a> {
         let Some(w) = self.persons[p].home else {
             return;
         };
+        if self.released[w] {
+            // The schedule closed their window: they wait to be sent.
+            return;
+        }
+        if self
+            .hall
+            .windows()
+            .get(w)
+            .is_some_and(|x| x.on_duty.is_some() && x.standby.is_some())
+        {
+            // Both posts taken (someone was sent here): they wait to be sent.
+            return;
+        }
         let id = self.persons[p].id.clone();
         let window = self.wins[w].number;
         // A window nobody serves any more is reopened by its clerk; a tidal
@@ -969,6 +1055,134 @@ impl<'a> Engine<'a> {
             },
             Actor::Staff(id),
         );
+    }
+
+    fn staffed_count(&self) -> u32 {
+        self.hall
+            .windows()
+            .iter()
+            .filter(|w| w.is_staffed())
+            .count() as u32
+    }
+
+    /// Whether the schedule may close window `w`: a tidal window, or a
+    /// comprehensive one while another comprehensive window stays open
+    /// (specialist and fallback windows are left as the policy set them).
+    fn closable(&self, w: usize) -> bool {
+        match self.setup.config.windows[w].kind {
+            WindowKind::Tidal => true,
+            WindowKind::Comprehensive => {
+                self.hall
+                    .windows()
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, x)| {
+                        *i != w
+                            && x.is_staffed()
+                            && self.setup.config.windows[*i].kind == WindowKind::Comprehensive
+                    })
+                    .count()
+                    >= 1
+            }
+            _ => false,
+        }
+    }
+
+    /// A clerk who can be sent to a window now: not away, not on duty.
+    fn free_clerk(&self) -> Option<usize> {
+        (0..self.persons.len()).find(|&p| {
+            !self.persons[p].away
+                && self.persons[p].break_due.is_none()
+                && !matches!(
+                    self.hall.staff_location(&self.persons[p].id),
+                    Some((_, Duty::OnDuty))
+                )
+        })
+    }
+
+    /// Opens or closes windows until the staffed count meets the schedule's
+    /// target: reopens windows it released first, then tidal windows; closes
+    /// idle tidal windows first, then idle comprehensive ones (busy windows
+    /// close when their citizen is done, in `dispatch`).
+    fn staff_to_target(&mut self) {
+        let Some(target) = self.target else {
+            return;
+        };
+        let setup: &'a Setup = self.setup;
+        let order: Vec<usize> = (0..self.wins.len())
+            .filter(|&i| self.released[i])
+            .chain(
+                (0..self.wins.len()).filter(|&i| setup.config.windows[i].kind == WindowKind::Tidal),
+            )
+            .collect();
+        for w in order {
+            if self.staffed_count() >= target
+                || (self.closing && self.hall.waiting_total() == 0)
+                || self.overtime
+            {
+                break;
+            }
+            if self.hall.windows()[w].state != WindowState::Closed {
+                continue;
+            }
+            // The window's own posts first, else anyone free.
+            let cfg_w = &setup.config.windows[w];
+            let own = std::iter::once(cfg_w.a_post.as_str())
+                .chain(cfg_w.b_post.as_deref())
+                .filter_map(|s| self.staff_index.get(s).copied())
+                .find(|&p| {
+                    !self.persons[p].away
+                        && self.persons[p].break_due.is_none()
+                        && !matches!(
+                            self.hall.staff_location(&self.persons[p].id),
+                            Some((_, Duty::OnDuty))
+                        )
+                });
+            let Some(p) = own.or_else(|| self.free_clerk()) else {
+                break;
+            };
+            let (window, staff) = (self.wins[w].number, self.persons[p].id.clone());
+            if let Some((at, Duty::Standby)) = self.hall.staff_location(&staff) {
+                self.exec(
+                    Command::Logout {
+                        staff: staff.clone(),
+                        window: at,
+                    },
+                    Actor::Staff(staff.clone()),
+                );
+            }
+            if self.exec(Command::OpenWindow { window, staff }, Actor::Supervisor) {
+                self.released[w] = false;
+            }
+        }
+        let mut close: Vec<usize> = (0..self.wins.len())
+            .filter(|&i| {
+                let win = &self.hall.windows()[i];
+                win.is_staffed() && !win.is_busy() && self.wins[i].phase == Phase::Idle
+            })
+            .collect();
+        close.sort_by_key(|&i| self.setup.config.windows[i].kind != WindowKind::Tidal);
+        for w in close {
+            if self.staffed_count() <= target {
+                break;
+            }
+            self.close_for_schedule(w);
+        }
+        self.dirty_all = true;
+    }
+
+    fn close_for_schedule(&mut self, w: usize) -> bool {
+        if !self.closable(w) || self.hall.windows().get(w).is_none_or(|x| x.is_busy()) {
+            return false;
+        }
+        let number = self.wins[w].number;
+        if self.exec(Command::CloseWindow { window: number }, Actor::Supervisor) {
+            if self.setup.config.windows[w].kind != WindowKind::Tidal {
+                self.released[w] = true;
+            }
+            return true;
+        }
+        false
     }
 
     /// Clerks that the core unseated (tidal close) go back to their seats.
@@ -1052,7 +1266,10 @@ impl<'a> Engine<'a> {
             if !covering {
                 if let Some(dur) = self.persons[p].break_due.take() {
                     if self.setup.config.windows[w].kind == WindowKind::Tidal
-                        && self.setup.policy == Policy::Tidal
+                        && matches!(
+                            self.setup.policy,
+                            Policy::Tidal | Policy::Plan | Policy::Bound
+                        )
                     {
                         // Sent to a tidal window with nobody to take over: the
                         // supervisor closes it for the break (the core may open
@@ -1086,6 +1303,13 @@ impl<'a> Engine<'a> {
                     }
                     continue;
                 }
+            }
+            if self
+                .target
+                .is_some_and(|n| !self.closing && self.staffed_count() > n)
+                && self.close_for_schedule(w)
+            {
+                return;
             }
             if !nothing {
                 self.clerk(w, |window| Command::CallNext { window });

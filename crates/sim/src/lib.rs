@@ -29,10 +29,12 @@
 //! the seed and the day, so all policies meet the same citizens (common
 //! random numbers).
 
+pub mod bound;
 pub mod chart;
 pub mod demand;
 pub mod engine;
 pub mod error;
+pub mod forecast;
 pub mod mmc;
 pub mod policy;
 pub mod profile;
@@ -88,7 +90,7 @@ pub struct SimulateArgs {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "static-all,static-base,tidal,specialist"
+        default_value = "static-all,static-base,tidal,specialist,plan,bound"
     )]
     pub policies: Vec<Policy>,
     /// Print the report as JSON (no table, no progress bar).
@@ -188,19 +190,9 @@ pub fn simulate(sim: &Simulation, progress: Option<&ProgressBar>) -> Result<Repo
                 let Some(setup) = setups.get(i) else {
                     break;
                 };
-                let mut engine = Engine::new(setup, &demand, sim.engine);
-                let mut outcome = Ok(());
-                for (day, date) in dates.iter().enumerate() {
-                    outcome = engine.run_day(*date, demand.day(sim.seed, day as u32));
-                    if outcome.is_err() {
-                        break;
-                    }
-                    if let Some(pb) = progress {
-                        pb.inc(1);
-                    }
-                }
+                let outcome = run_policy(sim, setup, &demand, &dates, progress);
                 if let Ok(mut r) = results.lock() {
-                    r[i] = Some(outcome.map(|()| engine.tally));
+                    r[i] = Some(outcome);
                 }
             });
         }
@@ -256,6 +248,161 @@ pub fn simulate(sim: &Simulation, progress: Option<&ProgressBar>) -> Result<Repo
         },
         notes,
     })
+}
+
+/// What the schedule of `plan` and `bound` works with.
+struct ScheduleFrame {
+    target_s: f64,
+    /// Per category: served by the pooled windows the schedule opens and
+    /// closes (not by a specialist window of its own).
+    pooled: Vec<bool>,
+    /// Specialist windows: always open, added to the pooled count.
+    specialist: u32,
+    min: u32,
+    max: u32,
+    open_slot: usize,
+    last_slot: usize,
+    close_slot: usize,
+    end_slot: usize,
+    lead_ms: i64,
+}
+
+impl ScheduleFrame {
+    fn new(sim: &Simulation, setup: &Setup) -> ScheduleFrame {
+        use hallcall_core::config::WindowKind;
+        let cfg = &setup.config;
+        let count = |k: WindowKind| cfg.windows.iter().filter(|w| w.kind == k).count() as u32;
+        let specialist = count(WindowKind::Specialist);
+        let slot = |m: u32| (m as usize * 60_000 / forecast::SLOT_MS as usize).min(forecast::SLOTS);
+        let p = &sim.profile;
+        ScheduleFrame {
+            target_s: cfg
+                .categories
+                .iter()
+                .map(|c| f64::from(c.wait_target_s))
+                .fold(f64::INFINITY, f64::min),
+            // Categories with a specialist window of their own are left to
+            // it (measured: counting them in the pool staffs too few
+            // comprehensive windows); the specialist windows stay open and
+            // are added to the pooled count.
+            pooled: cfg
+                .categories
+                .iter()
+                .map(|c| {
+                    !cfg.windows
+                        .iter()
+                        .any(|w| w.kind == WindowKind::Specialist && w.categories.contains(&c.id))
+                })
+                .collect(),
+            specialist,
+            min: 1,
+            max: count(WindowKind::Comprehensive) + count(WindowKind::Tidal),
+            open_slot: slot(u32::from(p.open.minutes())),
+            last_slot: slot(u32::from(p.last_ticket.minutes()).saturating_sub(1)) + 1,
+            close_slot: slot(u32::from(p.close.minutes()).saturating_sub(1)) + 1,
+            end_slot: slot(u32::from(p.close.minutes()) + sim.engine.overtime_min),
+            lead_ms: (p.tidal_walk_s * 1000.0) as i64,
+        }
+    }
+
+    /// `plan`: Erlang C on the forecast; after the last ticket, the last
+    /// half-hour's windows until the close.
+    fn plan(&self, history: &forecast::History, weekday: u8) -> Option<forecast::StaffingPlan> {
+        let f = history.forecast(weekday)?;
+        let work = history.work_per_citizen_s()?;
+        let mut p = forecast::plan(
+            &f,
+            work,
+            self.target_s,
+            self.min,
+            self.max,
+            self.open_slot,
+            self.close_slot,
+        );
+        if self.last_slot > self.open_slot {
+            let hold = p.windows[self.last_slot - 1];
+            for k in self.last_slot..self.close_slot.min(forecast::SLOTS) {
+                p.windows[k] = p.windows[k].max(hold);
+            }
+        }
+        Some(self.with_specialists(p))
+    }
+
+    /// A pooled-window schedule plus the specialist windows, where open.
+    fn with_specialists(&self, mut p: forecast::StaffingPlan) -> forecast::StaffingPlan {
+        p.windows
+            .iter_mut()
+            .filter(|n| **n > 0)
+            .for_each(|n| *n += self.specialist);
+        p
+    }
+}
+
+/// One policy over every day: the schedule policies get their schedule
+/// before each day (`plan` from the days before it, `bound` from the day
+/// itself, tightened until the core meets the target).
+fn run_policy(
+    sim: &Simulation,
+    setup: &Setup,
+    demand: &Demand,
+    dates: &[NaiveDate],
+    progress: Option<&ProgressBar>,
+) -> Result<Tally, SimError> {
+    let frame = ScheduleFrame::new(sim, setup);
+    let weekday = |d: &NaiveDate| d.weekday().num_days_from_monday() as u8;
+    let rounds = if setup.policy == Policy::Bound { 6 } else { 1 };
+    let mut tighten = 1.0;
+    let mut quantile = 0.9;
+    let mut tally = Tally::default();
+    for round in 0..rounds {
+        let mut engine = Engine::new(setup, demand, sim.engine);
+        let mut history = forecast::History::new(4);
+        for (day, date) in dates.iter().enumerate() {
+            let facts = demand.day_on(sim.seed, day as u32, Some(weekday(date)));
+            match setup.policy {
+                Policy::Plan => {
+                    engine.set_schedule(frame.plan(&history, weekday(date)).as_ref());
+                    history.push(forecast::DayLog::of(&facts, weekday(date), &frame.pooled));
+                }
+                Policy::Bound => {
+                    let s = bound::search(
+                        &facts,
+                        &frame.pooled,
+                        (sim.profile.no_show_wait_s * 1000.0) as i64,
+                        frame.target_s * tighten,
+                        quantile,
+                        frame.min,
+                        frame.max,
+                        frame.open_slot,
+                        frame.end_slot,
+                        frame.lead_ms,
+                    );
+                    engine.set_schedule(Some(&frame.with_specialists(s)));
+                }
+                _ => {}
+            }
+            engine.run_day(*date, facts)?;
+            if round == 0 {
+                if let Some(pb) = progress {
+                    pb.inc(1);
+                }
+            }
+        }
+        tally = engine.tally;
+        let mut w = tally.waits.clone();
+        w.sort_unstable_by(f32::total_cmp);
+        let p90 = w
+            .get(((0.9 * w.len() as f64).ceil() as usize).clamp(1, w.len().max(1)) - 1)
+            .copied()
+            .unwrap_or(0.0);
+        if f64::from(p90) <= frame.target_s {
+            break;
+        }
+        tighten *= 0.85;
+        quantile = (quantile + 0.02f64).min(0.99);
+        tally.bound_rounds = round as u32 + 1;
+    }
+    Ok(tally)
 }
 
 fn read(path: &PathBuf) -> Result<String, SimError> {

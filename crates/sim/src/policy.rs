@@ -8,6 +8,8 @@
 //! | `static-base` | comprehensive and specialist windows | never opened |
 //! | `tidal` | comprehensive and specialist windows | the core's own policy (its `auto` mode; the simulated supervisor resolves any advice after a minute: accept, or dismiss when the core finds nobody to send) |
 //! | `specialist` | same windows as `static-all` | — (re-typed: no pooling) |
+//! | `plan` | as `tidal`, then to a staffing plan forecast from the hall's own history (Erlang C per half-hour, see [`crate::forecast`]) | the plan opens tidal windows (and closes comprehensive ones in quiet half-hours) a walk ahead of each half-hour; the core's reactive rules stay as the safety net (`advise` mode: its open advice is accepted at once, its close advice when the plan agrees) |
+//! | `bound` | as `plan`, to a clairvoyant schedule: the fewest window-hours found by search on the day's actual citizens that meets the p90 target | none (the bar every policy is measured against) |
 //!
 //! `static-*` and `specialist` run the core with `tidal.mode = advise` and
 //! never act on the advice, so the core cannot open or close anything.
@@ -39,6 +41,8 @@ pub enum Policy {
     StaticBase,
     Tidal,
     Specialist,
+    Plan,
+    Bound,
 }
 
 impl Policy {
@@ -55,7 +59,14 @@ impl Policy {
             Policy::StaticBase => "static-base",
             Policy::Tidal => "tidal",
             Policy::Specialist => "specialist",
+            Policy::Plan => "plan",
+            Policy::Bound => "bound",
         }
+    }
+
+    /// Staffed to a schedule of windows per half-hour.
+    pub fn scheduled(self) -> bool {
+        matches!(self, Policy::Plan | Policy::Bound)
     }
 }
 
@@ -107,6 +118,10 @@ impl Setup {
         let mut split = Vec::new();
         match policy {
             Policy::Tidal => accept_advice = true,
+            Policy::Plan => {
+                accept_advice = true;
+                config.tidal.mode = TidalMode::Advise;
+            }
             _ => config.tidal.mode = TidalMode::Advise,
         }
         if policy == Policy::Specialist {
@@ -121,7 +136,7 @@ impl Setup {
         }
         let staffed = |kind: WindowKind| match policy {
             Policy::StaticAll | Policy::Specialist => true,
-            Policy::StaticBase | Policy::Tidal => {
+            Policy::StaticBase | Policy::Tidal | Policy::Plan | Policy::Bound => {
                 matches!(kind, WindowKind::Comprehensive | WindowKind::Specialist)
             }
         };

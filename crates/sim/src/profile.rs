@@ -119,6 +119,18 @@ pub struct Profile {
     pub rates: Vec<RateSegment>,
     #[serde(rename = "break", default)]
     pub breaks: Vec<BreakRule>,
+    /// Day-of-week effect: arrival rates × `weekday[d]` (Monday first, 7
+    /// values); empty = no effect.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weekday: Vec<f64>,
+    /// Day-to-day noise: every rate of a day × a lognormal factor with mean 1
+    /// and this σ (0 = none), drawn per day, the same for every policy.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub day_noise: f64,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 fn default_service() -> ServiceDist {
@@ -184,6 +196,8 @@ impl Profile {
                 seg(14, 0, 16, 0, 90.0),
                 seg(16, 0, 17, 0, 80.0),
             ],
+            weekday: Vec::new(),
+            day_noise: 0.0,
             breaks: vec![
                 BreakRule {
                     from: tod(10, 0),
@@ -278,6 +292,24 @@ impl Profile {
         }
         if self.rates.is_empty() {
             return bad("rate", "at least one [[rate]] segment is needed".into());
+        }
+        if !(self.weekday.is_empty()
+            || (self.weekday.len() == 7
+                && self
+                    .weekday
+                    .iter()
+                    .all(|w| w.is_finite() && (0.0..=100.0).contains(w))))
+        {
+            return bad(
+                "weekday",
+                "weekday needs 7 factors within 0..100, Monday first".into(),
+            );
+        }
+        if !(self.day_noise.is_finite() && (0.0..=2.0).contains(&self.day_noise)) {
+            return bad(
+                "day_noise",
+                format!("day_noise must be within 0..2, got {}", self.day_noise),
+            );
         }
         for (i, r) in self.rates.iter().enumerate() {
             if r.from >= r.to {

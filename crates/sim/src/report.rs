@@ -23,6 +23,9 @@ pub struct PolicyReport {
     /// Still at a window just before the core's day close: served to the end
     /// there, service cut short (24-hour halls).
     pub cut_at_close: u64,
+    /// Turned away at the kiosk by the hall's own rules (daily cap, last
+    /// ticket before closing).
+    pub turned_away: u64,
     pub mean_wait_s: f64,
     pub p90_wait_s: f64,
     pub max_wait_s: f64,
@@ -53,6 +56,9 @@ pub struct Series {
     pub at: Vec<String>,
     pub waiting: Vec<f64>,
     pub windows: Vec<f64>,
+    /// Windows the schedule asked for (`plan`, `bound`); empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub planned: Vec<f64>,
 }
 
 fn percentile(sorted: &[f32], q: f64) -> f64 {
@@ -94,6 +100,11 @@ impl PolicyReport {
             at,
             waiting: t.slot_waiting[..used].iter().map(|v| v / norm).collect(),
             windows: t.slot_staffed[..used].iter().map(|v| v / norm).collect(),
+            planned: if t.slot_planned.iter().any(|&v| v > 0.0) {
+                t.slot_planned[..used].iter().map(|v| v / norm).collect()
+            } else {
+                Vec::new()
+            },
         };
         let day_ms = t.slot_staffed.len() as f64 * slot_ms;
         PolicyReport {
@@ -105,6 +116,7 @@ impl PolicyReport {
             requeued: t.requeued,
             unserved: t.expired,
             cut_at_close: t.cut_at_close,
+            turned_away: t.turned_away,
             mean_wait_s: mean,
             p90_wait_s: percentile(&t.waits, 0.9),
             max_wait_s: t.waits.last().map_or(0.0, |&w| f64::from(w)),
@@ -247,6 +259,39 @@ impl Report {
                 t.tidal_opens_per_day
             );
         }
+        if let Some(all) = find(Policy::StaticAll) {
+            for pol in [Policy::Plan, Policy::Bound] {
+                let Some(p) = find(pol) else {
+                    continue;
+                };
+                let saving = 1.0 - p.window_hours_per_day / all.window_hours_per_day.max(1e-9);
+                let _ = writeln!(
+                    o,
+                    "{} vs static-all: {:.1}% fewer window-hours, p90 wait {} min (target {} min: {})",
+                    pol.name(),
+                    saving * 100.0,
+                    min(p.p90_wait_s),
+                    min(1200.0),
+                    if p.p90_wait_s <= 1200.0 { "met" } else { "missed" },
+                );
+            }
+        }
+        if let Some(b) = find(Policy::Bound) {
+            for pol in [Policy::Tidal, Policy::Plan] {
+                if let Some(p) = find(pol) {
+                    let _ = writeln!(
+                        o,
+                        "{} vs bound: {:+.1}% window-hours ({:.1} vs {:.1}/day), p90 {} vs {} min",
+                        pol.name(),
+                        (p.window_hours_per_day / b.window_hours_per_day.max(1e-9) - 1.0) * 100.0,
+                        p.window_hours_per_day,
+                        b.window_hours_per_day,
+                        min(p.p90_wait_s),
+                        min(b.p90_wait_s)
+                    );
+                }
+            }
+        }
         if let (Some(all), Some(s)) = (find(Policy::StaticAll), find(Policy::Specialist)) {
             let cut = 1.0 - all.mean_wait_s / s.mean_wait_s.max(1e-9);
             let _ = writeln!(
@@ -272,6 +317,14 @@ impl Report {
                 p.refused,
                 p.policy.name(),
                 p.first_refusals.join("; ")
+            );
+        }
+        for p in self.policies.iter().filter(|p| p.turned_away > 0) {
+            let _ = writeln!(
+                o,
+                "note: under {}, the kiosk turned {} citizen(s) away (the hall's daily cap or last ticket before closing)",
+                p.policy.name(),
+                p.turned_away
             );
         }
         for p in self.policies.iter().filter(|p| p.cut_at_close > 0) {
