@@ -175,8 +175,18 @@ function showTicket(t, c, body) {
   $('#ticket-print').dataset.ticketId = t.id;
   $('#ticket-print').dataset.statusUrl = t.status_url || `/t/${t.id}?hall=${hall}`;
   globalThis.__hallcall = Object.assign(globalThis.__hallcall || {}, { lastTicket: t });
+  // The kiosk's thermal printer ([[hall.printer]]) printed it, or could
+  // not: then the screen is the ticket (请扫码). Without a server printer the
+  // browser's print path stays.
+  const serverPrinter = t.printed === true || !!t.printer_problem;
+  $('#t-title').textContent = t.printed ? '取号成功，请取走号票' : '取号成功';
+  $('#t-printer').hidden = !t.printer_problem;
+  $('#t-printer').textContent = t.printer_problem
+    ? `号票未能打印（${t.printer_problem}）。请扫码查看排队进度，或拍照记下号码 ${t.number}`
+    : '';
+  $('#t-print').hidden = serverPrinter;
   openModal('ticket-modal');
-  if (autoPrint) {
+  if (autoPrint && !serverPrinter) {
     // Print once the QR code is in (or failed), so the paper is complete.
     const img = $('#t-qr');
     const go = () => setTimeout(() => window.print(), 50);

@@ -388,6 +388,30 @@ async function unlockStaff(staff) {
   loadLocks();
 }
 
+// ---- ticket printers: the server's own warnings (polled, like the lockouts) ---------
+
+async function loadPrinters() {
+  if (!token) return;
+  let d;
+  try {
+    d = await api(`${base}/devices`, { token });
+  } catch {
+    return;
+  }
+  const list = (d && d.printer_warnings) || [];
+  const box = $('#printers');
+  box.hidden = !list.length;
+  box.replaceChildren(
+    ...list.map((w) =>
+      el(
+        'div',
+        { class: `lock printer ${w.level === 'yellow' ? 'yellow' : ''}`, 'data-printer': w.printer },
+        el('span', {}, el('b', {}, `${w.level === 'yellow' ? '黄色' : '红色'}预警·取号机打印机`), ` ${w.message}（${w.connect}）${w.level === 'yellow' ? '，请及时更换纸卷' : '，号票改为屏幕显示，请尽快处理'}`),
+      ),
+    ),
+  );
+}
+
 // ---- the feed of warnings and dispatch events --------------------------------------
 
 function staffName(id) {
@@ -497,5 +521,7 @@ loadStats();
 setInterval(loadStats, 30000);
 loadLocks();
 setInterval(loadLocks, 5000);
+loadPrinters();
+setInterval(loadPrinters, 10000);
 // Views come only with events: keep the ages (serving for, oldest wait) moving.
 setInterval(() => live.state && render(live.state), 10000);
