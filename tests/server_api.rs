@@ -307,6 +307,10 @@ async fn a_full_morning_through_the_http_api() {
     assert_eq!(r["stats"]["by_window"]["2"]["served"], 2, "{r}");
     assert_eq!(r["stats"]["by_staff"]["s01"]["served"], 3, "{r}");
     assert_eq!(r["stats"]["by_staff"]["s03"]["served"], 2, "{r}");
+    // The clerk's own figures, with the window's beside them (issue 13 item 7).
+    let own = s.get("/windows/1/stats", Some(&t1)).await.expect(200);
+    assert_eq!(own["served"], 3, "{own}");
+    assert_eq!(own["window"]["served"], 3, "{own}");
     assert_eq!(r["stats"]["by_category"]["general"]["issued"], 2, "{r}");
     assert_eq!(r["stats"]["by_category"]["civil"]["issued"], 2, "{r}");
 

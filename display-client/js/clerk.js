@@ -140,7 +140,8 @@ function render(v) {
   const box = $('#current');
   box.className = `ck-current ${cur ? cur.state : ''} ${w.level !== 'green' ? w.level : ''}`;
   $('#cur-number').textContent = cur ? cur.number : '—';
-  $('#cur-label').textContent = cur ? (cur.state === 'serving' ? '正在办理' : '正在呼叫') : w.state === 'open' ? '空闲，可叫号' : '当前号码';
+  // The B post on standby does not call: 待命 (A岗在岗), not "空闲，可叫号" over disabled buttons.
+  $('#cur-label').textContent = cur ? (cur.state === 'serving' ? '正在办理' : '正在呼叫') : standby && !onDuty ? `待命（${w.staff ? label('zh', 'post', w.staff.post) : 'A岗'}在岗）` : w.state === 'open' ? '空闲，可叫号' : '当前号码';
   $('#cur-cat').textContent = cur ? categoryName(v, cur.category) : '';
   $('#cur-state').textContent = cur ? label('zh', 'ticketState', cur.state) : '';
   curSince = cur ? Date.parse(cur.since) : null;
@@ -384,21 +385,26 @@ setInterval(() => {
 }, 30000);
 
 function renderStats(s) {
-  const f = (v, n) => el('div', { class: 'fig' }, el('b', { class: 'num' }, v), el('span', {}, n));
+  // The figures are the person's own today; the window's (every clerk who worked it) beside them.
+  const win = (s && s.window) || null;
+  const f = (v, n, wv) => el('div', { class: 'fig' }, el('b', { class: 'num' }, v), el('span', {}, n), wv === undefined ? '' : el('small', { class: 'win', title: '本窗口今日合计' }, `窗口 ${wv}`));
   if (!s) {
     $('#stats').replaceChildren(el('div', { class: 'fig', style: 'grid-column:1/-1' }, el('span', {}, '暂无统计')));
     return;
   }
   const mins = (x) => (!x ? '—' : x < 60 ? `${Math.round(x)}秒` : `${(x / 60).toFixed(1)}分`);
+  const rating = (x) => (x.mean_rating === null || x.mean_rating === undefined ? '—' : Number(x.mean_rating).toFixed(1));
+  const share = (x) => (x.good_share === null || x.good_share === undefined ? '—' : Math.round(x.good_share * 100) + '%');
+  const wv = (get) => (win ? get(win) : undefined);
   $('#stats').replaceChildren(
-    f(s.served ?? 0, '已办结'),
-    f(s.no_show ?? 0, '过号'),
-    f(s.transferred ?? 0, '转办'),
-    f(s.ratings ?? 0, '评价数'),
-    f(mins(s.mean_wait_s), '平均等候'),
-    f(mins(s.mean_handling_s), '平均办理'),
-    f(s.mean_rating === null || s.mean_rating === undefined ? '—' : Number(s.mean_rating).toFixed(1), '平均评分'),
-    f(s.good_share === null || s.good_share === undefined ? '—' : Math.round(s.good_share * 100) + '%', '好评率'),
+    f(s.served ?? 0, '已办结', wv((x) => x.served ?? 0)),
+    f(s.no_show ?? 0, '过号', wv((x) => x.no_show ?? 0)),
+    f(s.transferred ?? 0, '转办', wv((x) => x.transferred ?? 0)),
+    f(s.ratings ?? 0, '评价数', wv((x) => x.ratings ?? 0)),
+    f(mins(s.mean_wait_s), '平均等候', wv((x) => mins(x.mean_wait_s))),
+    f(mins(s.mean_handling_s), '平均办理', wv((x) => mins(x.mean_handling_s))),
+    f(rating(s), '平均评分', wv(rating)),
+    f(share(s), '好评率', wv(share)),
   );
 }
 

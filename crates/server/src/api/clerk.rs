@@ -200,7 +200,7 @@ pub async fn window_queue(
 
 #[utoipa::path(get, path = "/api/v1/halls/{hall}/windows/{n}/stats", tag = "clerk",
     params(("hall" = String, Path), ("n" = u32, Path)),
-    responses((status = 200, description = "today's figures of the clerk holding the token", body = Object),
+    responses((status = 200, description = "today's figures of the clerk holding the token, and the window's (all its clerks) under `window`", body = Object),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn window_stats(
@@ -214,5 +214,16 @@ pub async fn window_stats(
     let date = business_date(&app, &hall).await?;
     let events = day_events(&app, &hall, date).await?;
     let stats = DayStats::from_events(&events);
-    Ok(Json(stats.by_staff.get(&staff).cloned().unwrap_or_default()).into_response())
+    let own = stats.by_staff.get(&staff).cloned().unwrap_or_default();
+    let whole = stats.by_window.get(&window).cloned().unwrap_or_default();
+    let mut body = serde_json::to_value(own).unwrap_or_default();
+    if let Some(o) = body.as_object_mut() {
+        // The person's own figures stay at the top level; the window's
+        // (every clerk who worked it today) sit beside them.
+        o.insert(
+            "window".into(),
+            serde_json::to_value(whole).unwrap_or_default(),
+        );
+    }
+    Ok(Json(body).into_response())
 }
