@@ -30,6 +30,11 @@ pub struct ServeArgs {
     /// Address to listen on. Default: the config's [server].listen, or 0.0.0.0:8080.
     #[arg(long)]
     pub listen: Option<String>,
+    /// Event store: a `postgres://` URL puts the log in PostgreSQL (several
+    /// nodes can share it); without it the log is embedded sled in the data
+    /// directory, which still holds the token key either way.
+    #[arg(long, env = "HALLCALL_STORE")]
+    pub store: Option<String>,
     /// Most client connections open at once (kept 512 below the open-files limit).
     #[arg(long, env = "HALLCALL_MAX_CONNECTIONS", default_value_t = crate::listen::MAX_CONNECTIONS)]
     pub max_connections: usize,
@@ -152,7 +157,10 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
     }
     let data = PathBuf::from(&cfg.server.data);
     std::fs::create_dir_all(&data)?;
-    let store = Store::open(&data.join("db"), StoreOptions::default())?;
+    let store = match &args.store {
+        Some(location) => Store::open_location(location, StoreOptions::default())?,
+        None => Store::open(&data.join("db"), StoreOptions::default())?,
+    };
     let key = TokenKey::load_or_create(&data)?;
     let sessions = Sessions::load(&data)?;
     let voice = match hallcall_announcer::VoicePack::builtin() {
