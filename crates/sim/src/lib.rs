@@ -350,14 +350,23 @@ fn run_policy(
 ) -> Result<Tally, SimError> {
     let frame = ScheduleFrame::new(sim, setup);
     let weekday = |d: &NaiveDate| d.weekday().num_days_from_monday() as u8;
-    let rounds = if setup.policy == Policy::Bound { 6 } else { 1 };
+    // `bound` calibrates its model on the first days (at most six rounds,
+    // tightening while the core misses the target), then runs every day once.
+    let bound = setup.policy == Policy::Bound;
+    let calib = if bound {
+        dates.len().min(10)
+    } else {
+        dates.len()
+    };
     let mut tighten = 1.0;
     let mut quantile = 0.9;
-    let mut tally = Tally::default();
-    for round in 0..rounds {
+    let mut round = 0u32;
+    let tally = loop {
+        let last = !bound || round == 6;
+        let days = if last { dates } else { &dates[..calib] };
         let mut engine = Engine::new(setup, demand, sim.engine);
         let mut history = forecast::History::new(4);
-        for (day, date) in dates.iter().enumerate() {
+        for (day, date) in days.iter().enumerate() {
             let facts = demand.day_on(sim.seed, day as u32, Some(weekday(date)));
             match setup.policy {
                 Policy::Plan => {
@@ -382,13 +391,17 @@ fn run_policy(
                 _ => {}
             }
             engine.run_day(*date, facts)?;
-            if round == 0 {
+            if last {
                 if let Some(pb) = progress {
                     pb.inc(1);
                 }
             }
         }
-        tally = engine.tally;
+        let mut tally = engine.tally;
+        tally.bound_rounds = round;
+        if last {
+            break tally;
+        }
         let mut w = tally.waits.clone();
         w.sort_unstable_by(f32::total_cmp);
         let p90 = w
@@ -396,12 +409,19 @@ fn run_policy(
             .copied()
             .unwrap_or(0.0);
         if f64::from(p90) <= frame.target_s {
-            break;
+            if calib == dates.len() {
+                if let Some(pb) = progress {
+                    pb.inc(dates.len() as u64);
+                }
+                break tally;
+            }
+            round = 6;
+            continue;
         }
         tighten *= 0.85;
         quantile = (quantile + 0.02f64).min(0.99);
-        tally.bound_rounds = round as u32 + 1;
-    }
+        round += 1;
+    };
     Ok(tally)
 }
 
