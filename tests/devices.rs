@@ -166,3 +166,145 @@ fn a_printer_for_an_unknown_kiosk_refuses_the_start_naming_the_key() {
         "{err}"
     );
 }
+
+const EVAL1: &str = "evaluator-demo-01";
+
+async fn evaluator(s: &Server, token: Option<&str>) -> Resp {
+    s.get("/windows/1/evaluator", token).await
+}
+
+async fn eval_rate(s: &Server, body: Value) -> Resp {
+    s.post("/windows/1/evaluator/rating", Some(EVAL1), Some(body))
+        .await
+}
+
+/// The evaluator (评价器) of window 1: the clerk and the ticket, then the
+/// rating after 办结, once per ticket whether from the evaluator or the phone.
+#[tokio::test]
+async fn the_evaluator_rates_a_done_ticket_once_and_the_phone_cannot_rate_it_again() {
+    let photos = tempfile::tempdir().expect("tempdir");
+    let photo = photos.path().join("s01.png");
+    // The 8-byte PNG signature is enough for the server: it serves bytes.
+    std::fs::write(&photo, b"\x89PNG\r\n\x1a\n").expect("photo");
+    let mut hall = demo_hall_with_pins();
+    hall.staff[0].photo = Some(photo.display().to_string());
+    let s = Server::start_with(ServerOptions {
+        hall: Some(hall),
+        ..ServerOptions::default()
+    })
+    .await;
+    // Only window 1's evaluator token opens window 1's evaluator.
+    evaluator(&s, None).await.expect_error(401, "");
+    evaluator(&s, Some("evaluator-demo-02"))
+        .await
+        .expect_error(403, "");
+    evaluator(&s, Some(KIOSK)).await.expect_error(403, "");
+    s.get("/windows/99/evaluator", Some(EVAL1))
+        .await
+        .expect_error(404, "unknown_window");
+
+    let idle = evaluator(&s, Some(EVAL1)).await.expect(200);
+    assert_eq!(idle["window_name"], "综合受理 1号窗口", "{idle}");
+    assert_eq!(idle["supervision_phone"], "12345");
+    assert!(
+        idle["clerk"].is_null() && idle["ticket"].is_null(),
+        "{idle}"
+    );
+
+    let t = s.login("s01", 1).await;
+    let a = s.issue("general").await;
+    s.call_next(&t, 1).await;
+    s.act(&t, 1, "start", None).await.expect(200);
+    let v = evaluator(&s, Some(EVAL1)).await.expect(200);
+    assert_eq!(v["clerk"]["name"], "张敏", "{v}");
+    assert_eq!(v["clerk"]["staff_no"], "1001", "{v}");
+    let photo_url = v["clerk"]["photo_url"].as_str().expect("photo url");
+    assert_eq!(v["ticket"]["number"], "A001");
+    assert_eq!(v["ticket"]["state"], "serving");
+    assert!(v["to_rate"].is_null(), "not done yet: {v}");
+    let r = s.send(s.http().get(s.url(photo_url))).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.content_type, "image/png");
+    assert_eq!(r.body, b"\x89PNG\r\n\x1a\n");
+
+    s.act(&t, 1, "complete", None).await.expect(200);
+    let v = evaluator(&s, Some(EVAL1)).await.expect(200);
+    let id = a["id"].as_str().expect("id");
+    assert_eq!(v["to_rate"]["id"], id, "{v}");
+    // 不满意 needs a reason.
+    eval_rate(&s, json!({ "ticket": id, "score": 2 }))
+        .await
+        .expect_error(400, "reason_required");
+    eval_rate(&s, json!({ "ticket": id, "score": 6 }))
+        .await
+        .expect_error(400, "bad_score");
+    eval_rate(
+        &s,
+        json!({ "ticket": id, "score": 2, "reason": "等候时间过长" }),
+    )
+    .await
+    .expect(200);
+    let v = evaluator(&s, Some(EVAL1)).await.expect(200);
+    assert!(v["to_rate"].is_null(), "rated: {v}");
+    assert_eq!(v["today"]["ratings"], 1, "{v}");
+    assert_eq!(v["today"]["by_score"][1], 1, "{v}");
+    // The phone cannot rate it again, nor the evaluator.
+    s.post(
+        &format!("/tickets/{id}/rating"),
+        None,
+        Some(json!({ "score": 5 })),
+    )
+    .await
+    .expect_error(409, "already_rated");
+    eval_rate(&s, json!({ "ticket": id, "score": 5 }))
+        .await
+        .expect_error(409, "already_rated");
+
+    // Rated on the phone first: the evaluator is refused.
+    let b = s.issue("general").await;
+    let bid = b["id"].as_str().expect("id");
+    s.call_next(&t, 1).await;
+    s.act(&t, 1, "start", None).await.expect(200);
+    s.act(&t, 1, "complete", None).await.expect(200);
+    s.post(
+        &format!("/tickets/{bid}/rating"),
+        None,
+        Some(json!({ "score": 4 })),
+    )
+    .await
+    .expect(200);
+    eval_rate(&s, json!({ "ticket": bid, "score": 5 }))
+        .await
+        .expect_error(409, "already_rated");
+    // Another window's evaluator cannot rate window 1's tickets.
+    let c = s.issue("general").await;
+    let cid = c["id"].as_str().expect("id");
+    s.call_next(&t, 1).await;
+    s.act(&t, 1, "start", None).await.expect(200);
+    s.act(&t, 1, "complete", None).await.expect(200);
+    s.post(
+        "/windows/2/evaluator/rating",
+        Some("evaluator-demo-02"),
+        Some(json!({ "ticket": cid, "score": 5 })),
+    )
+    .await
+    .expect_error(409, "not_this_window");
+}
+
+#[tokio::test]
+async fn a_window_display_gets_its_name_staff_numbers_and_the_supervision_phone() {
+    let s = Server::start().await;
+    let v = s.get("/windows/6/info", None).await.expect(200);
+    assert_eq!(v["window_name"], "专项受理 6号窗口", "{v}");
+    assert_eq!(v["supervision_phone"], "12345");
+    assert_eq!(v["staff"][0]["id"], "s11");
+    assert_eq!(v["staff"][0]["staff_no"], "1011");
+    assert_eq!(v["staff"][1]["id"], "s02");
+    assert!(v["staff"][0]["photo_url"].is_null());
+    s.get("/windows/99/info", None)
+        .await
+        .expect_error(404, "unknown_window");
+    s.get("/staff/s01/photo", None)
+        .await
+        .expect_error(404, "no_photo");
+}

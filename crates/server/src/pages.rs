@@ -36,6 +36,9 @@ pub async fn hall_display() -> Response {
 pub async fn window_display(Path(_n): Path<String>) -> Response {
     file("window.html")
 }
+pub async fn evaluator(Path(_n): Path<String>) -> Response {
+    file("evaluator.html")
+}
 pub async fn kiosk() -> Response {
     file("kiosk.html")
 }

@@ -11,6 +11,7 @@
 pub mod clerk;
 pub mod dto;
 pub mod error;
+pub mod evaluator;
 pub mod extract;
 pub mod kiosk;
 pub mod ops;
@@ -49,10 +50,11 @@ pub const MAX_BODY: usize = 16 * 1024;
         public::rate, kiosk::requeue, public::book, clerk::login, clerk::window_action,
         clerk::window_queue, clerk::window_stats, supervisor::advice, public::state, supervisor::stats,
         supervisor::lockouts, supervisor::staff_action, supervisor::devices,
+        evaluator::view, evaluator::rate, evaluator::window_info, evaluator::staff_photo,
         public::announcement
     ),
     modifiers(&Bearer),
-    tags((name = "public"), (name = "kiosk"), (name = "clerk"), (name = "supervisor"))
+    tags((name = "public"), (name = "kiosk"), (name = "clerk"), (name = "supervisor"), (name = "evaluator"))
 )]
 pub struct ApiDoc;
 
@@ -147,6 +149,23 @@ pub fn router(app: App) -> Router {
         .route(&format!("{h}/stats"), get(supervisor::stats))
         .route(&format!("{h}/lockouts"), get(supervisor::lockouts))
         .route(&format!("{h}/devices"), get(supervisor::devices))
+        // the window evaluator (评价器) and what window displays show
+        .route(
+            &format!("{h}/windows/{{n}}/evaluator"),
+            get(evaluator::view),
+        )
+        .route(
+            &format!("{h}/windows/{{n}}/evaluator/rating"),
+            post(evaluator::rate),
+        )
+        .route(
+            &format!("{h}/windows/{{n}}/info"),
+            get(evaluator::window_info),
+        )
+        .route(
+            &format!("{h}/staff/{{staff}}/photo"),
+            get(evaluator::staff_photo),
+        )
         .route(
             &format!("{h}/staff/{{staff}}/{{action}}"),
             post(supervisor::staff_action),
@@ -159,6 +178,7 @@ pub fn router(app: App) -> Router {
         .route("/", get(pages::index))
         .route("/display/hall", get(pages::hall_display))
         .route("/display/window/{n}", get(pages::window_display))
+        .route("/evaluator/{n}", get(pages::evaluator))
         .route("/kiosk", get(pages::kiosk))
         .route("/clerk", get(pages::clerk))
         .route("/supervisor", get(pages::supervisor))

@@ -1,0 +1,190 @@
+// Window evaluator (评价器): /evaluator/{n}?hall=ID&token=EVALUATOR_TOKEN
+// A tablet facing the citizen. Shows the clerk on duty and the ticket being
+// served; after 办结 the five national levels (a reason is required for
+// 不满意 and 非常不满意); idle, the window's satisfaction today. One rating
+// per ticket, whether from here or the phone (the server refuses a second).
+
+import { $, el, params, hallBase, lastPathSegment, api } from '/static/lib/api.js';
+
+const n = Number(params.get('window') || lastPathSegment());
+const token = params.get('token') || '';
+const base = hallBase();
+const POLL_MS = 2000;
+const THANKS_MS = 6000;
+const REASONS = ['等候时间过长', '办事效率低', '服务态度不好', '业务不熟练', '未一次性告知', '材料要求不清楚', '其他'];
+const LEVELS = [
+  [5, '非常满意'],
+  [4, '满意'],
+  [3, '基本满意'],
+  [2, '不满意'],
+  [1, '非常不满意'],
+];
+
+let state = null;
+let tz = 'Asia/Shanghai';
+let chosen = null; // the bad score waiting for a reason
+const picked = new Set();
+let thanksUntil = 0;
+let ratedId = null;
+const hooks = (globalThis.__hallcall = Object.assign(globalThis.__hallcall || {}, { ratings: [] }));
+
+function mode(name) {
+  for (const m of ['serving', 'rate', 'thanks', 'idle']) $(`#mode-${m}`).hidden = m !== name;
+  document.documentElement.dataset.mode = name;
+}
+
+function showError(text) {
+  const e = $('#error');
+  e.hidden = !text;
+  e.textContent = text || '';
+}
+
+function render() {
+  const v = state;
+  if (!v) return;
+  tz = v.timezone || tz;
+  $('#hall-name').textContent = v.hall_name;
+  $('#window-name').textContent = v.window_name;
+  document.title = `${v.window_name} · 服务评价器`;
+  $('#phone-line').hidden = !v.supervision_phone;
+  $('#phone').textContent = v.supervision_phone || '';
+  const c = v.clerk;
+  $('#clerk').classList.toggle('none', !c);
+  $('#clerk-name').textContent = c ? c.name : '暂无工作人员';
+  $('#clerk-no').textContent = c && c.staff_no ? `工号 ${c.staff_no}` : '';
+  $('#clerk-duty').textContent = c ? '为您服务' : v.window_state === 'paused' ? '暂停服务' : '';
+  $('#photo-initial').textContent = c ? c.name.slice(0, 1) : '';
+  const img = $('#photo-img');
+  if (c && c.photo_url) {
+    if (img.getAttribute('src') !== c.photo_url) img.src = c.photo_url;
+    img.hidden = false;
+  } else {
+    img.hidden = true;
+    img.removeAttribute('src');
+  }
+  if (Date.now() < thanksUntil) return mode('thanks');
+  if (v.to_rate && v.to_rate.id !== ratedId) {
+    if ($('#mode-rate').hidden) resetReason();
+    $('#rate-number').textContent = v.to_rate.number;
+    return mode('rate');
+  }
+  if (v.ticket) {
+    $('#serving-label').textContent = v.ticket.state === 'serving' ? '正在为您办理' : '请您到本窗口办理';
+    $('#serving-number').textContent = v.ticket.number;
+    $('#serving-cat').textContent = v.ticket.category_name;
+    return mode('serving');
+  }
+  const t = v.today;
+  $('#share').textContent = t.ratings ? `${Math.round(t.satisfied_share * 1000) / 10}%` : '--';
+  $('#count').textContent = t.ratings ? `今日共 ${t.ratings} 条评价 · 平均 ${t.mean.toFixed(2)} 分` : '今日暂无评价';
+  const max = Math.max(1, ...t.by_score);
+  $('#bars').replaceChildren(
+    ...LEVELS.map(([s, name]) =>
+      el(
+        'div',
+        { class: `bar s${s}` },
+        el('span', { class: 'bar-name' }, name),
+        el('span', { class: 'bar-track' }, el('span', { class: 'bar-fill', style: `width:${(t.by_score[s - 1] / max) * 100}%` })),
+        el('span', { class: 'bar-n num' }, String(t.by_score[s - 1])),
+      ),
+    ),
+  );
+  mode('idle');
+}
+
+function resetReason() {
+  chosen = null;
+  picked.clear();
+  $('#reason').hidden = true;
+  $('#levels').hidden = false;
+  $('#reason-text').value = '';
+  for (const b of $('#chips').children) b.classList.remove('on');
+  updateSubmit();
+}
+
+function updateSubmit() {
+  $('#reason-submit').disabled = !(picked.size || $('#reason-text').value.trim());
+}
+
+async function submit(score, reason) {
+  const t = state && state.to_rate;
+  if (!t) return;
+  try {
+    await api(`${base}/windows/${n}/evaluator/rating`, { method: 'POST', token, body: { ticket: t.id, score, reason: reason || undefined } });
+    hooks.ratings.push({ ticket: t.id, number: t.number, score });
+    ratedId = t.id;
+    thanksUntil = Date.now() + THANKS_MS;
+    resetReason();
+    mode('thanks');
+    showError('');
+    setTimeout(refresh, THANKS_MS + 50);
+  } catch (e) {
+    if (e.code === 'already_rated') {
+      ratedId = t.id;
+      thanksUntil = Date.now() + THANKS_MS;
+      resetReason();
+      mode('thanks');
+      return;
+    }
+    showError(`评价未能提交：${e.message}`);
+  }
+}
+
+for (const b of $('#levels').querySelectorAll('button')) {
+  b.addEventListener('click', () => {
+    const score = Number(b.dataset.score);
+    if (score <= 2) {
+      chosen = score;
+      $('#levels').hidden = true;
+      $('#reason').hidden = false;
+      $('#reason .ev-reason-title').textContent = `您选择了「${b.textContent}」，请选择原因（必填）`;
+    } else {
+      submit(score);
+    }
+  });
+}
+$('#chips').replaceChildren(
+  ...REASONS.map((r) =>
+    el('button', {
+      type: 'button',
+      class: 'chip',
+      onclick: (e) => {
+        const on = !picked.has(r);
+        if (on) picked.add(r);
+        else picked.delete(r);
+        e.currentTarget.classList.toggle('on', on);
+        updateSubmit();
+      },
+    }, r),
+  ),
+);
+$('#reason-text').addEventListener('input', updateSubmit);
+$('#reason-cancel').addEventListener('click', resetReason);
+$('#reason-submit').addEventListener('click', () => {
+  const text = [...picked, $('#reason-text').value.trim()].filter(Boolean).join('；').slice(0, 200);
+  if (chosen && text) submit(chosen, text);
+});
+
+async function refresh() {
+  try {
+    state = await api(`${base}/windows/${n}/evaluator`, { token });
+    showError('');
+    render();
+  } catch (e) {
+    showError(e.status === 401 || e.status === 403 ? '本评价器未配置正确的令牌（URL 缺少 token 参数）' : `连接中断，正在重试…`);
+  }
+}
+
+function tick() {
+  $('#clock').textContent = new Intl.DateTimeFormat('zh-CN', {
+    timeZone: tz,
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+  }).format(new Date());
+}
+
+tick();
+setInterval(tick, 1000);
+refresh();
+setInterval(refresh, POLL_MS);
