@@ -1,6 +1,6 @@
 // Window display (窗口屏): /display/window/{n}?hall=ID[&lang=en]
 
-import { $, el, params, hallId, lastPathSegment } from '/static/lib/api.js';
+import { $, el, params, hallId, hallBase, lastPathSegment, api } from '/static/lib/api.js';
 import { label, langOf, windowList } from '/static/lib/labels.js';
 import { Live } from '/static/lib/live.js';
 
@@ -71,9 +71,28 @@ function render(v) {
     $('#wlabel').textContent = '';
     return;
   }
-  $('#wkind').textContent = label(lang, 'kind', w.kind);
+  // The window's configured name ("综合受理 3号窗口": the number is in the red box).
+  const named = info && info.window_name && info.window_name !== `${n}号窗口`;
+  $('#wkind').textContent = named && lang !== 'en' ? info.window_name.replace(new RegExp(`\\s*${n}\\s*号窗口$`), '') || info.window_name : label(lang, 'kind', w.kind);
   const s = w.staff;
-  $('#wstaff').replaceChildren(...(s ? [el('span', { class: `post ${s.post}` }, label(lang, 'post', s.post)), s.name || s.id] : []));
+  const card = s && info ? info.staff.find((c) => c.id === s.id) : null;
+  $('#wstaff').replaceChildren(
+    ...(s
+      ? [
+          el('span', { class: `post ${s.post}` }, label(lang, 'post', s.post)),
+          s.name || s.id,
+          ...(card && card.staff_no ? [el('span', { class: 'staff-no num' }, `${lang === 'en' ? 'No.' : '工号'}${card.staff_no}`)] : []),
+        ]
+      : []),
+  );
+  const photo = $('#wphoto');
+  if (card && card.photo_url) {
+    if (photo.getAttribute('src') !== card.photo_url) photo.src = card.photo_url;
+    photo.hidden = false;
+  } else {
+    photo.hidden = true;
+    photo.removeAttribute('src');
+  }
   const flashing = main.classList.contains('flash');
   if (w.current) {
     show(w.current);
@@ -91,4 +110,28 @@ function render(v) {
   }
 }
 
-new Live({ hall, onState: render, onCall }).start();
+// Window name, 工号, photos and 监督电话 (configuration: fetched at start and
+// every few minutes, so a reload shows up without a page reload).
+let info = null;
+let lastView = null;
+async function loadInfo() {
+  try {
+    info = await api(`${hallBase()}/windows/${n}/info`);
+  } catch {
+    return;
+  }
+  $('#wname-full').textContent = info.window_name;
+  $('#wphone').textContent = info.supervision_phone ? `${lang === 'en' ? 'Complaints' : '监督电话'} ${info.supervision_phone}` : '';
+  if (lastView) render(lastView);
+}
+loadInfo();
+setInterval(loadInfo, 5 * 60 * 1000);
+
+new Live({
+  hall,
+  onState: (v) => {
+    lastView = v;
+    render(v);
+  },
+  onCall,
+}).start();
