@@ -77,6 +77,7 @@ pub fn pin_length_of(hash: &str) -> Option<usize> {
 pub fn pin_warnings(cfg: &hallcall_core::config::Config) -> Vec<String> {
     let mut out = Vec::new();
     for h in &cfg.halls {
+        let mut unknown = Vec::new();
         for s in &h.staff {
             match pin_length_of(&s.pin_hash) {
                 Some(n) if n < MIN_PIN_DIGITS => out.push(format!(
@@ -86,11 +87,15 @@ pub fn pin_warnings(cfg: &hallcall_core::config::Config) -> Vec<String> {
                     10u64.pow(n as u32)
                 )),
                 Some(_) => {}
-                None => out.push(format!(
-                    "{}: staff {}: PIN length unknown (hash not made by this version of hallcall hash-pin); re-hash it to have it checked",
-                    h.id, s.id
-                )),
+                None => unknown.push(s.id.as_str()),
             }
+        }
+        if !unknown.is_empty() {
+            out.push(format!(
+                "{}: PIN length unknown for {} (hashes made before hallcall hash-pin recorded it); re-hash them to have them checked",
+                h.id,
+                unknown.join(", ")
+            ));
         }
     }
     out
