@@ -204,6 +204,42 @@ async function main() {
     assert(st.body.state === 'done' && st.body.rating === 5, `ticket status ${JSON.stringify(st.body)}`);
   });
 
+  await step('evaluator (评价器) at window 1 shows the clerk and the ticket, takes 不满意 with a reason after 办结, and the phone cannot rate again; the window display shows 工号 and 监督电话', async () => {
+    const ev = watch(await (await browser.newContext({ viewport: { width: 1280, height: 800 }, hasTouch: true })).newPage(), 'evaluator');
+    await ev.goto(`${base}/evaluator/1?hall=${HALL}&token=evaluator-demo-01`);
+    await ev.waitForFunction(() => document.getElementById('clerk-name').textContent === '张敏' && document.getElementById('clerk-no').textContent === '工号 1001', null, { timeout: 5000 });
+    const ph = await ev.evaluate(() => document.getElementById('phone').textContent);
+    assert(ph === '12345', `监督电话 ${ph}`);
+    await win.waitForFunction(() => document.getElementById('wstaff').textContent.includes('工号1001') && document.getElementById('wphone').textContent.includes('12345') && document.getElementById('wkind').textContent === '综合受理', null, { timeout: 5000 });
+    const token = await clerk.evaluate((h) => JSON.parse(sessionStorage.getItem(`hallcall.clerk.${h}`)).token, HALL);
+    const t = await server.api(`/api/v1/halls/${HALL}/tickets`, { method: 'POST', token: KIOSK_TOKEN, body: { category: 'general' } });
+    assert(t.status === 201, `issue ${t.status}`);
+    for (const a of ['call-next', 'start']) {
+      const r = await server.api(`/api/v1/halls/${HALL}/windows/1/${a}`, { method: 'POST', token, body: {} });
+      assert(r.status === 200, `${a}: ${r.status} ${JSON.stringify(r.body)}`);
+    }
+    await ev.waitForFunction((n) => document.documentElement.dataset.mode === 'serving' && document.getElementById('serving-number').textContent === n, t.body.number, { timeout: 5000 });
+    const done = await server.api(`/api/v1/halls/${HALL}/windows/1/complete`, { method: 'POST', token, body: {} });
+    assert(done.status === 200, `complete ${done.status}`);
+    await ev.waitForFunction((n) => document.documentElement.dataset.mode === 'rate' && document.getElementById('rate-number').textContent === n, t.body.number, { timeout: 5000 });
+    const levels = await ev.$$eval('#levels button', (bs) => bs.map((b) => b.textContent));
+    assert(levels.join(',') === '非常满意,满意,基本满意,不满意,非常不满意', `levels ${levels}`);
+    await ev.click('#levels button[data-score="2"]');
+    await ev.waitForSelector('#reason:not([hidden])', { timeout: 2000 });
+    assert(await ev.isDisabled('#reason-submit'), 'submit without a reason');
+    await ev.click('#chips .chip >> nth=0');
+    assert(!(await ev.isDisabled('#reason-submit')), 'submit with a reason');
+    await ev.click('#reason-submit');
+    await ev.waitForFunction(() => document.documentElement.dataset.mode === 'thanks', null, { timeout: 5000 });
+    const st = await server.api(`/api/v1/halls/${HALL}/tickets/${t.body.id}`);
+    assert(st.body.rating === 2, `rating ${JSON.stringify(st.body)}`);
+    const again = await server.api(`/api/v1/halls/${HALL}/tickets/${t.body.id}/rating`, { method: 'POST', body: { score: 5 } });
+    assert(again.status === 409 && again.body.error.code === 'already_rated', `phone after evaluator: ${again.status} ${JSON.stringify(again.body)}`);
+    // Idle again: today's satisfaction at window 1 (5 from the phone earlier, 2 here).
+    await ev.waitForFunction(() => document.documentElement.dataset.mode === 'idle' && /共 2 条评价/.test(document.getElementById('count').textContent), null, { timeout: 10000 });
+    await ev.close();
+  });
+
   await step('supervisor dashboard shows windows, queues, statistics and exports CSV', async () => {
     const sup = watch(await displays.newPage(), 'supervisor');
     await sup.goto(`${base}/supervisor?hall=${HALL}&token=${SUPERVISOR_TOKEN}`);
