@@ -258,6 +258,8 @@ struct ScheduleFrame {
     pooled: Vec<bool>,
     /// Specialist windows: always open, added to the pooled count.
     specialist: u32,
+    /// Per specialist window: its categories as a bit mask (for `bound`).
+    specialist_masks: Vec<u64>,
     min: u32,
     max: u32,
     open_slot: usize,
@@ -295,6 +297,18 @@ impl ScheduleFrame {
                 })
                 .collect(),
             specialist,
+            specialist_masks: cfg
+                .windows
+                .iter()
+                .filter(|w| w.kind == WindowKind::Specialist)
+                .map(|w| {
+                    cfg.categories
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| w.categories.contains(&c.id))
+                        .fold(0u64, |m, (i, _)| m | 1u64 << (i % 64))
+                })
+                .collect(),
             min: 1,
             max: count(WindowKind::Comprehensive) + count(WindowKind::Tidal),
             open_slot: slot(u32::from(p.open.minutes())),
@@ -350,7 +364,7 @@ fn run_policy(
 ) -> Result<Tally, SimError> {
     let frame = ScheduleFrame::new(sim, setup);
     let weekday = |d: &NaiveDate| d.weekday().num_days_from_monday() as u8;
-    // `bound` calibrates its model on the first days (at most six rounds,
+    // `bound` calibrates its model on the first days (at most eight rounds,
     // tightening while the core misses the target), then runs every day once.
     let bound = setup.policy == Policy::Bound;
     let calib = if bound {
@@ -362,7 +376,7 @@ fn run_policy(
     let mut quantile = 0.9;
     let mut round = 0u32;
     let tally = loop {
-        let last = !bound || round == 6;
+        let last = !bound || round == 8;
         let days = if last { dates } else { &dates[..calib] };
         let mut engine = Engine::new(setup, demand, sim.engine);
         let mut history = forecast::History::new(4);
@@ -376,7 +390,7 @@ fn run_policy(
                 Policy::Bound => {
                     let s = bound::search(
                         &facts,
-                        &frame.pooled,
+                        &frame.specialist_masks,
                         (sim.profile.no_show_wait_s * 1000.0) as i64,
                         frame.target_s * tighten,
                         quantile,
@@ -415,11 +429,11 @@ fn run_policy(
                 }
                 break tally;
             }
-            round = 6;
+            round = 8;
             continue;
         }
-        tighten *= 0.85;
-        quantile = (quantile + 0.02f64).min(0.99);
+        tighten *= 0.92;
+        quantile = (quantile + 0.01f64).min(0.99);
         round += 1;
     };
     Ok(tally)
