@@ -274,7 +274,7 @@ fn set_warning(
                 .map(|p| p.describe())
                 .collect::<Vec<_>>()
                 .join("，"),
-            since: Utc::now().to_rfc3339(),
+            since: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         },
     );
 }
