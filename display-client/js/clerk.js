@@ -435,7 +435,13 @@ function onEvent(ev) {
   if (!session) return;
   const mine = session.window;
   const me = session.staff;
-  if (ev.type === 'window_opened' && ev.tidal && ev.staff === me) {
+  if (ev.type === 'window_summoned' && ev.staff === me && ev.window !== mine) {
+    // Opening is a summons: the window opens (and counts) once this clerk logs in there.
+    hooks.alerts.push(`summons:${ev.window}`);
+    beep();
+    switchTo(ev.window, `您被召集到 ${ev.window}号窗口开窗（${reasonText('zh', ev.reason) || '主管安排'}），请在 ${fmtTime(ev.deadline)} 前到岗并登录 ${ev.window}号窗口。`);
+    return;
+  } else if (ev.type === 'window_opened' && ev.tidal && ev.staff === me) {
     hooks.alerts.push(`tidal:${ev.window}`);
     if (ev.window === mine) alert(`系统已开放本窗口（${ev.window}号潮汐窗口），请开始叫号。原因：${reasonText('zh', ev.reason) || '等候人数较多'}`, 'yellow');
     else {

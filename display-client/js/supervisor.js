@@ -16,7 +16,7 @@ let view = null;
 let stats = null;
 let tab = 'by_category';
 const knownStaff = new Map(); // id -> name
-const FEED_TYPES = new Set(['warning', 'failover', 'tidal_advice', 'advice_resolved', 'window_opened', 'window_closed', 'window_paused', 'window_resumed', 'post_handover', 'day_closed']);
+const FEED_TYPES = new Set(['warning', 'failover', 'tidal_advice', 'advice_resolved', 'window_summoned', 'summons_ended', 'window_opened', 'window_closed', 'window_paused', 'window_resumed', 'post_handover', 'day_closed']);
 const feedSeqs = new Set();
 
 // ---- rendering the view -------------------------------------------------------
@@ -66,8 +66,9 @@ function renderWindows(v) {
   $('#win-sum').textContent = `在岗 ${staffed} / 共 ${v.windows.length}`;
   $('#wins').replaceChildren(
     ...v.windows.map((w) => {
-      const st = w.state === 'paused' && w.pause_reason ? `暂停（${label('zh', 'pause', w.pause_reason)}）` : label('zh', 'state', w.state);
-      const staff = w.staff ? `${w.staff.name}（${label('zh', 'post', w.staff.post)}）` : '无人在岗';
+      // Opening is a summons: a closed window with a summons is 召集中 until the clerk logs in (citizens still see it closed).
+      const st = w.summons ? '召集中' : w.state === 'paused' && w.pause_reason ? `暂停（${label('zh', 'pause', w.pause_reason)}）` : label('zh', 'state', w.state);
+      const staff = w.staff ? `${w.staff.name}（${label('zh', 'post', w.staff.post)}）` : w.summons ? `已召集 ${w.summons.staff.name}，限 ${fmtTime(w.summons.deadline)} 前登录` : '无人在岗';
       const sb = w.standby ? ` · 备：${w.standby.name}` : '';
       const cur = w.current
         ? [w.current.number, el('small', {}, ` ${categoryName(v, w.current.category)} ${fmtDuration(w.current.elapsed_s + viewAge())}`)]
@@ -76,11 +77,12 @@ function renderWindows(v) {
           : [el('small', {}, '')];
       const btns = [];
       if (w.staff) btns.push(el('button', { type: 'button', title: '使该人员的登录令牌失效（空闲时同时退出窗口）', onclick: () => endSession(w.staff.id) }, '结束登录'));
-      if (w.state === 'closed') btns.push(el('button', { type: 'button', onclick: () => openWindow(w.number) }, '开放'));
+      if (w.summons) btns.push(el('button', { type: 'button', class: 'danger', title: '取消召集', onclick: () => closeWindow(w.number) }, '取消召集'));
+      else if (w.state === 'closed') btns.push(el('button', { type: 'button', onclick: () => openWindow(w.number) }, '开放'));
       else btns.push(el('button', { type: 'button', class: 'danger', disabled: w.current ? true : undefined, title: w.current ? '办理中不可关闭' : '', onclick: () => closeWindow(w.number) }, '关闭'));
       return el(
         'div',
-        { class: `sw ${w.state} lvl-${w.level}`, 'data-window': w.number },
+        { class: `sw ${w.summons ? 'opening' : w.state} lvl-${w.level}`, 'data-window': w.number },
         el('div', { class: 'row' }, el('span', { class: 'no' }, `${w.number}号`), el('span', { class: 'kind' }, label('zh', 'kind', w.kind)), el('span', { class: 'st' }, st)),
         el('div', { class: 'staff', title: staff + sb }, staff + sb),
         el('div', { class: 'cur num' }, ...cur),
@@ -324,7 +326,7 @@ $('#open-form').addEventListener('submit', async (e) => {
   try {
     await api(`${base}/windows/${openNo}/open`, { method: 'POST', body: { staff }, token });
     $('#open-modal').hidden = true;
-    toast(`${openNo}号窗口已开放`, 'ok');
+    toast(`已召集 ${knownStaff.get(staff) || staff} 到 ${openNo}号窗口：登录后窗口才开放`, 'ok');
     live.refresh(0);
   } catch (err) {
     toast(`开放失败：${errorText(err)}`, 'error');
@@ -435,6 +437,10 @@ function feedItem(ev) {
       return { cls: 'tidal', text: [el('b', {}, '潮汐建议'), ` ${ev.action === 'open' ? '开放' : '关闭'}${w}：${reasonText('zh', ev.reason)}`] };
     case 'advice_resolved':
       return { cls: 'tidal', text: [el('b', {}, '建议处理'), ` #${ev.advice} ${ev.accepted ? '已采纳' : '已忽略'}`] };
+    case 'window_summoned':
+      return { cls: ev.tidal ? 'tidal' : '', text: [el('b', {}, '召集开窗'), ` ${w} 召集 ${staffName(ev.staff)} 到岗${ev.reason ? '：' + reasonText('zh', ev.reason) : ''}`] };
+    case 'summons_ended':
+      return { cls: ev.outcome === 'expired' ? 'yellow' : '', text: [el('b', {}, ev.outcome === 'expired' ? '召集超时' : '取消召集'), ` ${w} ${staffName(ev.staff)}`] };
     case 'window_opened':
       return { cls: ev.tidal ? 'tidal' : '', text: [el('b', {}, ev.tidal ? '潮汐开窗' : '开窗'), ` ${w} ${staffName(ev.staff)}${ev.reason ? '：' + reasonText('zh', ev.reason) : ''}`] };
     case 'window_closed':

@@ -70,6 +70,7 @@ const REASON = {
       `持续${r.sustain_s}秒高负荷：排队${r.waiting}人，每窗口${r.per_window}人（阈值${r.open_per_window}），新取号预计等待${r.newest_wait_s}秒（阈值${r.open_wait_s}）${r.no_free_staff ? '；无空闲人员，请主管安排' : ''}`,
     tidal_underload: (r) => `持续${r.sustain_s}秒低负荷：每窗口${r.per_window}人（阈值${r.close_per_window}）`,
     advice_accepted: (r) => `主管采纳建议：${reasonText('zh', r.why)}`,
+    summons_unanswered: (r) => `已召集的人员（${r.staff}）未按时到岗，且无其他空闲人员`,
   },
   en: {
     login: () => 'clerk logged in',
@@ -82,6 +83,7 @@ const REASON = {
       `high load for ${r.sustain_s} s: ${r.waiting} waiting, ${r.per_window} per window (threshold ${r.open_per_window}), a new ticket would wait ${r.newest_wait_s} s (threshold ${r.open_wait_s})${r.no_free_staff ? '; nobody is free, please assign someone' : ''}`,
     tidal_underload: (r) => `low load for ${r.sustain_s} s: ${r.per_window} per window (threshold ${r.close_per_window})`,
     advice_accepted: (r) => `advice accepted by the supervisor: ${reasonText('en', r.why)}`,
+    summons_unanswered: (r) => `the summoned clerk (${r.staff}) did not log in in time and nobody else is free`,
   },
 };
 

@@ -35,6 +35,7 @@ const CODES = {
   recall_first: '请先重呼，重呼后仍未到场再标记过号',
   daily_cap_reached: '今日号已取完，请明日再来',
   last_ticket_passed: '临近下班，今日已停止取号',
+  already_summoned: '该窗口已在召集人员，或该人员已被召集到其他窗口',
   not_paused: '窗口未处于暂停状态',
   already_open: '窗口已开放',
   not_on_duty: '您当前不在岗（备岗待命中）',

@@ -102,6 +102,11 @@ pub struct HallConfig {
     /// 过号重排: where a requeued no-show goes back in line.
     #[serde(default)]
     pub requeue: RequeuePlace,
+    /// Opening a window summons a named clerk; if they have not logged in
+    /// there after this many seconds, the summons passes to the next free
+    /// staff member, or becomes advice for the supervisor.
+    #[serde(default = "five_minutes")]
+    pub summon_timeout_s: u32,
     #[serde(rename = "category", default)]
     pub categories: Vec<CategoryConfig>,
     #[serde(rename = "window", default)]
@@ -121,6 +126,10 @@ pub struct HallConfig {
 
 fn one() -> u32 {
     1
+}
+
+fn five_minutes() -> u32 {
+    300
 }
 
 /// Where a requeued no-show goes back in line.

@@ -105,6 +105,8 @@ pub enum Rejected {
     DailyCapReached { category: String, cap: u32 },
     #[error("今日取号已停止（闭厅前 {minutes} 分钟停止取号）: no new tickets within {minutes} minutes of closing")]
     LastTicketPassed { minutes: u32 },
+    #[error("window {window} is already being opened: {staff} has been summoned there")]
+    AlreadySummoned { window: u32, staff: String },
 }
 
 impl Rejected {
@@ -157,6 +159,7 @@ impl Rejected {
             RecallFirst { .. } => "recall_first",
             DailyCapReached { .. } => "daily_cap_reached",
             LastTicketPassed { .. } => "last_ticket_passed",
+            AlreadySummoned { .. } => "already_summoned",
         }
     }
 

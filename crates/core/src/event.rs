@@ -52,6 +52,14 @@ pub enum WarningKind {
     Failover,
 }
 
+/// How a summons ended without the clerk logging in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SummonsOutcome {
+    Expired,
+    Cancelled,
+}
+
 /// The open windows that now serve a category a stopped window served.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CategoryWindows {
@@ -210,6 +218,27 @@ pub enum EventKind {
         #[serde(deserialize_with = "crate::reason::lenient")]
         reason: Reason,
     },
+    /// Opening is a summons: `staff` is asked to log in at the window by
+    /// `deadline`. The window stays closed (no capacity, estimate, go-to,
+    /// display or announcement) until they do; then `window_opened` follows
+    /// with this reason. `tried`: who was summoned before and did not come.
+    WindowSummoned {
+        window: u32,
+        staff: String,
+        post: Post,
+        tidal: bool,
+        reason: Reason,
+        deadline: Millis,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        tried: Vec<String>,
+    },
+    /// A summons ended without the clerk logging in: `expired` (the next
+    /// summons or advice follows) or `cancelled` (the supervisor closed it).
+    SummonsEnded {
+        window: u32,
+        staff: String,
+        outcome: SummonsOutcome,
+    },
     WindowPaused {
         window: u32,
         staff: Option<String>,
@@ -310,6 +339,8 @@ impl EventKind {
             StaffLoggedIn { .. } => "staff_logged_in",
             StaffLoggedOut { .. } => "staff_logged_out",
             WindowOpened { .. } => "window_opened",
+            WindowSummoned { .. } => "window_summoned",
+            SummonsEnded { .. } => "summons_ended",
             WindowClosed { .. } => "window_closed",
             WindowPaused { .. } => "window_paused",
             WindowResumed { .. } => "window_resumed",

@@ -124,6 +124,24 @@ pub enum PublicKind<'a> {
         tidal: bool,
         reason: &'a Reason,
     },
+    /// For the supervisor and the summoned clerk's console; citizens' pages
+    /// ignore it (the window stays closed until the clerk logs in).
+    WindowSummoned {
+        window: u32,
+        staff: &'a str,
+        post: Post,
+        tidal: bool,
+        reason: &'a Reason,
+        #[serde(with = "crate::time::rfc3339_ms")]
+        deadline: Millis,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        tried: &'a [String],
+    },
+    SummonsEnded {
+        window: u32,
+        staff: &'a str,
+        outcome: crate::event::SummonsOutcome,
+    },
     WindowClosed {
         window: u32,
         tidal: bool,
@@ -356,6 +374,32 @@ impl EventKind {
                 post: *post,
                 tidal: *tidal,
                 reason,
+            },
+            K::WindowSummoned {
+                window,
+                staff,
+                post,
+                tidal,
+                reason,
+                deadline,
+                tried,
+            } => P::WindowSummoned {
+                window: *window,
+                staff,
+                post: *post,
+                tidal: *tidal,
+                reason,
+                deadline: *deadline,
+                tried,
+            },
+            K::SummonsEnded {
+                window,
+                staff,
+                outcome,
+            } => P::SummonsEnded {
+                window: *window,
+                staff,
+                outcome: *outcome,
             },
             K::WindowClosed {
                 window,

@@ -47,6 +47,9 @@ pub enum Reason {
         per_window: f64,
         close_per_window: f64,
     },
+    /// The staff member summoned to open the window (`staff`) did not log in
+    /// there in time and nobody else was free (召集无人响应).
+    SummonsUnanswered { staff: String },
     /// The supervisor accepted tidal advice `advice`, given for `why`.
     AdviceAccepted { advice: u64, why: Box<Reason> },
     /// A sentence written before reasons were codes (old logs and snapshots).

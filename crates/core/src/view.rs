@@ -96,6 +96,19 @@ pub struct WindowView {
     pub level: Level,
     /// For a paused or closed window: open windows serving the same categories.
     pub go_to: Vec<u32>,
+    /// A closed window being opened (召集中): the summoned clerk, for the
+    /// supervisor and that clerk's console; citizens' pages ignore it (the
+    /// window is `closed` until the clerk logs in).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summons: Option<SummonsView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SummonsView {
+    pub staff: StaffView,
+    pub since: String,
+    pub deadline: String,
+    pub reason: crate::reason::Reason,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -268,6 +281,19 @@ impl Hall {
                         .collect(),
                     level,
                     go_to,
+                    summons: self.summons.get(&w.number).map(|s| SummonsView {
+                        staff: StaffView {
+                            id: s.staff.clone(),
+                            name: cfg
+                                .staff(&s.staff)
+                                .map(|x| x.name.clone())
+                                .unwrap_or_default(),
+                            post: s.post,
+                        },
+                        since: rfc3339(s.at),
+                        deadline: rfc3339(s.deadline),
+                        reason: s.reason.clone(),
+                    }),
                 }
             })
             .collect();

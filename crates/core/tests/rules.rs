@@ -560,6 +560,7 @@ fn supervisor_close_is_refused_while_serving() {
             staff: "s05".into(),
         },
     );
+    h.answer(4);
     assert_eq!(
         h.hall
             .window(4)
@@ -591,14 +592,17 @@ fn tidal_opens_only_after_the_load_is_sustained() {
     );
     h.advance(1);
     let evs = h.tick();
-    assert_eq!(H::types(&evs), ["window_opened"]);
+    // Opening is a summons: s06 is asked to come; window 8 counts only
+    // once s06 logs in there.
+    assert_eq!(H::types(&evs), ["window_summoned"]);
     match &evs[0].kind {
-        EventKind::WindowOpened {
+        EventKind::WindowSummoned {
             window,
             tidal,
             staff,
             post,
             reason,
+            ..
         } => {
             assert_eq!((*window, *tidal), (8, true));
             assert_eq!((staff.as_str(), *post), ("s06", Post::A));
@@ -611,6 +615,7 @@ fn tidal_opens_only_after_the_load_is_sustained() {
         k => panic!("{k:?}"),
     }
     assert_eq!(evs[0].by, Actor::System);
+    assert_eq!(H::types(&h.answer(8)), ["window_opened"]);
     // 9 waiting over 2 windows is 4.5 per window, but the newest ticket still
     // waits 9 × 300 s / 2 = 1350 s > 1200 s: after another sustained minute
     // the second tidal window opens; with three windows (900 s) none more.
@@ -619,9 +624,10 @@ fn tidal_opens_only_after_the_load_is_sustained() {
     h.advance(1);
     let evs = h.tick();
     assert!(
-        matches!(&evs[..], [e] if matches!(e.kind, EventKind::WindowOpened { window: 9, .. })),
+        matches!(&evs[..], [e] if matches!(e.kind, EventKind::WindowSummoned { window: 9, .. })),
         "{evs:?}"
     );
+    h.answer(9);
     h.advance(600);
     assert!(h.tick().is_empty());
 }
@@ -635,7 +641,7 @@ fn tidal_opens_on_a_long_estimated_wait_too() {
     }
     assert!(h.hall.load().newest_wait_s > 1200.0);
     h.advance(60);
-    assert_eq!(H::types(&h.tick()), ["window_opened"]);
+    assert_eq!(H::types(&h.tick()), ["window_summoned"]);
 }
 
 #[test]
@@ -649,6 +655,7 @@ fn tidal_closes_an_idle_window_after_five_sustain_periods_never_a_busy_one() {
             staff: "s06".into(),
         },
     );
+    h.answer(8);
     h.issue("general");
     h.call(8); // the tidal window is busy
     h.advance(400);
@@ -702,6 +709,7 @@ fn tidal_respects_min_and_max_open() {
             staff: "s06".into(),
         },
     );
+    h.answer(8);
     h.advance(3600);
     assert!(h.tick().is_empty(), "min_open = 2: the tidal window stays");
 }
@@ -729,7 +737,8 @@ fn tidal_advise_mode_asks_the_supervisor() {
     h.advance(120);
     assert!(h.tick().is_empty(), "one advice at a time");
     let evs = h.ok(Actor::Supervisor, Command::AcceptAdvice { advice });
-    assert_eq!(H::types(&evs), ["advice_resolved", "window_opened"]);
+    assert_eq!(H::types(&evs), ["advice_resolved", "window_summoned"]);
+    assert_eq!(H::types(&h.answer(8)), ["window_opened"]);
     let e = h
         .run(Actor::Supervisor, Command::DismissAdvice { advice })
         .unwrap_err();
@@ -1029,7 +1038,8 @@ fn a_tidal_window_opened_on_a_long_wait_is_not_closed_at_once() {
         h.issue("estate");
     }
     h.advance(60);
-    assert_eq!(H::types(&h.tick()), ["window_opened"]);
+    assert_eq!(H::types(&h.tick()), ["window_summoned"]);
+    h.answer(8);
     // 1.5 per window is under close_per_window = 2, yet while the wait
     // criterion still holds the new window must not be closed again.
     for _ in 0..6 {
@@ -1065,7 +1075,8 @@ fn the_supervisor_can_staff_a_window_its_clerk_left_unmanned() {
             staff: "s02".into(),
         },
     );
-    assert_eq!(H::types(&evs), ["window_opened"]);
+    assert_eq!(H::types(&evs), ["window_summoned"]);
+    assert_eq!(H::types(&h.answer(3)), ["window_opened"]);
     assert_eq!(h.on_duty(3), "s02");
     assert_eq!(
         h.hall.window(3).map(|w| w.state),
@@ -1100,9 +1111,9 @@ fn auto_mode_advice_for_lack_of_staff_gives_way_once_someone_is_free() {
     }
     h.advance(60);
     let evs = h.tick();
-    // Standby clerks are free: the window opens with one of them.
+    // Standby clerks are free: one of them is summoned to open it.
     assert!(
-        matches!(&evs[..], [e] if matches!(e.kind, EventKind::WindowOpened { window: 8, .. })),
+        matches!(&evs[..], [e] if matches!(e.kind, EventKind::WindowSummoned { window: 8, .. })),
         "{evs:?}"
     );
 }
@@ -1170,6 +1181,7 @@ fn the_tidal_auto_close_fails_over_a_ticket_transferred_to_that_window() {
             staff: "s06".into(),
         },
     );
+    h.answer(4);
     h.issue("general");
     assert_eq!(h.call(1).as_deref(), Some("A001"));
     h.ok(Actor::staff("s01"), Command::Start { window: 1 });
@@ -1228,7 +1240,7 @@ fn the_hall_names_its_next_deadline_and_acts_on_it_then() {
     }
     assert_eq!(h.hall.poll_timeout(), Some(t0 + 60_000));
     h.now = t0 + 60_000;
-    assert_eq!(H::types(&h.tick()), ["window_opened"]);
+    assert_eq!(H::types(&h.tick()), ["window_summoned"]);
     // Warnings still to come, and the day's close; never a deadline passed.
     let next = h.hall.poll_timeout().expect("still timed");
     assert!(next > h.now && next <= close);
@@ -1655,4 +1667,94 @@ fn a_planned_pause_moves_tickets_quietly_and_names_the_windows_now_serving() {
         })
         .collect();
     assert_eq!(levels, [Level::Red], "{:?}", H::types(&evs));
+}
+
+/// Issue 13 item 1: an opened window counts only when someone sits at it.
+/// Opening (tidal auto, accepted advice, the supervisor) summons a named
+/// clerk; the window stays closed — no capacity, estimate, go-to entry,
+/// display or announcement — until that clerk logs in there. Unanswered, the
+/// summons passes to the next free staff member after `summon_timeout_s`
+/// (default 300 s), and with nobody left it becomes advice.
+#[test]
+fn opening_a_window_summons_a_named_clerk_and_counts_only_once_they_log_in() {
+    let mut h = busy_hall(hallcall_core::config::TidalMode::Auto);
+    assert_eq!(h.hall.config().summon_timeout_s, 300);
+    for _ in 0..9 {
+        h.issue("general");
+    }
+    let estimate = |h: &H| h.hall.view(h.now).categories[0].estimated_wait_s;
+    let before = estimate(&h);
+    h.advance(60);
+    let evs = h.tick();
+    assert_eq!(H::types(&evs), ["window_summoned"]);
+    let v = h.hall.view(h.now);
+    let w8 = v.windows.iter().find(|w| w.number == 8).expect("window 8");
+    assert_eq!(w8.state, "closed", "not open for citizens");
+    assert!(w8.staff.is_none());
+    assert_eq!(
+        w8.summons.as_ref().map(|s| s.staff.id.as_str()),
+        Some("s06")
+    );
+    assert_eq!(v.load.staffed_windows, 1, "no capacity yet");
+    assert_eq!(estimate(&h), before, "no estimate drop yet");
+    assert!(v.windows.iter().all(|w| !w.go_to.contains(&8)));
+    // Nobody came in 5 minutes: the summons passes to the next free clerk.
+    h.advance(300);
+    let evs = h.tick();
+    assert_eq!(H::types(&evs)[..2], ["summons_ended", "window_summoned"]);
+    let next = match &evs[1].kind {
+        EventKind::WindowSummoned { staff, tried, .. } => {
+            assert_eq!(tried, &vec!["s06".to_string()]);
+            staff.clone()
+        }
+        k => panic!("{k:?}"),
+    };
+    assert_ne!(next, "s06");
+    // Another clerk logging in elsewhere changes nothing; the summoned one
+    // logging in at window 8 opens it, and now it counts.
+    let evs = h.answer(8);
+    assert_eq!(H::types(&evs), ["window_opened"]);
+    assert_eq!(h.on_duty(8), next);
+    assert_eq!(h.hall.view(h.now).load.staffed_windows, 2);
+    assert!(estimate(&h) < before);
+
+    // Supervisor opening; nobody answers; nobody is left: advice. A close
+    // calls a summons off.
+    let mut cfg = small_hall();
+    cfg.tidal.mode = hallcall_core::config::TidalMode::Advise;
+    let mut h = H::new(cfg);
+    h.login("s01", 1);
+    let open = |window: u32, staff: &str| Command::OpenWindow {
+        window,
+        staff: staff.into(),
+    };
+    assert_eq!(
+        H::types(&h.ok(Actor::Supervisor, open(4, "s06"))),
+        ["window_summoned"]
+    );
+    let e = h.run(Actor::Supervisor, open(4, "s04")).unwrap_err();
+    assert_eq!(e.code(), "already_summoned");
+    h.advance(301);
+    assert_eq!(H::types(&h.tick()), ["summons_ended", "window_summoned"]); // s04, its B post
+    h.advance(301);
+    let evs = h.tick();
+    assert_eq!(H::types(&evs), ["summons_ended", "tidal_advice"]);
+    match &evs[1].kind {
+        EventKind::TidalAdvice {
+            window: 4, reason, ..
+        } => assert_eq!(
+            reason,
+            &Reason::SummonsUnanswered {
+                staff: "s04".into()
+            }
+        ),
+        k => panic!("{k:?}"),
+    }
+    assert_eq!(
+        H::types(&h.ok(Actor::Supervisor, open(2, "s03"))),
+        ["window_summoned"]
+    );
+    let evs = h.ok(Actor::Supervisor, Command::CloseWindow { window: 2 });
+    assert_eq!(H::types(&evs), ["summons_ended"]);
+    assert!(h.hall.summons(2).is_none());
 }

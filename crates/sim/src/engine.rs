@@ -158,6 +158,9 @@ enum Ev {
     /// The core's deadline (`Hall::poll_timeout`).
     Timeout,
     Accept(u64),
+    /// The clerk summoned to open window number `n` logs in there (opening
+    /// is a summons; the tidal walk is counted when the window opens).
+    Answer(u32),
     Close,
     Overtime,
     /// One millisecond before the core's day close: the day ends.
@@ -787,6 +790,10 @@ impl<'a> Engine<'a> {
                 self.tally.failovers += 1;
                 self.dirty_all = true;
             }
+            EventKind::WindowSummoned { window, .. } => {
+                let at = self.now;
+                self.push(at, Ev::Answer(*window));
+            }
             EventKind::TidalAdvice { advice, .. } if self.setup.accept_advice => {
                 let at = self.now + i64::from(self.opts.advice_delay_s) * 1000;
                 self.push(at, Ev::Accept(*advice));
@@ -912,6 +919,17 @@ impl<'a> Engine<'a> {
                     for ev in &evs {
                         self.observe(&ev.kind);
                     }
+                }
+            }
+            Ev::Answer(window) => {
+                if let Some(staff) = self.hall.summons(window).map(|s| s.staff.clone()) {
+                    self.exec(
+                        Command::Login {
+                            staff: staff.clone(),
+                            window,
+                        },
+                        Actor::Staff(staff),
+                    );
                 }
             }
             Ev::Accept(advice) => {

@@ -74,6 +74,7 @@ pub fn mmc_hall(c: u32, mean_service_s: u32) -> HallConfig {
         },
         min_recalls_before_no_show: 1,
         requeue: RequeuePlace::Back,
+        summon_timeout_s: 300,
         categories: vec![CategoryConfig {
             id: "general".into(),
             name: "综合业务".into(),

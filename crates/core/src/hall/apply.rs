@@ -34,6 +34,8 @@ impl Hall {
             K::StaffLoggedIn { .. }
             | K::StaffLoggedOut { .. }
             | K::WindowOpened { .. }
+            | K::WindowSummoned { .. }
+            | K::SummonsEnded { .. }
             | K::WindowClosed { .. }
             | K::WindowPaused { .. }
             | K::WindowResumed { .. }

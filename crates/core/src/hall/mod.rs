@@ -72,6 +72,21 @@ pub struct Advice {
     pub at: Millis,
 }
 
+/// A pending summons (opening a window): `staff` is asked to log in there
+/// by `deadline`; the window stays closed until they do.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summons {
+    pub staff: String,
+    pub post: crate::model::Post,
+    pub tidal: bool,
+    pub reason: crate::reason::Reason,
+    pub at: Millis,
+    pub deadline: Millis,
+    /// Who was summoned here before and did not come.
+    #[serde(default)]
+    pub tried: Vec<String>,
+}
+
 /// A recent call, for the wall display's list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RecentCall {
@@ -185,6 +200,9 @@ pub struct Hall {
     pub(crate) slot_load: Map<String, u32>,
     pub(crate) advice: BTreeMap<u64, Advice>,
     pub(crate) next_advice: u64,
+    /// Per window number: the pending summons opening it.
+    #[serde(default)]
+    pub(crate) summons: BTreeMap<u32, Summons>,
     /// Since when the tidal open condition holds (reset after acting).
     pub(crate) overload_since: Option<Millis>,
     /// Since when the tidal close condition holds (reset after acting).
@@ -269,6 +287,7 @@ impl Hall {
             slot_load: Map::default(),
             advice: BTreeMap::new(),
             next_advice: 1,
+            summons: BTreeMap::new(),
             overload_since: None,
             underload_since: None,
             recent_calls: VecDeque::new(),
@@ -342,6 +361,11 @@ impl Hall {
 
     pub fn pending_advice(&self) -> impl Iterator<Item = &Advice> {
         self.advice.values()
+    }
+
+    /// The pending summons opening `window`, if any.
+    pub fn summons(&self, window: u32) -> Option<&Summons> {
+        self.summons.get(&window)
     }
 
     pub fn waiting_total(&self) -> u32 {

@@ -147,7 +147,9 @@ impl Hall {
                 self.advice
                     .values()
                     .find(|a| {
-                        a.action == AdviceAction::Open && self.standby_for(a.window).is_some()
+                        a.action == AdviceAction::Open
+                            && !matches!(a.reason, Reason::SummonsUnanswered { .. })
+                            && self.standby_for(a.window).is_some()
                     })
                     .map(|a| a.id)
             })
@@ -163,7 +165,11 @@ impl Hall {
         }
         let pending = |action| self.advice.values().any(|a| a.action == action);
         if let Some(since) = self.overload_since {
-            if now - since >= sustain && open < p.max_open && !pending(AdviceAction::Open) {
+            let summoned = self.summons.len() as u32;
+            if now - since >= sustain
+                && open + summoned < p.max_open
+                && !pending(AdviceAction::Open)
+            {
                 if let Some(w) = self.closed_tidal_window() {
                     let load = self.load();
                     let reason = Reason::TidalOverload {
@@ -177,17 +183,10 @@ impl Hall {
                     };
                     let staff = self.standby_for(w);
                     match (p.mode, staff) {
-                        (TidalMode::Auto, Some((staff, post))) => {
-                            self.emit(
-                                cx,
-                                EventKind::WindowOpened {
-                                    window: w,
-                                    staff,
-                                    post,
-                                    tidal: true,
-                                    reason,
-                                },
-                            );
+                        (TidalMode::Auto, Some((staff, _))) => {
+                            // Opening is a summons: the window counts once
+                            // the clerk logs in there.
+                            self.summon(cx, w, staff, true, reason, Vec::new());
                         }
                         (mode, staff) => {
                             let mut reason = reason;
@@ -251,7 +250,9 @@ impl Hall {
             .iter()
             .enumerate()
             .filter(|(i, w)| {
-                self.kind_of(*i) == WindowKind::Tidal && w.state == WindowState::Closed
+                self.kind_of(*i) == WindowKind::Tidal
+                    && w.state == WindowState::Closed
+                    && !self.summons.contains_key(&w.number)
             })
             .map(|(_, w)| w.number)
             .min()
@@ -298,22 +299,14 @@ impl Hall {
                         .map(|s| s.0)
                         .ok_or(Rejected::NoStaffAvailable(a.window))?,
                 };
-                self.check_open(a.window, &staff)?;
+                let w = self.check_open(a.window, &staff)?;
                 self.emit(cx, resolved);
-                let post = self.post_of(a.window, &staff);
-                self.emit(
-                    cx,
-                    EventKind::WindowOpened {
-                        window: a.window,
-                        staff,
-                        post,
-                        tidal: true,
-                        reason: Reason::AdviceAccepted {
-                            advice,
-                            why: Box::new(a.reason),
-                        },
-                    },
-                );
+                let tidal = self.kind_of(w) == WindowKind::Tidal;
+                let reason = Reason::AdviceAccepted {
+                    advice,
+                    why: Box::new(a.reason),
+                };
+                self.summon(cx, a.window, staff, tidal, reason, Vec::new());
             }
             AdviceAction::Close => {
                 self.check_close(a.window)?;

@@ -46,6 +46,7 @@ impl Hall {
             Some(self.next_close_at),
             self.next_warning_at(),
             self.next_tidal_at(),
+            self.next_summons_at(),
         ]
         .into_iter()
         .flatten()
@@ -66,6 +67,7 @@ impl Hall {
         };
         self.roll_day(&mut cx);
         self.raise_warnings(&mut cx);
+        self.expire_summons(&mut cx);
         self.evaluate_tidal(&mut cx);
         self.timers_checked.at = Some((now, self.seq));
         out

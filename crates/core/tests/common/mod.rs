@@ -92,6 +92,17 @@ impl H {
         )
     }
 
+    /// The clerk summoned to open `window` logs in there (opening a window
+    /// is a summons: it opens only then).
+    pub fn answer(&mut self, window: u32) -> Vec<Event> {
+        let staff = self
+            .hall
+            .summons(window)
+            .map(|s| s.staff.clone())
+            .expect("a summons to answer");
+        self.login(&staff, window)
+    }
+
     pub fn on_duty(&self, window: u32) -> String {
         self.hall
             .window(window)

@@ -4,6 +4,7 @@
 //! the window held.
 
 mod stop;
+mod summons;
 
 use crate::config::WindowKind;
 use crate::error::Rejected;
@@ -25,6 +26,22 @@ impl Hall {
             return Err(Rejected::UnknownStaff(staff));
         }
         let w = self.win_index(window)?;
+        // The clerk summoned here logs in: now the window opens (a standby
+        // seat elsewhere is left; on duty elsewhere, they must log out first).
+        if let Some(s) = self.summons.get(&window).filter(|s| s.staff == staff) {
+            if let Some((at, Duty::OnDuty)) = self.staff_at.get(&staff) {
+                return Err(Rejected::AlreadyLoggedIn { staff, window: *at });
+            }
+            let kind = EventKind::WindowOpened {
+                window,
+                staff,
+                post: s.post,
+                tidal: s.tidal,
+                reason: s.reason.clone(),
+            };
+            self.emit(cx, kind);
+            return Ok(());
+        }
         if let Some((at, _)) = self.staff_at.get(&staff) {
             if *at == window {
                 return Ok(()); // already seated here: a new token, no change
@@ -280,6 +297,18 @@ impl Hall {
                 window: *at,
             });
         }
+        if let Some(s) = self.summons.get(&window) {
+            return Err(Rejected::AlreadySummoned {
+                window,
+                staff: s.staff.clone(),
+            });
+        }
+        if let Some(at) = self.summoned_to(staff) {
+            return Err(Rejected::AlreadySummoned {
+                window: at,
+                staff: staff.to_string(),
+            });
+        }
         Ok(w)
     }
 
@@ -291,18 +320,8 @@ impl Hall {
         staff: String,
     ) -> Result<(), Rejected> {
         let w = self.check_open(window, &staff)?;
-        let post = self.post_of(window, &staff);
         let tidal = self.kind_of(w) == WindowKind::Tidal;
-        self.emit(
-            cx,
-            EventKind::WindowOpened {
-                window,
-                staff,
-                post,
-                tidal,
-                reason: Reason::SupervisorOpen,
-            },
-        );
+        self.summon(cx, window, staff, tidal, Reason::SupervisorOpen, Vec::new());
         Ok(())
     }
 
@@ -313,25 +332,33 @@ impl Hall {
     }
 
     /// Who can staff window `w` now: its standby clerk, else its A then B post
-    /// if they are not at any window, else any clerk on standby elsewhere.
+    /// if they are not at any window, else any clerk on standby elsewhere;
+    /// never someone already summoned to a window.
     pub(crate) fn standby_for(&self, number: u32) -> Option<(String, Post)> {
+        self.free_staff_for(number, &[])
+    }
+
+    /// As [`Hall::standby_for`], skipping the staff in `tried` (a summons
+    /// passing on).
+    pub(crate) fn free_staff_for(&self, number: u32, tried: &[String]) -> Option<(String, Post)> {
         let cfg = self.config.window(number)?;
         let w = self.window(number)?;
-        if let Some(s) = &w.standby {
+        let free = |s: &String| !tried.contains(s) && self.summoned_to(s).is_none();
+        if let Some(s) = w.standby.as_ref().filter(|s| free(&s.staff)) {
             return Some((s.staff.clone(), s.post));
         }
-        if !self.staff_at.contains_key(&cfg.a_post) {
+        if !self.staff_at.contains_key(&cfg.a_post) && free(&cfg.a_post) {
             return Some((cfg.a_post.clone(), Post::A));
         }
         if let Some(b) = &cfg.b_post {
-            if !self.staff_at.contains_key(b) {
+            if !self.staff_at.contains_key(b) && free(b) {
                 return Some((b.clone(), Post::B));
             }
         }
         let mut standby: Vec<&String> = self
             .staff_at
             .iter()
-            .filter(|(_, (_, d))| *d == Duty::Standby)
+            .filter(|(s, (_, d))| *d == Duty::Standby && free(s))
             .map(|(s, _)| s)
             .collect();
         standby.sort();
@@ -402,6 +429,7 @@ impl Hall {
                     });
                 }
                 self.staff_at.insert(staff.clone(), (*window, Duty::OnDuty));
+                self.summons.remove(window);
                 if *tidal {
                     // A fresh opening restarts both clocks: it must prove
                     // itself idle for the full close period before closing.
@@ -485,6 +513,33 @@ impl Hall {
                 window, tickets, ..
             } => {
                 self.apply_failover(*window, tickets);
+                false
+            }
+            EventKind::WindowSummoned {
+                window,
+                staff,
+                post,
+                tidal,
+                reason,
+                deadline,
+                tried,
+            } => {
+                self.summons.insert(
+                    *window,
+                    crate::hall::Summons {
+                        staff: staff.clone(),
+                        post: *post,
+                        tidal: *tidal,
+                        reason: reason.clone(),
+                        at,
+                        deadline: *deadline,
+                        tried: tried.clone(),
+                    },
+                );
+                false
+            }
+            EventKind::SummonsEnded { window, .. } => {
+                self.summons.remove(window);
                 false
             }
             _ => false,

@@ -28,6 +28,16 @@ impl Hall {
     }
 
     pub(crate) fn supervisor_close(&mut self, cx: &mut Ctx, window: u32) -> Result<(), Rejected> {
+        // Closing a window that is being opened calls the summons off.
+        if let Some(s) = self.summons.get(&window) {
+            let kind = EventKind::SummonsEnded {
+                window,
+                staff: s.staff.clone(),
+                outcome: crate::event::SummonsOutcome::Cancelled,
+            };
+            self.emit(cx, kind);
+            return Ok(());
+        }
         self.check_close(window)?;
         self.close_window(cx, window, Reason::SupervisorClose);
         Ok(())
