@@ -73,6 +73,14 @@ fn main() -> std::process::ExitCode {
             };
             match hallcall_server::config_file::parse(&file.display().to_string(), &text) {
                 Ok(cfg) => {
+                    // Printers and voice, as `serve` checks them.
+                    let pack = hallcall_announcer::VoicePack::builtin().ok();
+                    for h in &cfg.halls {
+                        if let Err(e) = hallcall_server::devices::check(h, pack.as_ref()) {
+                            eprintln!("{}: {e}", file.display());
+                            return std::process::ExitCode::from(1);
+                        }
+                    }
                     for h in &cfg.halls {
                         println!(
                             "{}: {} ({} categories, {} windows, {} staff)",
