@@ -1757,4 +1757,17 @@ fn opening_a_window_summons_a_named_clerk_and_counts_only_once_they_log_in() {
     let evs = h.ok(Actor::Supervisor, Command::CloseWindow { window: 2 });
     assert_eq!(H::types(&evs), ["summons_ended"]);
     assert!(h.hall.summons(2).is_none());
+    // A window its clerk left unmanned, being staffed: closing it calls the
+    // summons off and closes the window.
+    h.login("s05", 3);
+    h.ok(
+        Actor::staff("s05"),
+        Command::Logout {
+            staff: "s05".into(),
+            window: 3,
+        },
+    );
+    h.ok(Actor::Supervisor, open(3, "s03"));
+    let evs = h.ok(Actor::Supervisor, Command::CloseWindow { window: 3 });
+    assert_eq!(H::types(&evs)[..2], ["summons_ended", "window_closed"]);
 }

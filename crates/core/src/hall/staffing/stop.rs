@@ -28,14 +28,23 @@ impl Hall {
     }
 
     pub(crate) fn supervisor_close(&mut self, cx: &mut Ctx, window: u32) -> Result<(), Rejected> {
-        // Closing a window that is being opened calls the summons off.
+        // Closing a window that is being opened calls the summons off (and
+        // closes it too if it was paused unmanned).
         if let Some(s) = self.summons.get(&window) {
+            let w = self.win_index(window)?;
+            let closed = self.windows[w].state == WindowState::Closed;
+            if !closed {
+                self.check_close(window)?;
+            }
             let kind = EventKind::SummonsEnded {
                 window,
                 staff: s.staff.clone(),
                 outcome: crate::event::SummonsOutcome::Cancelled,
             };
             self.emit(cx, kind);
+            if !closed {
+                self.close_window(cx, window, Reason::SupervisorClose);
+            }
             return Ok(());
         }
         self.check_close(window)?;
