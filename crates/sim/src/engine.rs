@@ -1083,6 +1083,24 @@ impl<'a> Engine<'a> {
             .count() as u32
     }
 
+    /// Staffed windows plus windows a clerk has been summoned to (opening
+    /// is a summons: the window opens when they log in, at the same instant).
+    fn staffed_or_summoned(&self) -> u32 {
+        self.hall
+            .windows()
+            .iter()
+            .filter(|w| w.is_staffed() || self.hall.summons(w.number).is_some())
+            .count() as u32
+    }
+
+    fn summoned(&self, staff: &str) -> bool {
+        self.hall.windows().iter().any(|w| {
+            self.hall
+                .summons(w.number)
+                .is_some_and(|s| s.staff == staff)
+        })
+    }
+
     /// Whether the schedule may close window `w`: a tidal window, or a
     /// comprehensive one while another comprehensive window stays open
     /// (specialist and fallback windows are left as the policy set them).
@@ -1111,6 +1129,7 @@ impl<'a> Engine<'a> {
         (0..self.persons.len()).find(|&p| {
             !self.persons[p].away
                 && self.persons[p].break_due.is_none()
+                && !self.summoned(&self.persons[p].id)
                 && !matches!(
                     self.hall.staff_location(&self.persons[p].id),
                     Some((_, Duty::OnDuty))
@@ -1134,13 +1153,15 @@ impl<'a> Engine<'a> {
             )
             .collect();
         for w in order {
-            if self.staffed_count() >= target
+            if self.staffed_or_summoned() >= target
                 || (self.closing && self.hall.waiting_total() == 0)
                 || self.overtime
             {
                 break;
             }
-            if self.hall.windows()[w].state != WindowState::Closed {
+            if self.hall.windows()[w].state != WindowState::Closed
+                || self.hall.summons(self.wins[w].number).is_some()
+            {
                 continue;
             }
             // The window's own posts first, else anyone free.
@@ -1151,6 +1172,7 @@ impl<'a> Engine<'a> {
                 .find(|&p| {
                     !self.persons[p].away
                         && self.persons[p].break_due.is_none()
+                        && !self.summoned(&self.persons[p].id)
                         && !matches!(
                             self.hall.staff_location(&self.persons[p].id),
                             Some((_, Duty::OnDuty))
