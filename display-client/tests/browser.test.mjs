@@ -313,7 +313,10 @@ async function main() {
     await clerk.waitForFunction(() => document.documentElement.dataset.live === 'up', null, { timeout: 15000 });
     if (!(await clerk.isVisible('#console-view'))) throw new Error('the clerk console was logged out by the restart');
     await clerk.waitForFunction((n) => document.getElementById('cur-number').textContent === n, ticket2.number, { timeout: 5000 });
-    await clerk.keyboard.press('F3'); // no-show
+    // Finish it with start (F4) and complete (F5): a no-show now needs a recall first and a confirmation (issue 13 item 5).
+    await clerk.keyboard.press('F4');
+    await clerk.waitForFunction(() => !document.querySelector('.act[data-action="complete"]').disabled, null, { timeout: 5000 });
+    await clerk.keyboard.press('F5');
     await clerk.waitForFunction(() => !document.querySelector('.act[data-action="call-next"]').disabled, null, { timeout: 5000 });
     await kiosk.waitForFunction(() => document.documentElement.dataset.live === 'up', null, { timeout: 15000 });
     await kiosk.locator('.cat-btn[data-category="social"]').click();
