@@ -308,3 +308,57 @@ async fn a_window_display_gets_its_name_staff_numbers_and_the_supervision_phone(
         .await
         .expect_error(404, "no_photo");
 }
+
+async fn configured_printers(s: &Server) -> u64 {
+    let v = s.get("/devices", Some(SUPERVISOR)).await.expect(200);
+    v["printers"].as_u64().unwrap_or(0)
+}
+
+/// SIGHUP: a printer added to the file prints the next ticket; a reload
+/// with a wrong printer is refused for the hall and the running one stays.
+#[tokio::test]
+async fn a_reload_adds_a_printer_and_a_wrong_one_is_refused() {
+    let vp = VirtualPrinter::start().await.expect("virtual printer");
+    let s = Server::start().await;
+    assert_eq!(issue(&s).await["printed"], false);
+    let listen = format!("127.0.0.1:{}", s.port);
+    let write = |hall: hallcall_core::HallConfig| {
+        std::fs::write(s.config_path(), hall_toml_of(&listen, &s.data_path(), hall))
+            .expect("write config")
+    };
+    write(hall_with_printer(&vp.connect()));
+    s.sighup();
+    for _ in 0..100 {
+        if configured_printers(&s).await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        configured_printers(&s).await,
+        1,
+        "the reload added the printer"
+    );
+    let t = issue(&s).await;
+    assert_eq!(t["printed"], true, "{t}");
+    assert!(t["status_url"]
+        .as_str()
+        .is_some_and(|u| u.starts_with(PUBLIC_URL)));
+
+    let mut wrong = hall_with_printer(&vp.connect());
+    wrong.printers = vec![printer_entry(&vp.connect(), "kiosk-nobody")];
+    write(wrong);
+    s.sighup();
+    let mut refused = false;
+    for _ in 0..100 {
+        if s.log_tail().contains("hall[demo].printer[0].kiosk") {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(refused, "the log names the wrong key:\n{}", s.log_tail());
+    let t = issue(&s).await;
+    assert_eq!(t["printed"], true, "the running printer stays: {t}");
+    assert_eq!(vp.wait_jobs(2, Duration::from_secs(5)).await.len(), 2);
+}

@@ -395,6 +395,16 @@ impl Server {
         }
     }
 
+    /// SIGHUP: the server reloads its configuration file.
+    pub fn sighup(&self) {
+        if let Some(c) = &self.child {
+            // SAFETY: kill(2) on our own child's pid.
+            unsafe {
+                libc::kill(c.id() as libc::pid_t, libc::SIGHUP);
+            }
+        }
+    }
+
     /// SIGKILL: no graceful shutdown, no final flush.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
