@@ -95,7 +95,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Res<T> = Result<T, BoxError>;
 
 /// Every clerk's PIN (hashed once per run with `hallcall hash-pin`).
-const PIN: &str = "2468";
+const PIN: &str = "246810";
 /// Categories of every hall: (id, name, prefix, expected_s).
 const CATEGORIES: [(&str, &str, char, u32); 4] = [
     ("general", "综合受理", 'A', 300),
@@ -538,15 +538,33 @@ fn run_mode(p: &Params, mode: Mode, bin: &str, pin_hash: &str) -> Res<ModeResult
             lines: rx,
         });
     }
+    // The server's RSS every 100 ms during the set-up, to place its peak.
+    let sampling = Arc::new(AtomicBool::new(true));
+    let sampler = {
+        let sampling = sampling.clone();
+        std::thread::spawn(move || {
+            let mut peak = (0.0f64, 0.0f64);
+            while sampling.load(Ordering::Relaxed) {
+                let rss = rss_mib(spid).0;
+                if rss > peak.0 {
+                    peak = (rss, t_setup.elapsed().as_secs_f64());
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            peak
+        })
+    };
     for w in &workers {
         let l = w.expect("READY", Duration::from_secs(900))?;
         println!("  worker {}: {l}", w.child.0.id());
     }
     let setup_s = t_setup.elapsed().as_secs_f64();
     std::thread::sleep(Duration::from_millis(500));
-    let rss_connected = rss_mib(spid).0;
+    sampling.store(false, Ordering::Relaxed);
+    let (peak, peak_at) = sampler.join().unwrap_or((f64::NAN, f64::NAN));
+    let (rss_connected, hwm_connected) = rss_mib(spid);
     println!(
-        "all clients connected after {setup_s:.1} s; server RSS {rss_connected:.1} MiB; load {}",
+        "all clients connected after {setup_s:.1} s; server RSS {rss_connected:.1} MiB (VmHWM {hwm_connected:.1}; highest sample {peak:.1} MiB at {peak_at:.1} s); load {}",
         loadavg()
     );
     for w in &mut workers {
