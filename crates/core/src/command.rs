@@ -92,6 +92,14 @@ pub enum Command {
     /// Ends the business day now (`Hall::handle_timeout` does it at
     /// `day_close` by itself).
     CloseDay,
+    /// The staffing plan of tidal mode `plan`: windows wanted per half-hour
+    /// after local midnight (at most 48), and how long before a half-hour its
+    /// windows are summoned (the walk to the window). A value computed
+    /// outside the core, so a replay decides the same.
+    SetStaffingPlan {
+        windows: Vec<u32>,
+        lead_s: u32,
+    },
     ReloadConfig {
         config: Box<HallConfig>,
     },

@@ -191,6 +191,11 @@ pub enum TidalMode {
     Auto,
     /// Emits advice; the supervisor accepts or dismisses it.
     Advise,
+    /// As `auto`, and summons staff ahead of a staffing plan handed in as a
+    /// value (`Command::SetStaffingPlan`, forecast outside the core from the
+    /// hall's history); closes only above the plan. The reactive rules stay
+    /// as the safety net.
+    Plan,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

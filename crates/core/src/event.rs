@@ -291,6 +291,12 @@ pub enum EventKind {
         advice: u64,
         accepted: bool,
     },
+    /// The staffing plan tidal mode `plan` follows (windows per half-hour
+    /// after local midnight, summoned `lead_s` ahead).
+    StaffingPlanSet {
+        windows: Vec<u32>,
+        lead_s: u32,
+    },
     Warning {
         level: Level,
         kind: WarningKind,
@@ -347,6 +353,7 @@ impl EventKind {
             PostHandover { .. } => "post_handover",
             Failover { .. } => "failover",
             TidalAdvice { .. } => "tidal_advice",
+            StaffingPlanSet { .. } => "staffing_plan_set",
             AdviceResolved { .. } => "advice_resolved",
             Warning { .. } => "warning",
             DayClosed { .. } => "day_closed",

@@ -192,6 +192,10 @@ pub enum PublicKind<'a> {
         advice: u64,
         accepted: bool,
     },
+    StaffingPlanSet {
+        windows: &'a [u32],
+        lead_s: u32,
+    },
     Warning {
         level: Level,
         kind: WarningKind,
@@ -476,6 +480,10 @@ impl EventKind {
             K::AdviceResolved { advice, accepted } => P::AdviceResolved {
                 advice: *advice,
                 accepted: *accepted,
+            },
+            K::StaffingPlanSet { windows, lead_s } => P::StaffingPlanSet {
+                windows,
+                lead_s: *lead_s,
             },
             K::Warning {
                 level,

@@ -47,6 +47,9 @@ pub enum Reason {
         per_window: f64,
         close_per_window: f64,
     },
+    /// The staffing plan asks for `planned` windows in the coming half-hour
+    /// (tidal mode `plan`, 按计划提前开窗).
+    StaffingPlan { planned: u32 },
     /// The staff member summoned to open the window (`staff`) did not log in
     /// there in time and nobody else was free (召集无人响应).
     SummonsUnanswered { staff: String },

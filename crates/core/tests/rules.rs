@@ -1771,3 +1771,48 @@ fn opening_a_window_summons_a_named_clerk_and_counts_only_once_they_log_in() {
     let evs = h.ok(Actor::Supervisor, Command::CloseWindow { window: 3 });
     assert_eq!(H::types(&evs)[..2], ["summons_ended", "window_closed"]);
 }
+
+#[test]
+fn plan_mode_summons_a_walk_ahead_of_the_planned_half_hour_through_the_tidal_path() {
+    use hallcall_core::config::TidalMode;
+    let mut plan = vec![1u32; 48];
+    plan[20] = 2; // 10:00-10:30 wants a second window
+    let set = Command::SetStaffingPlan {
+        windows: plan.clone(),
+        lead_s: 90,
+    };
+    // Auto mode holds the plan but does not act on it.
+    let mut auto = busy_hall(TidalMode::Auto);
+    auto.ok(Actor::Supervisor, set.clone());
+    auto.tick();
+    auto.now = NINE_AM + 3_600_000;
+    assert!(!H::types(&auto.tick()).contains(&"window_summoned"));
+
+    let mut h = busy_hall(TidalMode::Plan);
+    let evs = h.ok(Actor::Supervisor, set);
+    assert_eq!(H::types(&evs), ["staffing_plan_set"]);
+    h.tick();
+    let due = NINE_AM + 3_600_000 - 90_000;
+    assert_eq!(h.hall.poll_timeout(), Some(due), "a walk before 10:00");
+    h.now = due - 1;
+    assert!(h.tick().is_empty(), "not before the lead");
+    h.now = due;
+    let evs = h.tick();
+    assert_eq!(H::types(&evs), ["window_summoned"]);
+    let json = serde_json::to_value(&evs[0].kind).expect("json");
+    assert_eq!(json["reason"]["code"], "staffing_plan");
+    assert_eq!(json["reason"]["planned"], 2);
+    // Met (summoned): nothing more is due for the plan, and a plan that
+    // does not fit the hall is refused.
+    assert!(h.hall.poll_timeout().is_some_and(|d| d > h.now));
+    let e = h
+        .run(
+            Actor::Supervisor,
+            Command::SetStaffingPlan {
+                windows: vec![99],
+                lead_s: 0,
+            },
+        )
+        .expect_err("too many windows");
+    assert_eq!(e.code(), "bad_config");
+}

@@ -41,7 +41,9 @@ impl Hall {
             | K::WindowResumed { .. }
             | K::PostHandover { .. }
             | K::Failover { .. } => windows_changed = self.apply_staffing(ev),
-            K::TidalAdvice { .. } | K::AdviceResolved { .. } => self.apply_tidal(ev),
+            K::TidalAdvice { .. } | K::AdviceResolved { .. } | K::StaffingPlanSet { .. } => {
+                self.apply_tidal(ev)
+            }
             K::Warning { .. } => self.apply_warning(ev),
             K::ConfigReloaded { config } => {
                 self.reconfigure((**config).clone(), at);

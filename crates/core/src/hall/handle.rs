@@ -108,6 +108,9 @@ impl Hall {
                 Ok(())
             }
             Command::ReloadConfig { config } => self.reload(cx, *config),
+            Command::SetStaffingPlan { windows, lead_s } => {
+                self.set_staffing_plan(cx, windows, lead_s)
+            }
         }
     }
 

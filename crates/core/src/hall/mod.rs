@@ -203,6 +203,10 @@ pub struct Hall {
     /// Per window number: the pending summons opening it.
     #[serde(default)]
     pub(crate) summons: BTreeMap<u32, Summons>,
+    /// Tidal mode `plan`: windows wanted per half-hour after local midnight
+    /// and the summoning lead, ms (`Command::SetStaffingPlan`).
+    #[serde(default)]
+    pub(crate) staffing_plan: Option<(Vec<u32>, Millis)>,
     /// Since when the tidal open condition holds (reset after acting).
     pub(crate) overload_since: Option<Millis>,
     /// Since when the tidal close condition holds (reset after acting).
@@ -288,6 +292,7 @@ impl Hall {
             advice: BTreeMap::new(),
             next_advice: 1,
             summons: BTreeMap::new(),
+            staffing_plan: None,
             overload_since: None,
             underload_since: None,
             recent_calls: VecDeque::new(),

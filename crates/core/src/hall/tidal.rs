@@ -9,7 +9,10 @@ use crate::hall::handle::Ctx;
 use crate::hall::{Advice, Hall};
 use crate::model::{PauseReason, WindowState};
 use crate::reason::{tenths, Reason};
-use crate::time::{Millis, SECOND};
+use crate::time::{self, Millis, SECOND};
+
+/// A half-hour of the staffing plan, ms.
+const PLAN_SLOT: Millis = 30 * 60 * SECOND;
 
 /// Load figures the policy looks at, also shown on the supervisor dashboard.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
@@ -100,7 +103,7 @@ impl Hall {
         // Only a deadline `evaluate_tidal` could act on: a quiet hall with no
         // tidal window to close must not wake its shell after every command.
         let pending = |action| self.advice.values().any(|a| a.action == action);
-        let stale_advice = p.mode == TidalMode::Auto
+        let stale_advice = p.mode != TidalMode::Advise
             && self
                 .advice
                 .values()
@@ -122,7 +125,77 @@ impl Hall {
             .underload_since
             .filter(|_| can_close)
             .map(|t| t + 5 * sustain);
-        open.into_iter().chain(close).min()
+        open.into_iter()
+            .chain(close)
+            .chain(self.next_plan_at())
+            .min()
+    }
+
+    /// Tidal mode `plan`: windows the plan wants at `at` (the half-hour that
+    /// starts within the lead counts from `lead` before it).
+    fn planned_at(&self, at: Millis) -> Option<u32> {
+        if self.config.tidal.mode != TidalMode::Plan {
+            return None;
+        }
+        let (windows, lead) = self.staffing_plan.as_ref()?;
+        let l = time::local(self.config.timezone, at + lead);
+        windows
+            .get(usize::try_from(l.ms_of_day / PLAN_SLOT).ok()?)
+            .copied()
+    }
+
+    /// Open windows plus windows a clerk is summoned to.
+    fn open_or_summoned(&self) -> u32 {
+        self.open_count() + self.summons.len() as u32
+    }
+
+    /// The next instant the plan wants more windows than are open or
+    /// summoned and one could be summoned: now when it already does, else
+    /// the lead before the next half-hour that asks for more.
+    fn next_plan_at(&self) -> Option<Millis> {
+        let (windows, lead) = self.staffing_plan.as_ref()?;
+        if self.config.tidal.mode != TidalMode::Plan
+            || self.closed_tidal_window().is_none()
+            || self.open_or_summoned() >= self.config.tidal.max_open
+        {
+            return None;
+        }
+        let have = self.open_or_summoned();
+        // From when the timers were last handled (poll_timeout has no clock;
+        // a deadline already acted on is filtered there, so none spins).
+        let now = self.timers_checked.last()?;
+        if self.planned_at(now).is_some_and(|n| n > have) {
+            return Some(now);
+        }
+        let l = time::local(self.config.timezone, now + lead);
+        let day_start = now + lead - l.ms_of_day;
+        let k0 = usize::try_from(l.ms_of_day / PLAN_SLOT).ok()? + 1;
+        (k0..windows.len())
+            .find(|&k| windows[k] > have)
+            .map(|k| day_start + k as Millis * PLAN_SLOT - lead)
+    }
+
+    /// `Command::SetStaffingPlan`: at most 48 half-hours, none above the
+    /// hall's windows.
+    pub(crate) fn set_staffing_plan(
+        &mut self,
+        cx: &mut Ctx,
+        windows: Vec<u32>,
+        lead_s: u32,
+    ) -> Result<(), Rejected> {
+        if windows.len() > 48 || windows.iter().any(|&n| n as usize > self.windows.len()) {
+            return Err(Rejected::BadConfig(format!(
+                "a staffing plan has at most 48 half-hours of at most {} windows",
+                self.windows.len()
+            )));
+        }
+        if lead_s > 3600 {
+            return Err(Rejected::BadConfig(
+                "a staffing plan's lead is at most 3600 s".into(),
+            ));
+        }
+        self.emit(cx, EventKind::StaffingPlanSet { windows, lead_s });
+        Ok(())
     }
 
     /// Acts on a sustained condition; emits nothing when nothing is due.
@@ -142,7 +215,7 @@ impl Hall {
         let open = self.open_count();
         // In auto mode, advice asked for when nobody was free must not block
         // the policy once someone is: it is resolved and the window opened.
-        let stale_open_advice = (p.mode == TidalMode::Auto)
+        let stale_open_advice = (p.mode != TidalMode::Advise)
             .then(|| {
                 self.advice
                     .values()
@@ -162,6 +235,20 @@ impl Hall {
                     accepted: true,
                 },
             );
+        }
+        // Plan mode: summon ahead of the planned need, through the same
+        // path as the reactive open (a standby clerk, opening is a summons).
+        if let Some(planned) = self.planned_at(now) {
+            let have = self.open_or_summoned();
+            if planned > have && have < p.max_open {
+                if let Some(w) = self.closed_tidal_window() {
+                    if let Some((staff, _)) = self.standby_for(w) {
+                        let reason = Reason::StaffingPlan { planned };
+                        self.summon(cx, w, staff, true, reason, Vec::new());
+                        return;
+                    }
+                }
+            }
         }
         let pending = |action| self.advice.values().any(|a| a.action == action);
         if let Some(since) = self.overload_since {
@@ -183,7 +270,7 @@ impl Hall {
                     };
                     let staff = self.standby_for(w);
                     match (p.mode, staff) {
-                        (TidalMode::Auto, Some((staff, _))) => {
+                        (TidalMode::Auto | TidalMode::Plan, Some((staff, _))) => {
                             // Opening is a summons: the window counts once
                             // the clerk logs in there.
                             self.summon(cx, w, staff, true, reason, Vec::new());
@@ -191,7 +278,7 @@ impl Hall {
                         (mode, staff) => {
                             let mut reason = reason;
                             if let Reason::TidalOverload { no_free_staff, .. } = &mut reason {
-                                *no_free_staff = mode == TidalMode::Auto;
+                                *no_free_staff = mode != TidalMode::Advise;
                             }
                             let advice = self.next_advice;
                             self.emit(
@@ -211,7 +298,13 @@ impl Hall {
             }
         }
         if let Some(since) = self.underload_since {
-            if now - since >= 5 * sustain && open > p.min_open && !pending(AdviceAction::Close) {
+            // Plan mode releases a window only above the plan.
+            let above_plan = self.planned_at(now).is_none_or(|n| open > n);
+            if now - since >= 5 * sustain
+                && open > p.min_open
+                && above_plan
+                && !pending(AdviceAction::Close)
+            {
                 if let Some(w) = self.idle_tidal_window() {
                     let load = self.load();
                     let reason = Reason::TidalUnderload {
@@ -220,7 +313,7 @@ impl Hall {
                         close_per_window: p.close_per_window,
                     };
                     match p.mode {
-                        TidalMode::Auto => {
+                        TidalMode::Auto | TidalMode::Plan => {
                             // The same path as every close: a ticket
                             // transferred to this window fails over.
                             self.close_window(cx, w, reason);
@@ -361,6 +454,9 @@ impl Hall {
                     AdviceAction::Open => self.overload_since = None,
                     AdviceAction::Close => self.underload_since = None,
                 }
+            }
+            EventKind::StaffingPlanSet { windows, lead_s } => {
+                self.staffing_plan = Some((windows.clone(), i64::from(*lead_s) * SECOND));
             }
             EventKind::AdviceResolved { advice, .. } => {
                 if let Some(a) = self.advice.remove(advice) {

@@ -23,6 +23,13 @@ pub(crate) struct Checked {
     at: Option<(Millis, u64)>,
 }
 
+impl Checked {
+    /// When the timers were last handled.
+    pub(crate) fn last(&self) -> Option<Millis> {
+        self.at.map(|(at, _)| at)
+    }
+}
+
 impl PartialEq for Checked {
     fn eq(&self, _: &Self) -> bool {
         true
