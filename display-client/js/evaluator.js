@@ -4,12 +4,15 @@
 // 不满意 and 非常不满意); idle, the window's satisfaction today. One rating
 // per ticket, whether from here or the phone (the server refuses a second).
 
-import { $, el, params, hallBase, lastPathSegment, api } from '/static/lib/api.js';
+import { $, el, params, hallId, hallBase, lastPathSegment, api } from '/static/lib/api.js';
+import { Live } from '/static/lib/live.js';
 
 const n = Number(params.get('window') || lastPathSegment());
 const token = params.get('token') || '';
 const base = hallBase();
-const POLL_MS = 2000;
+// The hall's event stream says when this window changes (a call, 办结, a
+// rating from the phone); the poll is only a safety net.
+const POLL_MS = 20000;
 const THANKS_MS = 6000;
 const REASONS = ['等候时间过长', '办事效率低', '服务态度不好', '业务不熟练', '未一次性告知', '材料要求不清楚', '其他'];
 const LEVELS = [
@@ -188,3 +191,15 @@ tick();
 setInterval(tick, 1000);
 refresh();
 setInterval(refresh, POLL_MS);
+let pending = null;
+const soon = () => {
+  clearTimeout(pending);
+  pending = setTimeout(refresh, 150);
+};
+new Live({
+  hall: hallId(),
+  onEvent: (ev) => {
+    if (ev.window === n || ev.type === 'rating_recorded' || ev.type === 'snapshot') soon();
+  },
+  onResync: soon,
+}).start();
