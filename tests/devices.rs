@@ -362,3 +362,46 @@ async fn a_reload_adds_a_printer_and_a_wrong_one_is_refused() {
     assert_eq!(t["printed"], true, "the running printer stays: {t}");
     assert_eq!(vp.wait_jobs(2, Duration::from_secs(5)).await.len(), 2);
 }
+
+/// Paper nearly used up: the ticket prints and the supervisor gets a yellow
+/// warning; a printer that stops answering costs the kiosk its timeout (1 s
+/// here, never more than 4 s), not a hung request.
+#[tokio::test]
+async fn paper_near_end_prints_with_a_yellow_warning_and_a_silent_printer_is_capped() {
+    let vp = VirtualPrinter::start().await.expect("virtual printer");
+    let s = Server::start_with(ServerOptions {
+        hall: Some(hall_with_printer(&vp.connect())),
+        ..ServerOptions::default()
+    })
+    .await;
+    vp.set_status(PrinterStatus {
+        paper_near_end: true,
+        ..PrinterStatus::default()
+    });
+    let t = issue(&s).await;
+    assert_eq!(t["printed"], true, "{t}");
+    let w = printer_warnings(&s).await;
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0]["level"], "yellow", "{w:?}");
+    assert_eq!(w[0]["problems"][0], "paper_near_end", "{w:?}");
+    assert_eq!(vp.wait_jobs(1, Duration::from_secs(5)).await.len(), 1);
+
+    vp.set_status(PrinterStatus::default());
+    vp.set_answers_status(false);
+    let t0 = std::time::Instant::now();
+    let t = issue(&s).await;
+    let took = t0.elapsed();
+    assert_eq!(t["printed"], false, "{t}");
+    assert!(
+        t["printer_problem"]
+            .as_str()
+            .is_some_and(|p| p.contains("离线")),
+        "{t}"
+    );
+    assert!(
+        took < Duration::from_millis(4500),
+        "the kiosk waited {took:?}"
+    );
+    let w = printer_warnings(&s).await;
+    assert_eq!(w[0]["level"], "red", "{w:?}");
+}
