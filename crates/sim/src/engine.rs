@@ -231,8 +231,10 @@ pub struct Engine<'a> {
     /// Windows wanted per half-hour after local midnight (`plan`, `bound`);
     /// empty: no schedule.
     schedule: Vec<u32>,
-    /// The schedule's current target.
+    /// The schedule's current target (`bound`: the engine staffs to it).
     target: Option<u32>,
+    /// The schedule's current count, for the chart (`plan`, `bound`).
+    shown: Option<u32>,
     /// Windows the schedule closed: their clerks do not reopen them.
     released: Vec<bool>,
     /// A window paused under a schedule: staff to the target again.
@@ -328,6 +330,7 @@ impl<'a> Engine<'a> {
             slot_ms,
             schedule: Vec::new(),
             target: None,
+            shown: None,
             released: vec![false; cfg.windows.len()],
             restaff: false,
             trace: false,
@@ -444,7 +447,18 @@ impl<'a> Engine<'a> {
         self.push(overtime_at, Ev::Overtime);
         self.push(day_close - 1, Ev::DayEnd);
         self.target = None;
+        self.shown = None;
         self.released.iter_mut().for_each(|r| *r = false);
+        if !self.schedule.is_empty() && setup.policy == Policy::Plan {
+            // The core's tidal mode `plan` follows the plan handed to it as
+            // a value; the engine only answers the summons.
+            let windows = self.schedule.clone();
+            let lead_s = p.tidal_walk_s.round() as u32;
+            self.exec(
+                Command::SetStaffingPlan { windows, lead_s },
+                Actor::Supervisor,
+            );
+        }
         if !self.schedule.is_empty() {
             // Each half-hour's count applies from a walk before it starts.
             let lead = (p.tidal_walk_s * 1000.0) as Millis;
@@ -621,7 +635,7 @@ impl<'a> Engine<'a> {
             if slot < t.slot_waiting.len() {
                 t.slot_waiting[slot] += waiting * d;
                 t.slot_staffed[slot] += f64::from(staffed) * d;
-                if let Some(n) = self.target {
+                if let Some(n) = self.shown {
                     t.slot_planned[slot] += f64::from(n) * d;
                 }
             }
@@ -958,8 +972,13 @@ impl<'a> Engine<'a> {
             }
             Ev::DayEnd => self.end_day(),
             Ev::Plan(k) => {
-                self.target = self.schedule.get(usize::from(k)).copied();
-                self.staff_to_target();
+                self.shown = self.schedule.get(usize::from(k)).copied();
+                // `plan` is the core's own tidal mode; the engine staffs to
+                // the schedule only for `bound`.
+                if self.setup.policy != Policy::Plan {
+                    self.target = self.shown;
+                    self.staff_to_target();
+                }
             }
         }
     }

@@ -8,8 +8,8 @@
 //! | `static-base` | comprehensive and specialist windows | never opened |
 //! | `tidal` | comprehensive and specialist windows | the core's own policy (its `auto` mode; the simulated supervisor resolves any advice after a minute: accept, or dismiss when the core finds nobody to send) |
 //! | `specialist` | same windows as `static-all` | — (re-typed: no pooling) |
-//! | `plan` | as `tidal`, then to a staffing plan forecast from the hall's own history (Erlang C per half-hour, see [`crate::forecast`]) | the plan opens tidal windows (and closes comprehensive ones in quiet half-hours) a walk ahead of each half-hour; the core's reactive rules stay as the safety net (`advise` mode: its open advice is accepted at once, its close advice when the plan agrees) |
-//! | `bound` | as `plan`, to a clairvoyant schedule: the fewest window-hours found by search on the day's actual citizens that meets the p90 target | none (the bar every policy is measured against) |
+//! | `plan` | as `tidal` | the core's tidal mode `plan`: each morning the engine hands the core a staffing plan forecast from the days before (Erlang C per half-hour, see [`crate::forecast`]) as `Command::SetStaffingPlan`; the core summons tidal windows a walk ahead of each half-hour that needs them and closes only above the plan; its reactive rules stay as the safety net |
+//! | `bound` | as `tidal`, then the simulated supervisor staffs to a clairvoyant schedule (opens and closes tidal and comprehensive windows a walk ahead of each half-hour): the fewest window-hours found by search on the day's actual citizens that meets the p90 target | none (the bar every policy is measured against) |
 //!
 //! `static-*` and `specialist` run the core with `tidal.mode = advise` and
 //! never act on the advice, so the core cannot open or close anything.
@@ -120,7 +120,7 @@ impl Setup {
             Policy::Tidal => accept_advice = true,
             Policy::Plan => {
                 accept_advice = true;
-                config.tidal.mode = TidalMode::Advise;
+                config.tidal.mode = TidalMode::Plan;
             }
             _ => config.tidal.mode = TidalMode::Advise,
         }
