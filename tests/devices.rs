@@ -123,6 +123,17 @@ async fn paper_out_shows_the_ticket_on_screen_and_warns_the_supervisor() {
         .contains(KIOSK));
     // Only a supervisor sees it.
     s.get("/devices", Some(KIOSK)).await.expect_error(403, "");
+    // The on-screen QR (请扫码) is the public link too, not the kiosk's LAN address.
+    let id = t["id"].as_str().expect("id");
+    let qr = s.get(&format!("/tickets/{id}/qr.svg"), None).await;
+    assert_eq!(qr.status, 200);
+    let want = qrcode::QrCode::new(format!("{PUBLIC_URL}/t/{id}?hall={HALL}").as_bytes())
+        .expect("qr")
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build();
+    assert_eq!(qr.text(), want, "the QR encodes public_url/t/{{id}}?hall=");
 
     // Paper in: the next ticket prints and the warning goes.
     vp.set_status(PrinterStatus::default());

@@ -82,11 +82,22 @@ pub async fn ticket_qr(
     if !entry.handle.snapshot().ticket_exists(&id) {
         return Err(unknown_ticket());
     }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let url = format!("http://{host}/t/{id}?hall={hall}");
+    // The hall's public_url when configured (a phone on the street must
+    // open it); else the address the kiosk reached this server at.
+    let public_url = entry
+        .config
+        .read()
+        .map(|c| c.public_url.clone())
+        .unwrap_or_default();
+    let url = if public_url.is_empty() {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        format!("http://{host}/t/{id}?hall={hall}")
+    } else {
+        crate::devices::absolute_url(&public_url, &format!("/t/{id}?hall={hall}"))
+    };
     let code =
         qrcode::QrCode::new(url.as_bytes()).map_err(|e| ApiError::internal(e.to_string()))?;
     let svg = code
