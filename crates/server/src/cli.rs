@@ -355,6 +355,14 @@ fn banner(addr: SocketAddr, cfg: &Config, demo: bool) {
             h.id
         );
         s += &format!("    clerk console    http://{host}/clerk?hall={}\n", h.id);
+        if let Some(w) = h.windows.iter().find(|w| w.evaluator_token.is_some()) {
+            s += &format!(
+                "    evaluator        http://{host}/evaluator/{}?hall={}&token={}   (评价器; one token per window)\n",
+                w.number,
+                h.id,
+                w.evaluator_token.as_deref().unwrap_or_default()
+            );
+        }
         s += &format!(
             "    supervisor       http://{host}/supervisor?hall={}&token={sup}\n",
             h.id
