@@ -78,7 +78,7 @@ use std::future::Future;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::pin::Pin;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -92,6 +92,10 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[path = "support/child.rs"]
+mod child;
+use child::{wait_for_line, ChildGuard};
 type Res<T> = Result<T, BoxError>;
 
 /// Every clerk's PIN (hashed once per run with `hallcall hash-pin`).
@@ -875,50 +879,6 @@ fn cpu_model() -> String {
         .and_then(|l| l.split_once(':'))
         .map(|(_, v)| v.trim().to_string())
         .unwrap_or_default()
-}
-
-/// A child process that is terminated (SIGTERM, then SIGKILL) when dropped.
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        // SAFETY: signalling our own child by its pid.
-        unsafe {
-            libc::kill(self.0.id() as libc::pid_t, libc::SIGTERM);
-        }
-        for _ in 0..100 {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Reads the child's stdout until a line containing `marker`; returns that
-/// line and keeps draining the rest on a thread.
-fn wait_for_line(child: &mut Child, marker: &str) -> Res<String> {
-    let out = child.stdout.take().ok_or("no stdout")?;
-    let mut reader = BufReader::new(out);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            return Err(format!("child exited before printing {marker:?}").into());
-        }
-        if line.contains(marker) {
-            break;
-        }
-    }
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        while matches!(reader.read_line(&mut sink), Ok(n) if n > 0) {
-            sink.clear();
-        }
-    });
-    Ok(line)
 }
 
 // ================================================================= worker ==

@@ -34,8 +34,8 @@
 //! Without `--bench` (e.g. `cargo test --benches`) it runs a small smoke
 //! version: 50 displays, 5 rounds.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -46,6 +46,10 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[path = "support/child.rs"]
+mod child;
+use child::{wait_for_line, ChildGuard};
 type Res<T> = Result<T, BoxError>;
 
 const HALL: &str = "demo";
@@ -392,50 +396,6 @@ fn loadavg() -> String {
         .take(3)
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// A child process that is terminated (SIGTERM, then SIGKILL) when dropped.
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        // SAFETY: signalling our own child by its pid.
-        unsafe {
-            libc::kill(self.0.id() as libc::pid_t, libc::SIGTERM);
-        }
-        for _ in 0..40 {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Reads the child's stdout until a line containing `marker`; returns that
-/// line and keeps draining the rest on a thread.
-fn wait_for_line(child: &mut Child, marker: &str) -> Res<String> {
-    let out = child.stdout.take().ok_or("no stdout")?;
-    let mut reader = BufReader::new(out);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            return Err(format!("child exited before printing {marker:?}").into());
-        }
-        if line.contains(marker) {
-            break;
-        }
-    }
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        while matches!(reader.read_line(&mut sink), Ok(n) if n > 0) {
-            sink.clear();
-        }
-    });
-    Ok(line)
 }
 
 // -------------------------------------------------------------- hallcall --
