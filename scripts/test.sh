@@ -42,10 +42,21 @@ cargo test --test crash kill_nine_loses_nothing_acknowledged -- --nocapture
 echo "== announcer with the speaker feature"
 cargo test -p hallcall-announcer --features speaker -q
 
-if [ -f display-client/tests/browser.test.mjs ]; then
+# Every display-client/tests/*.test.mjs (each exits non-zero on a failure; see
+# the top of display-client/tests/harness.mjs), in TZ=UTC so a page showing
+# browser time instead of the hall's (Asia/Shanghai) is caught. All files run;
+# the step fails if any did.
+if compgen -G "display-client/tests/*.test.mjs" >/dev/null; then
   echo "== browser tests (headless Chromium)"
   cargo build --bin hallcall -q
   (cd display-client/tests && npm ci --no-audit --no-fund --silent)
-  HALLCALL_BIN="$PWD/target/debug/hallcall" node display-client/tests/browser.test.mjs
+  browser_failed=()
+  for t in display-client/tests/*.test.mjs; do
+    echo "-- $t"
+    t0=$SECONDS
+    TZ=UTC HALLCALL_BIN="$PWD/target/debug/hallcall" node "$t" || browser_failed+=("$t")
+    echo "-- $t: $((SECONDS - t0)) s"
+  done
+  if [ ${#browser_failed[@]} -gt 0 ]; then echo "browser tests failed: ${browser_failed[*]}"; exit 1; fi
 fi
 echo "== all tests passed"
