@@ -104,11 +104,46 @@ function pumpHero() {
     heroTimer = setTimeout(pumpHero, heroBusyUntil - now);
     return;
   }
-  const ev = heroQueue.shift();
+  let ev = heroQueue.shift();
+  // A queued call the view already shows finished, transferred or paused away is skipped.
+  while (ev && live.state && live.state.seq >= ev.seq && !stillCurrent(live.state, ev)) ev = heroQueue.shift();
   if (!ev) return;
   showHero(ev, true);
   heroBusyUntil = Date.now() + DWELL_MS;
   if (heroQueue.length) heroTimer = setTimeout(pumpHero, DWELL_MS);
+}
+
+/**
+ * The hero shows the latest call that is still current: its ticket is still
+ * the called or served one at its window, and the window is neither paused
+ * nor closed. A ticket completed, transferred away, marked no-show, or at a
+ * window that paused no longer stands there (issue 13 item 10).
+ */
+function stillCurrent(v, call) {
+  const w = v.windows.find((x) => x.number === call.window);
+  return !!(w && w.current && w.current.number === call.number && ['called', 'serving'].includes(w.current.state) && w.state !== 'paused' && w.state !== 'closed');
+}
+
+/** The newest call of `v` still current, or null: from recent_calls, then any window's current ticket (recent_calls keeps only 10). */
+function latestCurrent(v) {
+  const recent = (v.recent_calls || []).find((c) => stillCurrent(v, c));
+  if (recent) return recent;
+  const w = v.windows
+    .filter((x) => x.current && x.state !== 'paused' && x.state !== 'closed' && ['called', 'serving'].includes(x.current.state))
+    .sort((a, b) => Date.parse(b.current.since) - Date.parse(a.current.since))[0];
+  return w ? { seq: 0, number: w.current.number, window: w.number, recall: false } : null;
+}
+
+function clearHero() {
+  heroCall = null;
+  const hero = $('#hero');
+  hero.classList.add('empty');
+  hero.classList.remove('flash');
+  hero.dataset.seq = '';
+  $('#hero-number').textContent = '—';
+  $('#hero-goto').textContent = '';
+  $('#hero-window').textContent = T.noCall;
+  $('#hero-say').hidden = true;
 }
 
 function showHero(call, flash) {
@@ -211,11 +246,13 @@ setInterval(() => {
 function render(v) {
   $('#hall-name').textContent = lang === 'en' ? v.name_en || v.name : v.name;
   document.title = `${v.name} · 叫号综合屏`;
-  if (!heroCall && v.recent_calls && v.recent_calls.length) showHero(v.recent_calls[0], false);
-  else if (!heroCall) {
-    $('#hero').classList.add('empty');
-    $('#hero-number').textContent = '—';
-    $('#hero-window').textContent = T.noCall;
+  // A view that has seen the hero's call (seq) and no longer shows it current
+  // replaces it with the newest call that is; a view older than the call
+  // (the call event came first) leaves it.
+  if (!heroCall || (v.seq >= heroCall.seq && !stillCurrent(v, heroCall))) {
+    const next = latestCurrent(v);
+    if (next) showHero(next, false);
+    else clearHero();
   }
   renderOthers(v);
   renderRecent(v);

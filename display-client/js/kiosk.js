@@ -1,6 +1,6 @@
 // Kiosk (取号机): /kiosk?hall=ID&token=KIOSK_TOKEN[&print=0]
 
-import { $, el, api, params, hallId, hallBase, fmtWait, fmtTime, startClock } from '/static/lib/api.js';
+import { $, el, api, params, hallId, hallBase, fmtWait, fmtTime, fmtDateTime, startClock } from '/static/lib/api.js';
 import { label } from '/static/lib/labels.js';
 import { Live } from '/static/lib/live.js';
 import { toast, errorText } from '/static/lib/ui.js';
@@ -171,7 +171,7 @@ function showTicket(t, c, body) {
   if (body.channel === 'assisted' && !body.priority) extra.push('帮办代办');
   $('#t-extra').textContent = extra.join(' · ');
   $('#t-qr').src = `${base}/tickets/${encodeURIComponent(t.id)}/qr.svg`;
-  $('#t-time').textContent = `取号时间 ${t.issued_at ? new Date(t.issued_at).toLocaleString('zh-CN', { hour12: false }) : fmtTime(new Date().toISOString())}`;
+  $('#t-time').textContent = `取号时间 ${fmtDateTime(t.issued_at || new Date().toISOString())}`; // hall time, like the clock
   $('#ticket-print').dataset.ticketId = t.id;
   $('#ticket-print').dataset.statusUrl = t.status_url || `/t/${t.id}?hall=${hall}`;
   globalThis.__hallcall = Object.assign(globalThis.__hallcall || {}, { lastTicket: t });

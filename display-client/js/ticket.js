@@ -83,6 +83,7 @@ function render() {
 
 function renderRecent(v) {
   $('#hall-name').textContent = v.name;
+  if (status) render(); // the 取号时间 again, now in the view's hall time zone
   const mine = status && status.number;
   $('#recent').replaceChildren(
     ...(v.recent_calls || []).slice(0, 4).map((c) =>

@@ -132,29 +132,84 @@ export function fmtDuration(s) {
   return h ? `${h}:${mm}:${String(sec).padStart(2, '0')}` : `${mm}:${String(sec).padStart(2, '0')}`;
 }
 
-/** HH:MM of an RFC 3339 time in the browser's zone (the hall PC's zone). */
+// Every time a page shows is in the hall's time zone (the view's `timezone`,
+// set by lib/live.js on each view), never the browser's: a hall PC or a
+// citizen's phone set to another zone (or UTC, as many kiosks ship) must still
+// show the hall's clock. Asia/Shanghai until the first view says otherwise.
+let hallTz = 'Asia/Shanghai';
+const formats = new Map();
+
+/** Sets the zone every time below is shown in; true when it changed. */
+export function setHallTimezone(tz) {
+  if (!tz || tz === hallTz) return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+  } catch {
+    return false; // an unknown zone name: keep the last good one
+  }
+  hallTz = tz;
+  formats.clear();
+  return true;
+}
+
+/** The hall's time zone (IANA name). */
+export function hallTimezone() {
+  return hallTz;
+}
+
+/** {year, month, day, hour, minute, second, weekday (0 = Sunday)} of a Date in the hall's zone. */
+export function hallParts(d) {
+  let f = formats.get('parts');
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone: hallTz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', weekday: 'short' });
+    formats.set('parts', f);
+  }
+  const o = {};
+  for (const { type, value } of f.formatToParts(d)) o[type] = value;
+  return {
+    year: Number(o.year),
+    month: Number(o.month),
+    day: Number(o.day),
+    hour: Number(o.hour) % 24,
+    minute: Number(o.minute),
+    second: Number(o.second),
+    weekday: ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(o.weekday),
+  };
+}
+
+const p2 = (n) => String(n).padStart(2, '0');
+
+/** HH:MM (or HH:MM:SS) of an RFC 3339 time, in the hall's zone. */
 export function fmtTime(iso, withSeconds = false) {
   if (!iso) return '';
   const d = new Date(iso);
   if (isNaN(d)) return '';
-  const p = (n) => String(n).padStart(2, '0');
-  return `${p(d.getHours())}:${p(d.getMinutes())}${withSeconds ? ':' + p(d.getSeconds()) : ''}`;
+  const t = hallParts(d);
+  return `${p2(t.hour)}:${p2(t.minute)}${withSeconds ? ':' + p2(t.second) : ''}`;
+}
+
+/** YYYY-MM-DD HH:MM:SS of an RFC 3339 time, in the hall's zone (the printed ticket). */
+export function fmtDateTime(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (isNaN(d)) return '';
+  const t = hallParts(d);
+  return `${t.year}-${p2(t.month)}-${p2(t.day)} ${p2(t.hour)}:${p2(t.minute)}:${p2(t.second)}`;
 }
 
 const WEEK_ZH = ['星期日', '星期一', '星期二', '星期三', '星期四', '星期五', '星期六'];
 const WEEK_EN = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
-/** Keeps `[data-clock]` and `[data-date]` elements ticking. */
+/** Keeps `[data-clock]` and `[data-date]` elements ticking, in the hall's zone and by the server's clock (offsetMs). */
 export function startClock(lang = 'zh', offsetMs = () => 0) {
   const tick = () => {
-    const d = new Date(Date.now() + offsetMs());
-    const p = (n) => String(n).padStart(2, '0');
-    for (const e of document.querySelectorAll('[data-clock]')) e.textContent = `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+    const d = hallParts(new Date(Date.now() + offsetMs()));
+    for (const e of document.querySelectorAll('[data-clock]')) e.textContent = `${p2(d.hour)}:${p2(d.minute)}:${p2(d.second)}`;
     for (const e of document.querySelectorAll('[data-date]')) {
       e.textContent =
         lang === 'en'
-          ? `${WEEK_EN[d.getDay()]} ${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`
-          : `${d.getFullYear()}年${d.getMonth() + 1}月${d.getDate()}日 ${WEEK_ZH[d.getDay()]}`;
+          ? `${WEEK_EN[d.weekday]} ${d.year}-${p2(d.month)}-${p2(d.day)}`
+          : `${d.year}年${d.month}月${d.day}日 ${WEEK_ZH[d.weekday]}`;
     }
   };
   tick();

@@ -29,7 +29,7 @@
 //
 // For tests, `window.__hallcall` exposes the live object and the calls seen.
 
-import { api, hallBase } from './api.js';
+import { api, hallBase, setHallTimezone } from './api.js';
 
 const MAX_SEEN = 4096;
 
@@ -326,6 +326,8 @@ export class Live {
     if (!force && view.seq < this.stateSeq) return false;
     this.stateSeq = view.seq;
     this.state = view;
+    // Clocks and times on every page follow the hall's zone, not the browser's.
+    setHallTimezone(view.timezone);
     // A view's `now` is when its figures were computed; the server's clock
     // proper comes with `subscribed` and `heartbeat`.
     if (view.now && !this._serverClock) {

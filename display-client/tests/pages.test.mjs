@@ -1,0 +1,175 @@
+// What citizens, clerks and the manager see must be true (issue 13, page items
+// 8, 10, 11 and 15), in headless Chromium running in TZ=UTC:
+//
+//   - hall time: every clock and time on every page is Asia/Shanghai (the
+//     hall's zone from the state), not the browser's UTC;
+//   - the hero call on the hall display is the latest call still called or
+//     being served (completed, transferred away, no-show then paused: gone);
+//   - layouts hold at the limits: a hall of 20 windows, 12 categories with
+//     long Chinese and English names, 300 waiting and estimates of 约11小时39分
+//     (fixtures/big-hall.toml): on every page at its target size no text is cut,
+//     clipped, pushed off screen or dropped;
+//   - readable: no text under 14 px, and axe-core finds no serious or critical
+//     WCAG 2 A/AA violation (contrast among them) on any page.
+//
+//   cargo build --bin hallcall -q && HALLCALL_BIN=$PWD/target/debug/hallcall \
+//     node display-client/tests/pages.test.mjs       (BROWSER_TEST_FILTER=regex for some steps)
+
+import { suite, textOverflows, runAxe } from './harness.mjs';
+import { BIG, populateBigHall } from './fixtures/big-hall.mjs';
+
+const TZ = 'Asia/Shanghai';
+const pin = (staff) => staff.replace(/\D/g, '').repeat(2); // demo PINs: s01 -> 0101
+const p2 = (n) => String(n).padStart(2, '0');
+
+/** Parts of an instant in the hall's zone, computed here in node (not by the pages' code). */
+function hallParts(at) {
+  const o = {};
+  for (const { type, value } of new Intl.DateTimeFormat('en-US', { timeZone: TZ, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(new Date(at))) o[type] = value;
+  return { y: o.year, mo: Number(o.month), d: Number(o.day), hm: `${p2(Number(o.hour) % 24)}:${p2(o.minute)}`, hms: `${p2(Number(o.hour) % 24)}:${p2(o.minute)}:${p2(o.second)}` };
+}
+
+/** The hall-time HH:MM of now, read before and after `read` (a minute turning over in between, or a clock that ticks once a second, is no failure). */
+async function hallMinuteAround(read) {
+  const before = hallParts(Date.now() - 1500).hm;
+  const got = await read();
+  const after = hallParts(Date.now()).hm;
+  return { got, ok: (s) => s === before || s === after, want: before === after ? before : `${before} or ${after}` };
+}
+
+/** Text smaller than 14 px that is shown: [{sel, px, text}]. */
+function smallText() {
+  const out = [];
+  for (const e of document.querySelectorAll('body *')) {
+    if (e.closest('[hidden], [aria-hidden="true"], svg, script, style')) continue;
+    const own = [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !e.getClientRects().length) continue;
+    const cs = getComputedStyle(e);
+    if (cs.visibility === 'hidden' || cs.display === 'none') continue;
+    const px = parseFloat(cs.fontSize);
+    if (px < 13.95) out.push({ sel: `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}${e.classList.length ? '.' + [...e.classList].join('.') : ''}`, px, text: e.textContent.trim().slice(0, 30) });
+  }
+  return out;
+}
+
+await suite('pages (issue 13: hall time, hero call, layouts at the limits, readable)', async ({ step, assert, startServer, newPage, sleep, log }) => {
+  // ---- the demo hall: clocks and the hero ----------------------------------
+  const demo = await startServer();
+  const D = `/api/v1/halls/demo`;
+  const KIOSK = 'kiosk-demo';
+  const api = (path, opts) => demo.api(D + path, opts);
+  const login = async (staff, window) => {
+    const r = await api('/sessions', { method: 'POST', body: { staff, pin: pin(staff), window } });
+    assert(r.status === 200, `login ${staff}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body.token;
+  };
+  const post = async (path, token, body = {}) => {
+    const r = await api(path, { method: 'POST', token, body });
+    assert(r.status < 300, `${path}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  };
+
+  const hall = await newPage({ width: 1920, height: 1080 }, 'hall');
+  await hall.goto(`${demo.base}/display/hall?hall=demo`);
+  await hall.waitForFunction(() => document.documentElement.dataset.live === 'up', null, { timeout: 10000 });
+
+  await step('hall time: the browser runs in UTC, and the hall, kiosk, clerk, supervisor and evaluator clocks show Asia/Shanghai time', async () => {
+    const zone = await hall.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone);
+    assert(/^(Etc\/)?UTC$/.test(zone), `the browser runs in ${zone}, not UTC: this test would prove nothing`);
+    assert(hallParts(Date.now()).hm !== new Date().toISOString().slice(11, 16), 'hall time equals UTC?');
+    const pages = {
+      hall: [hall, '[data-clock]'],
+      kiosk: [await newPage({ width: 1080, height: 1920 }, 'kiosk'), '[data-clock]', `/kiosk?hall=demo&token=${KIOSK}&print=0`],
+      supervisor: [await newPage({ width: 1920, height: 1080 }, 'supervisor'), '[data-clock]', '/supervisor?hall=demo&token=supervisor-demo'],
+      evaluator: [await newPage({ width: 1280, height: 800 }, 'evaluator'), '#clock', '/evaluator/1?hall=demo&token=evaluator-demo-01'],
+      clerk: [await newPage({ width: 1366, height: 768 }, 'clerk'), '[data-clock]', '/clerk?hall=demo'],
+    };
+    for (const [name, [page, sel, url]] of Object.entries(pages)) {
+      if (url) await page.goto(demo.base + url);
+      if (name === 'clerk') {
+        await page.waitForFunction(() => document.querySelectorAll('#f-window option').length > 0, null, { timeout: 10000 });
+        await page.fill('#f-staff', 's09');
+        await page.fill('#f-pin', pin('s09'));
+        await page.selectOption('#f-window', '5');
+        await page.click('#login-btn');
+        await page.waitForSelector('#console-view:not([hidden])', { timeout: 5000 });
+      }
+      await page.waitForFunction((s) => /\d\d:\d\d/.test(document.querySelector(s).textContent), sel, { timeout: 10000 });
+      const m = await hallMinuteAround(() => page.evaluate((s) => document.querySelector(s).textContent.trim().slice(0, 5), sel));
+      assert(m.ok(m.got), `${name} clock shows ${m.got}, hall time is ${m.want} (UTC ${new Date().toISOString().slice(11, 16)})`);
+      log(`${name} clock ${m.got} (UTC ${new Date().toISOString().slice(11, 16)})`);
+      if (name !== 'hall') await page.context().close();
+    }
+    const date = await hall.textContent('[data-date]');
+    const t = hallParts(Date.now());
+    assert(date.startsWith(`${t.y}年${t.mo}月${t.d}日`), `hall date ${date}, hall date is ${t.y}-${t.mo}-${t.d}`);
+  });
+
+  await step('hall time: the kiosk ticket, the phone page and the hall display\'s recent calls show the issue and call times in Asia/Shanghai', async () => {
+    const kiosk = await newPage({ width: 1080, height: 1920 }, 'kiosk');
+    await kiosk.goto(`${demo.base}/kiosk?hall=demo&token=${KIOSK}&print=0`);
+    await kiosk.locator('.cat-btn[data-category="general"]').click();
+    await kiosk.waitForSelector('#ticket-modal:not([hidden])', { timeout: 5000 });
+    const t = await kiosk.evaluate(() => globalThis.__hallcall.lastTicket);
+    const issued = hallParts(t.issued_at);
+    const printed = await kiosk.textContent('#t-time');
+    assert(printed.includes(`${issued.y}-${p2(issued.mo)}-${p2(issued.d)} ${issued.hms}`), `kiosk ticket says "${printed}", issued ${t.issued_at} is ${issued.hms} hall time`);
+    await kiosk.context().close();
+    const phone = await newPage({ width: 390, height: 844 }, 'ticket', { isMobile: true, hasTouch: true });
+    await phone.goto(`${demo.base}/t/${t.id}?hall=demo`);
+    await phone.waitForFunction(() => document.documentElement.dataset.live === 'up' && /\d\d:\d\d/.test(document.getElementById('issued').textContent), null, { timeout: 10000 });
+    const shown = await phone.textContent('#issued');
+    assert(shown.includes(issued.hm), `ticket page says "${shown}", hall time of issue ${issued.hm}`);
+    const s01 = await login('s01', 1);
+    await post('/windows/1/call-next', s01);
+    const st = await api('/state');
+    const calledAt = hallParts(st.body.recent_calls.find((c) => c.number === t.number).at).hm;
+    await hall.waitForFunction((n) => document.querySelector('#recent tr td.n') && document.querySelector('#recent tr td.n').textContent === n, t.number, { timeout: 5000 });
+    const row = await hall.textContent('#recent tr td.t');
+    assert(row === calledAt, `hall recent calls show ${row}, called at ${calledAt} hall time`);
+    await phone.waitForFunction(() => [...document.querySelectorAll('#recent li .num')].some((e) => /\d\d:\d\d/.test(e.textContent)), null, { timeout: 5000 });
+    const phoneRecent = await phone.$$eval('#recent li .num', (es) => es.map((e) => e.textContent));
+    assert(phoneRecent.includes(calledAt), `ticket page recent calls ${phoneRecent}, called at ${calledAt}`);
+    await phone.context().close();
+    await post('/windows/1/start', s01);
+    await post('/windows/1/complete', s01);
+  });
+
+  const hero = () => hall.evaluate(() => ({ number: document.getElementById('hero-number').textContent, window: document.getElementById('hero-window').textContent, empty: document.getElementById('hero').classList.contains('empty') }));
+  const heroIs = (number, w, timeout = 8000) =>
+    hall.waitForFunction(([n, w]) => document.getElementById('hero-number').textContent === n && (w === null || document.getElementById('hero-window').textContent.startsWith(`${w}号`)), [number, w], { timeout, polling: 50 }).catch(async () => {
+      throw new Error(`hero shows ${JSON.stringify(await hero())}, expected ${number} at window ${w}`);
+    });
+
+  await step('hero call: completed, transferred away, or no-show at a window that then paused — the hero moves to the latest call still current, or empties', async () => {
+    const tok = { 2: await login('s03', 2), 3: await login('s05', 3), 4: await login('s07', 4) };
+    const nums = {};
+    for (const w of [2, 3, 4]) {
+      await post('/tickets', KIOSK, { category: 'general' });
+      nums[w] = (await post(`/windows/${w}/call-next`, tok[w])).ticket.number;
+    }
+    await heroIs(nums[4], 4); // the newest call (after the flash queue's dwell)
+    await post('/windows/4/start', tok[4]);
+    await sleep(300);
+    assert((await hero()).number === nums[4], 'a call being served left the hero');
+    await post('/windows/4/complete', tok[4]);
+    await heroIs(nums[3], 3, 3000);
+    await post('/windows/3/transfer', tok[3], { window: 2 });
+    await heroIs(nums[2], 2, 3000);
+    await post('/windows/2/recall', tok[2]);
+    await post('/windows/2/no-show', tok[2]);
+    await post('/windows/2/pause', tok[2], { reason: 'break' });
+    await hall.waitForFunction(() => document.getElementById('hero').classList.contains('empty') && document.getElementById('hero-number').textContent === '—', null, { timeout: 3000 }).catch(async () => {
+      throw new Error(`hero after no-show and pause: ${JSON.stringify(await hero())}`);
+    });
+    // A reload starts from the state: the same (nothing current).
+    await hall.reload();
+    await hall.waitForFunction(() => document.documentElement.dataset.live === 'up', null, { timeout: 10000 });
+    await sleep(300);
+    const h = await hero();
+    assert(h.empty, `hero after a reload: ${JSON.stringify(h)}`);
+    await post('/windows/2/resume', tok[2]);
+    const next = (await post('/windows/2/call-next', tok[2])).ticket.number; // the ticket transferred to window 2
+    await heroIs(next, 2, 3000);
+  });
+});
