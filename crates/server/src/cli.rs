@@ -157,9 +157,15 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
     }
     let data = PathBuf::from(&cfg.server.data);
     std::fs::create_dir_all(&data)?;
+    // Fault injection for the tests of a full disk (tests/faults.rs): while
+    // the named file exists, every sled flush fails as on a full disk.
+    let opts = StoreOptions {
+        fail_writes_while: std::env::var_os("HALLCALL_TEST_FAIL_WRITES_WHILE").map(PathBuf::from),
+        ..StoreOptions::default()
+    };
     let store = match &args.store {
-        Some(location) => Store::open_location(location, StoreOptions::default())?,
-        None => Store::open(&data.join("db"), StoreOptions::default())?,
+        Some(location) => Store::open_location(location, opts)?,
+        None => Store::open(&data.join("db"), opts)?,
     };
     let key = TokenKey::load_or_create(&data)?;
     let sessions = Sessions::load(&data)?;

@@ -16,6 +16,7 @@ use hallcall_core::{Actor, Command, Event, Hall, Millis, Rejected};
 use hallcall_store::Store;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+use crate::append_retry::{AppendFailure, AppendRetry};
 use crate::metrics::HallMetrics;
 use crate::snapshot::{Snapshot, SnapshotCell};
 
@@ -81,6 +82,8 @@ pub struct HallHandle {
     pub seq: Arc<AtomicU64>,
     /// The hall as of its last durable batch: what every read is served from.
     pub snapshot: SnapshotCell,
+    /// Why the hall's appends fail, while they do (for `/healthz`).
+    pub append_failure: AppendFailure,
 }
 
 pub fn now_ms() -> Millis {
@@ -114,6 +117,7 @@ impl HallHandle {
             metrics,
             seq: Arc::new(AtomicU64::new(hall.seq())),
             snapshot: SnapshotCell::new(Snapshot::of(&hall, started)),
+            append_failure: AppendFailure::default(),
         };
         let task = HallTask {
             hall,
@@ -123,7 +127,7 @@ impl HallHandle {
             seq: handle.seq.clone(),
             snapshot: handle.snapshot.clone(),
             last_now: started,
-            append_failed: false,
+            retry: AppendRetry::new(handle.append_failure.clone(), handle.metrics.clone()),
         };
         tokio::spawn(task.run(rx));
         handle
@@ -164,8 +168,8 @@ struct HallTask {
     seq: Arc<AtomicU64>,
     snapshot: SnapshotCell,
     last_now: Millis,
-    /// The last append failed (the hall was reloaded from the store).
-    append_failed: bool,
+    /// Set while appends fail: the hall decides nothing until it resumes.
+    retry: AppendRetry,
 }
 
 impl HallTask {
@@ -207,10 +211,9 @@ impl HallTask {
     /// that, and waking early is harmless (`process` acts only on what is due).
     fn until_deadline(&self) -> Duration {
         const LONGEST: Duration = Duration::from_secs(60);
-        if self.append_failed {
-            // The timer's events could not be stored: retry once a second,
-            // not in a loop.
-            return Duration::from_secs(1);
+        if let Some(wait) = self.retry.until_retry() {
+            // Appends fail: sleep until the next attempt to resume.
+            return wait.min(LONGEST);
         }
         match self.hall.poll_timeout() {
             None => LONGEST,
@@ -222,6 +225,13 @@ impl HallTask {
     }
 
     async fn process(&mut self, batch: &mut Vec<Msg>) {
+        if self.retry.reason().is_some() && !self.resume().await {
+            let why = self.retry.reason().unwrap_or_default().to_string();
+            for Msg { reply, .. } in batch.drain(..) {
+                let _ = reply.send(Err(CommandError::Storage(why.clone())));
+            }
+            return;
+        }
         let started = std::time::Instant::now();
         let mut events: Vec<Event> = Vec::new();
         let mut replies: Vec<PendingReply> = Vec::new();
@@ -244,23 +254,8 @@ impl HallTask {
         }
         if !events.is_empty() {
             let durable = self.store.append(self.hall.id(), events.clone()).await;
-            self.append_failed = durable.is_err();
             if let Err(e) = durable {
-                // The log does not hold what the hall now believes: go back to
-                // what is durable and refuse every command of this batch.
-                tracing::error!(hall = %self.hall.id(), error = %e, "append failed; reloading the hall from the store");
-                let config = self.hall.config().clone();
-                match self.store.recover(config) {
-                    Ok(h) => self.hall = h,
-                    Err(e2) => {
-                        tracing::error!(error = %e2, "recovery failed too; the hall keeps its state")
-                    }
-                }
-                let now = self.now();
-                self.snapshot.publish(Snapshot::of(&self.hall, now));
-                for (reply, _) in replies {
-                    let _ = reply.send(Err(CommandError::Storage(e.to_string())));
-                }
+                self.append_failed(e.to_string(), replies);
                 return;
             }
             // Durable now: publish the snapshot first (callers read their
@@ -303,5 +298,53 @@ impl HallTask {
             });
         }
         self.metrics.observe_state(&self.hall);
+    }
+}
+
+impl HallTask {
+    /// An append failed: the hall goes back to its last durable state (the
+    /// published snapshot's frozen copy: the store that just failed is not
+    /// read) and every caller of the batch is refused, so nothing of the
+    /// batch is ever seen or numbered. See [`crate::append_retry`].
+    fn append_failed(&mut self, why: String, replies: Vec<PendingReply>) {
+        tracing::error!(hall = %self.hall.id(), error = %why, "append failed; the hall is back at its last durable state and refuses commands until the store writes again");
+        self.hall = self.snapshot.load().hall().clone();
+        self.retry.failed(why.clone());
+        for (reply, _) in replies {
+            let _ = reply.send(Err(CommandError::Storage(why.clone())));
+        }
+    }
+
+    /// While appends fail: when due, recovers the hall from the store (which
+    /// succeeds only once the store writes again) and resumes. True when the
+    /// hall may decide again.
+    async fn resume(&mut self) -> bool {
+        if !self.retry.due(self.store.write_failure().is_none()) {
+            return false;
+        }
+        let store = self.store.clone();
+        let config = self.hall.config().clone();
+        let recovered = tokio::task::spawn_blocking(move || store.recover(config))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
+        match recovered {
+            Ok(hall) => {
+                if hall.seq() != self.hall.seq() {
+                    tracing::warn!(hall = %self.hall.id(), durable = hall.seq(), here = self.hall.seq(), "the store's durable state differs from the hall's; continuing from the store's");
+                    let now = self.now();
+                    self.seq.store(hall.seq(), Ordering::Release);
+                    self.snapshot.publish(Snapshot::of(&hall, now));
+                }
+                self.hall = hall;
+                self.retry.resumed();
+                tracing::info!(hall = %self.hall.id(), seq = self.hall.seq(), "appends succeed again; the hall resumes");
+                true
+            }
+            Err(why) => {
+                self.retry.still_failing(why);
+                false
+            }
+        }
     }
 }

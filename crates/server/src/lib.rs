@@ -23,8 +23,10 @@
 //! slow subscriber hold up another, panic on input, or broadcast a ticket's
 //! unguessable id or a configuration secret.
 
+pub mod accept_store;
 pub mod api;
 pub mod app;
+mod append_retry;
 pub mod auth;
 pub mod cli;
 pub mod config_file;

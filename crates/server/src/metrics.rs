@@ -20,6 +20,9 @@ pub struct HallMetrics {
     pub open_windows: AtomicU64,
     /// Messages the hall task received (commands: reads never enter it).
     pub hall_task_messages: AtomicU64,
+    /// Appends the store refused (a full disk, …), and failed attempts to
+    /// resume after one.
+    pub append_failures: AtomicU64,
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_us: AtomicU64,
@@ -98,6 +101,12 @@ impl HallMetrics {
             l("hallcall_hall_task_messages_total"),
             self.hall_task_messages.load(Ordering::Relaxed)
         );
+        let _ = writeln!(
+            out,
+            "{} {}",
+            l("hallcall_append_failures_total"),
+            self.append_failures.load(Ordering::Relaxed)
+        );
         if let Ok(w) = self.waiting.lock() {
             for (cat, n) in w.iter() {
                 let _ = writeln!(
@@ -141,6 +150,8 @@ pub const HELP: &str = "\
 # TYPE hallcall_subscribers gauge
 # HELP hallcall_hall_task_messages_total Messages into the hall's single-writer task (commands only: reads are served from its snapshot).
 # TYPE hallcall_hall_task_messages_total counter
+# HELP hallcall_append_failures_total Appends the store could not make durable (full disk, lost database); each refused its whole batch.
+# TYPE hallcall_append_failures_total counter
 # HELP hallcall_waiting Tickets waiting per category.
 # TYPE hallcall_waiting gauge
 # HELP hallcall_command_seconds Time from a batch's start to its durable acknowledgement.

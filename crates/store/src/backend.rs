@@ -183,6 +183,13 @@ impl Store {
         }
     }
 
+    /// Accepts the sled database in `dir` as it is (`hallcall accept-store`),
+    /// after [`StoreError::WitnessMissing`]: writes its `COMMIT` anew, naming
+    /// the last logged key. Returns each hall and the seq it continues from.
+    pub fn accept_as_is(dir: &Path) -> Result<Vec<(String, u64)>, StoreError> {
+        crate::dir::accept_as_is(dir)
+    }
+
     /// Restores a sled backup made by [`Store::backup`] into `to`, a new or
     /// empty directory, checking it on the way (format, records). Start
     /// hallcall on `to` afterwards.
@@ -197,6 +204,18 @@ impl Store {
         match &self.backend {
             Backend::Sled(_) => Err(StoreError::Invalid("not a PostgreSQL store".into())),
             Backend::Postgres(p) => p.setting(name),
+        }
+    }
+
+    /// Why the store cannot write now (sled: a group commit failed, e.g. a
+    /// full disk, and the database has not been reopened and flushed again
+    /// yet), until a write succeeds again; `None` while it writes. While
+    /// set, appends and [`Store::recover`] are refused with
+    /// [`StoreError::Unavailable`] and the writer retries by itself.
+    pub fn write_failure(&self) -> Option<String> {
+        match &self.backend {
+            Backend::Sled(s) => s.write_failure(),
+            Backend::Postgres(_) => None,
         }
     }
 

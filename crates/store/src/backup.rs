@@ -27,7 +27,7 @@ impl SledStore {
         let target = SledStore::open(to, StoreOptions::default())?;
         let _pause = lock(&self.inner.maint_lock);
         self.barrier()?;
-        let (src, dst) = (&self.inner.trees, &target.inner.trees);
+        let (src, dst) = (&*self.inner.trees.get_exact()?, &*target.inner.trees.get()?);
         let terr = |e| sled_error(to, e);
         for hall in src.halls()? {
             let snap = src.snap.get(hall.as_bytes()).map_err(|e| src.err(e))?;
@@ -83,7 +83,7 @@ impl SledStore {
             )));
         }
         let src = SledStore::open(backup, StoreOptions::default())?;
-        let t = &src.inner.trees;
+        let t = src.inner.trees.get()?;
         for hall in src.halls()? {
             // Every record readable and every sequence without a gap.
             let mut from = t.first_logged(&hall)?.unwrap_or(1);

@@ -15,7 +15,7 @@ use crate::error::{corrupt, io_error, open_error};
 use crate::keys;
 use crate::options::{StoreOptions, FORMAT_VERSION};
 use crate::trees::Trees;
-use crate::witness::{parse_witness, WITNESS_DAYS};
+use crate::witness::{parse_witness, write_witness, WITNESS_DAYS, WITNESS_LOG};
 use crate::StoreError;
 
 pub(crate) const LOCK_FILE: &str = "LOCK";
@@ -64,19 +64,32 @@ pub(crate) fn open_dir(dir: &Path, opts: &StoreOptions) -> Result<OpenedDir, Sto
         .truncate(false)
         .open(dir.join(COMMIT_FILE))
         .map_err(|e| io_error(dir, "cannot open COMMIT", e))?;
-    let err = |e| open_error(dir, e);
-    let trees = Trees {
-        dir: dir.to_path_buf(),
-        log: db.open_tree("log").map_err(err)?,
-        days: db.open_tree("days").map_err(err)?,
-        snap: db.open_tree("snap").map_err(err)?,
-        db,
-    };
+    let trees = trees_of(dir, db)?;
     Ok(OpenedDir {
         lock,
         trees,
         witness,
     })
+}
+
+fn trees_of(dir: &Path, db: sled::Db) -> Result<Trees, StoreError> {
+    let err = |e| open_error(dir, e);
+    Ok(Trees {
+        dir: dir.to_path_buf(),
+        log: db.open_tree("log").map_err(err)?,
+        days: db.open_tree("days").map_err(err)?,
+        snap: db.open_tree("snap").map_err(err)?,
+        db,
+    })
+}
+
+/// Opens the database of a directory this process already holds (`LOCK`
+/// taken, format checked) again, after the writer closed it following a
+/// failed write; `COMMIT` is checked as at start.
+pub(crate) fn reopen(opts: &StoreOptions, dir: &Path) -> Result<Trees, StoreError> {
+    let db = open_sled(dir, &dir.join(SLED_DIR), opts)?;
+    check_witness(dir, &db)?;
+    trees_of(dir, db)
 }
 
 fn newer_format(dir: &Path, found: u32) -> Result<(), StoreError> {
@@ -166,7 +179,18 @@ fn check_witness(dir: &Path, db: &sled::Db) -> Result<(), StoreError> {
     let witness_path = dir.join(COMMIT_FILE);
     let bytes = match fs::read(&witness_path) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // A new store has no COMMIT until it is opened; one whose log
+            // holds events had one, and without it a rolled-back database
+            // would start silently at an older seq.
+            let log = db.open_tree("log").map_err(err)?;
+            if log.is_empty() {
+                return Ok(());
+            }
+            return Err(StoreError::WitnessMissing {
+                dir: dir.to_path_buf(),
+            });
+        }
         Err(e) => return Err(io_error(dir, "cannot read COMMIT", e)),
     };
     if bytes.is_empty() {
@@ -200,6 +224,44 @@ fn check_witness(dir: &Path, db: &sled::Db) -> Result<(), StoreError> {
              log at a damaged record, so acknowledged events are missing"
         ),
     ))
+}
+
+/// `hallcall accept-store`: the operator accepts the database of `dir` as it
+/// is. Writes `COMMIT` anew, naming the last key of the log, so the store
+/// opens; returns each hall with the last seq it will continue from. Refuses
+/// a directory locked, newer, foreign or unreadable, as `open` does.
+pub(crate) fn accept_as_is(dir: &Path) -> Result<Vec<(String, u64)>, StoreError> {
+    if !dir.join(FORMAT_FILE).is_file() {
+        return Err(StoreError::Invalid(format!(
+            "{} is not a hallcall data directory (no {FORMAT_FILE} file)",
+            dir.display()
+        )));
+    }
+    let _lock = take_lock(dir)?;
+    let marker = read_marker(dir, &dir.join(FORMAT_FILE))?;
+    if let Some(found) = marker {
+        newer_format(dir, found)?;
+    }
+    let db = open_sled(dir, &dir.join(SLED_DIR), &StoreOptions::default())?;
+    check_format_record(dir, &db, marker)?;
+    let trees = trees_of(dir, db)?;
+    let mut halls = Vec::new();
+    for hall in trees.halls()? {
+        let last = trees.last_logged(&hall)?;
+        halls.push((hall, last));
+    }
+    let witness = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(dir.join(COMMIT_FILE))
+        .map_err(|e| io_error(dir, "cannot write COMMIT", e))?;
+    if let Some((key, _)) = trees.log.last().map_err(|e| trees.err(e))? {
+        write_witness(&witness, WITNESS_LOG, &key)
+            .and_then(|()| witness.sync_all())
+            .map_err(|e| io_error(dir, "cannot write COMMIT", e))?;
+    }
+    Ok(halls)
 }
 
 /// A backup or restore target must be new or empty.

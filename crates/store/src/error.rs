@@ -36,6 +36,15 @@ pub enum StoreError {
     )]
     Foreign { dir: PathBuf, detail: String },
 
+    #[error(
+        "data directory {dir} holds events but its COMMIT file (the record of the last flush \
+         that returned) is missing, so nothing shows whether the database lost its newest \
+         events (e.g. a disk image rolled back). Nothing was changed. Restore the latest backup \
+         into a new, empty directory (`hallcall restore`), or, to accept the data exactly as it \
+         is, run `hallcall accept-store {dir}` and start again"
+    )]
+    WitnessMissing { dir: PathBuf },
+
     #[error("storage error in {dir}: {detail}")]
     Io { dir: PathBuf, detail: String },
 
@@ -61,8 +70,23 @@ pub enum StoreError {
     )]
     Conflict { hall: String, detail: String },
 
+    /// Several nodes: the append was not written because this node does
+    /// not hold the hall's lease (it lapsed, or was handed to another node).
+    /// Nothing of it is in the log; another node writes the hall now.
+    #[error(
+        "hall {hall}: this node does not hold the hall's lease, so nothing was written; \
+         the node that does answers for the hall"
+    )]
+    NotOwner { hall: String },
+
     #[error("database {db}: {detail}")]
     Database { db: String, detail: String },
+
+    #[error(
+        "the store in {dir} cannot write ({detail}): commands are refused, changing nothing, \
+         until a write succeeds again; free disk space — hallcall retries by itself"
+    )]
+    Unavailable { dir: PathBuf, detail: String },
 
     #[error("the store is shut down")]
     Closed,
@@ -83,6 +107,7 @@ impl StoreError {
                 | StoreError::NewerFormat { .. }
                 | StoreError::Corrupt { .. }
                 | StoreError::Foreign { .. }
+                | StoreError::WitnessMissing { .. }
         )
     }
 }

@@ -31,6 +31,17 @@ pub struct StoreOptions {
     /// connection's `search_path` (normally `public`). Lets several
     /// deployments, or tests, share one database.
     pub pg_schema: Option<String>,
+    /// PostgreSQL only, several nodes: this node's id. When set, every
+    /// append is fenced by the hall's lease — the group statement writes a
+    /// hall's events only while `leases` names this node for it, unexpired,
+    /// holding a share lock on that row until it commits — and each commit
+    /// wakes the other nodes' tails with `NOTIFY hallcall_events`. `None`
+    /// (one node): no lease is checked.
+    pub pg_node: Option<String>,
+    /// Fault injection, for tests of a full disk without filling one (sled
+    /// only): while this file exists, every group commit writes its records
+    /// and then fails as a flush on a full disk does. `None` in production.
+    pub fail_writes_while: Option<std::path::PathBuf>,
 }
 
 impl Default for StoreOptions {
@@ -45,6 +56,8 @@ impl Default for StoreOptions {
             writer_spin: Duration::from_micros(200),
             cache_bytes: 256 * 1024 * 1024,
             pg_schema: None,
+            pg_node: None,
+            fail_writes_while: None,
         }
     }
 }

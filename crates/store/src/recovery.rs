@@ -24,7 +24,8 @@ impl SledStore {
         let id = config.id.clone();
         keys::check_hall(&id)?;
         self.barrier()?;
-        let t = &self.inner.trees;
+        // Refused while writes fail: sled may hold records whose flush failed.
+        let t = self.inner.trees.get_exact()?;
         let (mut hall, snap_seq) = match t.snapshot(&id)? {
             Some((seq, json)) => (hall_from_snapshot(&t.dir, &id, seq, &json)?, seq),
             None => {

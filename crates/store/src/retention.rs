@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 
 use crate::keys;
-use crate::trees::{lock, Trees};
+use crate::trees::{lock, Trees, TreesCell};
 use crate::StoreError;
 
 pub(crate) enum Maint {
@@ -19,7 +19,7 @@ pub(crate) enum Maint {
 
 /// The maintenance thread's state.
 pub(crate) struct Maintenance {
-    pub trees: Trees,
+    pub trees: Arc<TreesCell>,
     pub rx: Receiver<Maint>,
     /// Held while compacting; a backup holds it to see a stable log.
     pub lock: Arc<Mutex<()>>,
@@ -40,7 +40,11 @@ impl Maintenance {
             }
             last.insert(hall.clone(), Instant::now());
             let _guard = lock(&self.lock);
-            match compact(&self.trees, &hall, snap_seq, days, self.resume_window) {
+            // Not while writes fail: the writer may be reopening the database.
+            let Ok(trees) = self.trees.get_exact() else {
+                continue;
+            };
+            match compact(&trees, &hall, snap_seq, days, self.resume_window) {
                 Ok(0) => {}
                 Ok(n) => {
                     tracing::info!(hall = %hall, deleted = n, "retention: deleted events of past days")

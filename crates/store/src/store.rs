@@ -24,7 +24,7 @@ use crate::log::encode;
 use crate::options::StoreOptions;
 use crate::retention::Maintenance;
 use crate::snapshot;
-use crate::trees::{lock, Trees};
+use crate::trees::{lock, TreesCell};
 use crate::writer::{AppendJob, HallShared, Job, SnapshotJob, Writer};
 use crate::{keys, Durable, StoreError};
 
@@ -50,7 +50,8 @@ pub(crate) struct State {
 pub(crate) struct Inner {
     pub dir: PathBuf,
     pub opts: StoreOptions,
-    pub trees: Trees,
+    /// The database; the writer reopens it after a failed write.
+    pub trees: Arc<TreesCell>,
     pub state: Mutex<State>,
     /// Held by retention while it deletes; a backup holds it to copy a
     /// stable log.
@@ -78,8 +79,11 @@ impl SledStore {
         let (tx, rx) = mpsc::channel();
         let (mtx, mrx) = mpsc::channel();
         let maint_lock = Arc::new(Mutex::new(()));
+        let cell = Arc::new(TreesCell::new(opened.trees));
         let writer = Writer {
-            trees: opened.trees.clone(),
+            cell: cell.clone(),
+            opts: opts.clone(),
+            failed: None,
             witness: opened.witness,
             rx,
             max_group: opts.max_group.max(1),
@@ -87,7 +91,7 @@ impl SledStore {
             maint: mtx,
         };
         let maintenance = Maintenance {
-            trees: opened.trees.clone(),
+            trees: cell.clone(),
             rx: mrx,
             lock: maint_lock.clone(),
             retention_days: opts.retention_days,
@@ -107,7 +111,7 @@ impl SledStore {
             inner: Arc::new(Inner {
                 dir: dir.to_path_buf(),
                 opts,
-                trees: opened.trees,
+                trees: cell,
                 state: Mutex::new(State {
                     halls: HashMap::new(),
                     tx: Some(tx),
@@ -134,7 +138,7 @@ impl SledStore {
         hall: &str,
     ) -> Result<&'a mut HallEntry, StoreError> {
         if !st.halls.contains_key(hall) {
-            let t = &self.inner.trees;
+            let t = self.inner.trees.get()?;
             let snap_seq = t.snapshot_seq(hall)?;
             let last = t.last_logged(hall)?.max(snap_seq);
             let shared = Arc::new(HallShared::default());
@@ -199,6 +203,13 @@ impl SledStore {
         let (done, rx) = oneshot::channel();
         let mut st = lock(&self.inner.state);
         let tx = st.tx.clone().ok_or(StoreError::Closed)?;
+        if let Some(why) = self.inner.trees.failure() {
+            // Refused before it is queued: nothing is numbered or written.
+            return Err(StoreError::Unavailable {
+                dir: self.inner.dir.clone(),
+                detail: why,
+            });
+        }
         let entry = self.entry(&mut st, hall)?;
         if entry.shared.poisoned.load(Ordering::Acquire) {
             return Err(StoreError::Poisoned(hall.into()));
@@ -249,12 +260,16 @@ impl SledStore {
         if since == durable {
             return Ok(Some(Vec::new()));
         }
-        match self.inner.trees.first_logged(hall)? {
+        match self.inner.trees.get()?.first_logged(hall)? {
             Some(first) if first <= since + 1 => {}
             _ => return Ok(None),
         }
         let upto = durable.min(since.saturating_add(limit as u64));
-        self.inner.trees.read_range(hall, since + 1, upto).map(Some)
+        self.inner
+            .trees
+            .get()?
+            .read_range(hall, since + 1, upto)
+            .map(Some)
     }
 
     /// Retained durable events of `hall` from seq `from` on, ascending, at
@@ -265,7 +280,7 @@ impl SledStore {
             return Ok(Vec::new());
         }
         let upto = durable.min(from.saturating_add(limit as u64 - 1));
-        self.inner.trees.read_stored(hall, from, upto)
+        self.inner.trees.get()?.read_stored(hall, from, upto)
     }
 
     /// The durable events of `hall`'s business day `date` (from its
@@ -274,30 +289,30 @@ impl SledStore {
     /// hall did not open or that retention has deleted.
     pub fn day_events(&self, hall: &str, date: NaiveDate) -> Result<Vec<Event>, StoreError> {
         let durable = self.durable_seq(hall)?;
-        let Some((start, next)) = self.inner.trees.day_bounds(hall, date)? else {
+        let Some((start, next)) = self.inner.trees.get()?.day_bounds(hall, date)? else {
             return Ok(Vec::new());
         };
         let end = next.unwrap_or(durable + 1).min(durable + 1);
         if start >= end {
             return Ok(Vec::new());
         }
-        self.inner.trees.read_range(hall, start, end - 1)
+        self.inner.trees.get()?.read_range(hall, start, end - 1)
     }
 
     /// Business days of `hall` that have events, ascending.
     pub fn days(&self, hall: &str) -> Result<Vec<NaiveDate>, StoreError> {
         keys::check_hall(hall)?;
-        self.inner.trees.days_of(hall)
+        self.inner.trees.get()?.days_of(hall)
     }
 
     /// The halls with anything stored, sorted.
     pub fn halls(&self) -> Result<Vec<String>, StoreError> {
-        self.inner.trees.halls()
+        self.inner.trees.get()?.halls()
     }
 
     /// Seq of the stored snapshot of `hall` (0: none).
     pub fn snapshot_seq(&self, hall: &str) -> Result<u64, StoreError> {
-        self.inner.trees.snapshot_seq(hall)
+        self.inner.trees.get()?.snapshot_seq(hall)
     }
 
     /// The snapshot policy, in one place: snapshot `hall` when
@@ -337,6 +352,11 @@ impl SledStore {
         entry.snap_seq = seq;
         entry.snap_at = Instant::now();
         Ok(true)
+    }
+
+    /// Why writes fail now (a full disk, …), until one succeeds again.
+    pub fn write_failure(&self) -> Option<String> {
+        self.inner.trees.failure()
     }
 
     /// Flushes everything queued and stops the writer; later appends fail

@@ -5,17 +5,19 @@
 //! it through [`Job`]s.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use tokio::sync::oneshot;
 
+use crate::dir::reopen;
 use crate::error::sled_error;
 use crate::keys;
+use crate::options::StoreOptions;
 use crate::retention::Maint;
-use crate::trees::Trees;
+use crate::trees::TreesCell;
 use crate::witness::{write_witness, WITNESS_DAYS, WITNESS_LOG};
 use crate::StoreError;
 
@@ -55,24 +57,73 @@ pub(crate) enum Job {
 }
 
 pub(crate) struct Writer {
-    pub trees: Trees,
+    /// The database, which this thread alone closes and reopens (see
+    /// [`Writer::heal`]).
+    pub cell: Arc<TreesCell>,
+    pub opts: StoreOptions,
     /// `COMMIT`: the last key written by a flush that returned.
     pub witness: std::fs::File,
     pub rx: Receiver<Job>,
     pub max_group: usize,
     pub spin: Duration,
     pub maint: Sender<Maint>,
+    /// Set by a failed group commit, cleared by a successful [`Writer::heal`].
+    pub failed: Option<Failed>,
 }
+
+/// What a failed group commit left behind: records sled may hold in memory
+/// (or have half-written) although their flush failed. None of them was
+/// acknowledged; all are removed before the store writes again.
+pub(crate) struct Failed {
+    /// Log keys of the failed appends.
+    log_keys: Vec<Vec<u8>>,
+    /// Day-index keys the failed appends wrote, with the seq each points at.
+    day_keys: Vec<(Vec<u8>, u64)>,
+    /// When to try again, and the wait after that (doubling up to
+    /// [`HEAL_BACKOFF_MAX`]).
+    next_try: Instant,
+    backoff: Duration,
+}
+
+/// First and longest waits between attempts to write again after a failure.
+const HEAL_BACKOFF_MIN: Duration = Duration::from_millis(100);
+const HEAL_BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// How long a reopen waits for readers to return their borrowed database.
+const CLOSE_PATIENCE: Duration = Duration::from_secs(2);
 
 impl Writer {
     pub fn run(mut self) {
         loop {
-            let Ok(first) = self.next_job() else {
-                // Every Store handle is gone: flush what remains and stop.
-                if let Err(e) = self.trees.db.flush() {
-                    tracing::error!(error = %e, "final flush of the store failed");
+            let next = match &self.failed {
+                None => self.next_job().map(Some),
+                Some(f) => match self
+                    .rx
+                    .recv_timeout(f.next_try.saturating_duration_since(Instant::now()))
+                {
+                    Ok(j) => Ok(Some(j)),
+                    Err(RecvTimeoutError::Timeout) => Ok(None),
+                    Err(RecvTimeoutError::Disconnected) => Err(std::sync::mpsc::RecvError),
+                },
+            };
+            if self
+                .failed
+                .as_ref()
+                .is_some_and(|f| Instant::now() >= f.next_try)
+            {
+                self.heal();
+            }
+            let first = match next {
+                Ok(Some(j)) => j,
+                Ok(None) => continue,
+                Err(_) => {
+                    // Every Store handle is gone: flush what remains and stop.
+                    if let Ok(t) = self.cell.get() {
+                        if let Err(e) = t.db.flush() {
+                            tracing::error!(error = %e, "final flush of the store failed");
+                        }
+                    }
+                    return;
                 }
-                return;
             };
             let mut group = Vec::with_capacity(64);
             group.push(first);
@@ -113,6 +164,10 @@ impl Writer {
 
     /// Writes and flushes one group; true when asked to shut down.
     fn commit(&mut self, group: Vec<Job>) -> bool {
+        let trees = match self.cell.get_exact() {
+            Ok(t) => t,
+            Err(e) => return refuse(group, &e),
+        };
         // (key, value) to write; an append of several events is written as
         // one sled batch so that a crash never keeps part of a command. A
         // batch costs sled an extra ~60 µs (its manifest), so a group of
@@ -122,6 +177,8 @@ impl Writer {
         let mut day_writes: Vec<(Vec<u8>, [u8; 8])> = Vec::new();
         let mut snap_writes: Vec<(Arc<str>, Vec<u8>)> = Vec::new();
         let mut appends = Vec::new();
+        // First seq of each append, in `appends` order.
+        let mut firsts = Vec::new();
         let mut snaps = Vec::new();
         let mut snaps_written = Vec::new();
         let mut barriers = Vec::new();
@@ -134,6 +191,7 @@ impl Writer {
                         continue;
                     }
                     let records = std::mem::take(&mut a.records);
+                    firsts.push(records.first().map_or(a.last + 1, |r| r.0));
                     multi |= records.len() > 1;
                     for (seq, bytes) in records {
                         log_writes.push((keys::log_key(&a.hall, seq), bytes));
@@ -169,22 +227,25 @@ impl Writer {
                 for (k, v) in log_writes {
                     batch.insert(k, v);
                 }
-                self.trees.log.apply_batch(batch)?;
+                trees.log.apply_batch(batch)?;
             } else {
                 for (k, v) in log_writes {
-                    self.trees.log.insert(k, v)?;
+                    trees.log.insert(k, v)?;
                 }
             }
             // The day index after the log: sled recovers a prefix of its
             // log, so an index entry never points at a missing event.
             for (k, v) in day_writes {
-                self.trees.days.insert(k, &v[..])?;
+                trees.days.insert(k, &v[..])?;
             }
             for (hall, v) in snap_writes {
-                self.trees.snap.insert(hall.as_bytes(), v)?;
+                trees.snap.insert(hall.as_bytes(), v)?;
             }
             if wrote {
-                self.trees.db.flush()?;
+                if self.fault_injected() {
+                    return Err(sled::Error::Io(std::io::Error::from_raw_os_error(ENOSPC)));
+                }
+                trees.db.flush()?;
             }
             Ok(())
         })();
@@ -201,12 +262,28 @@ impl Writer {
                 }
             }
             Err(e) => {
-                let err = sled_error(&self.trees.dir, e);
-                tracing::error!(error = %err, "group commit failed");
-                for a in appends {
+                let err = sled_error(&trees.dir, e);
+                tracing::error!(error = %err, "group commit failed; refusing writes until one succeeds again");
+                let mut failed = Failed {
+                    log_keys: Vec::new(),
+                    day_keys: Vec::new(),
+                    next_try: Instant::now() + HEAL_BACKOFF_MIN,
+                    backoff: HEAL_BACKOFF_MIN,
+                };
+                for (a, first) in appends.into_iter().zip(firsts) {
+                    failed
+                        .log_keys
+                        .extend((first..=a.last).map(|seq| keys::log_key(&a.hall, seq)));
+                    failed.day_keys.extend(
+                        a.days
+                            .iter()
+                            .map(|(date, seq)| (keys::day_key(&a.hall, *date), *seq)),
+                    );
                     a.shared.poisoned.store(true, Ordering::Release);
                     let _ = a.done.send(Err(err.clone()));
                 }
+                self.cell.set_failure(Some(err.to_string()));
+                self.failed = Some(failed);
             }
         }
         for (hall, snap_seq) in snaps_written {
@@ -224,7 +301,7 @@ impl Writer {
                 tracing::warn!(hall = %s.hall, seq = s.seq, "snapshot dropped: its events are not durable");
                 continue;
             }
-            match self.trees.snap.insert(s.hall.as_bytes(), s.value) {
+            match trees.snap.insert(s.hall.as_bytes(), s.value) {
                 Ok(_) => {
                     let _ = self.maint.send(Maint::Compact {
                         hall: s.hall,
@@ -236,7 +313,7 @@ impl Writer {
         }
         if shutdown.is_some() || !barriers.is_empty() {
             // Barriers and shutdown also cover the snapshots just written.
-            if let Err(e) = self.trees.db.flush() {
+            if let Err(e) = trees.db.flush() {
                 tracing::error!(error = %e, "flush failed");
             }
         }
@@ -248,5 +325,118 @@ impl Writer {
             return true;
         }
         false
+    }
+}
+
+/// `ENOSPC`: what an injected fault reports (a full disk).
+const ENOSPC: i32 = 28;
+
+/// Answers a group without touching the database: while writes fail, every
+/// append is refused at once (its hall must be recovered before appending
+/// again), snapshots are dropped, barriers and shutdown are answered.
+fn refuse(group: Vec<Job>, err: &StoreError) -> bool {
+    let mut stop = false;
+    for job in group {
+        match job {
+            Job::Append(a) => {
+                a.shared.poisoned.store(true, Ordering::Release);
+                let _ = a.done.send(Err(err.clone()));
+            }
+            Job::Snapshot(_) => {}
+            Job::Barrier(tx) => {
+                let _ = tx.send(());
+            }
+            Job::Shutdown(tx) => {
+                let _ = tx.send(());
+                stop = true;
+            }
+        }
+    }
+    stop
+}
+
+impl Writer {
+    /// Whether the test hook says the disk is full now.
+    fn fault_injected(&self) -> bool {
+        self.opts
+            .fail_writes_while
+            .as_ref()
+            .is_some_and(|p| p.exists())
+    }
+
+    /// After a failed commit: closes the database, reopens it (sled refuses
+    /// every write after an I/O error until reopened, and reopening drops
+    /// whatever it held only in memory), removes any record of the failed
+    /// commit that reached the disk anyway, and flushes. Success clears the
+    /// failure: the store writes again, without a restart. Failure waits
+    /// longer before the next try.
+    fn heal(&mut self) {
+        let Some(mut failed) = self.failed.take() else {
+            return;
+        };
+        failed.backoff = (failed.backoff * 2).min(HEAL_BACKOFF_MAX);
+        failed.next_try = Instant::now() + failed.backoff;
+        if let Some(mut old) = self.cell.take() {
+            let give_up = Instant::now() + CLOSE_PATIENCE;
+            loop {
+                match Arc::try_unwrap(old) {
+                    Ok(trees) => {
+                        drop(trees);
+                        break;
+                    }
+                    Err(still_borrowed) if Instant::now() < give_up => {
+                        old = still_borrowed;
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    Err(still_borrowed) => {
+                        tracing::warn!("the store is still borrowed; reopening it later");
+                        self.cell.put(still_borrowed);
+                        self.failed = Some(failed);
+                        return;
+                    }
+                }
+            }
+        }
+        let trees = match reopen(&self.opts, self.cell.dir()) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot reopen the store yet");
+                self.failed = Some(failed);
+                return;
+            }
+        };
+        let cleaned = (|| -> Result<(), sled::Error> {
+            for k in &failed.log_keys {
+                trees.log.remove(k)?;
+            }
+            for (k, seq) in &failed.day_keys {
+                if trees
+                    .days
+                    .get(k)?
+                    .is_some_and(|v| keys::u64_of(&v) == Some(*seq))
+                {
+                    trees.days.remove(k)?;
+                }
+            }
+            if self.fault_injected() {
+                return Err(sled::Error::Io(std::io::Error::from_raw_os_error(ENOSPC)));
+            }
+            trees.db.flush()?;
+            Ok(())
+        })();
+        let why = cleaned.map_err(|e| sled_error(&trees.dir, e).to_string());
+        // Reads capped at durable seqs may use it either way.
+        self.cell.put(Arc::new(trees));
+        match why {
+            Ok(()) => {
+                tracing::info!("the store writes again");
+                self.cell.set_failure(None);
+            }
+            Err(why) => {
+                tracing::warn!(error = %why, retry_in = ?failed.backoff, "the store still cannot write");
+                self.cell.set_failure(Some(why));
+                self.failed = Some(failed);
+            }
+        }
     }
 }

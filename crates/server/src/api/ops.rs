@@ -9,12 +9,49 @@ use axum::Json;
 use crate::api::error::ApiError;
 use crate::app::App;
 
-pub async fn healthz(State(app): State<App>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({
-        "status": "ok",
+/// Liveness: 200 `ok`, or 503 with the reason while the store cannot
+/// write (every command is refused then, so the box is not healthy even
+/// though it answers). The 503 body is the API's error shape plus `status`.
+pub async fn healthz(State(app): State<App>) -> Response {
+    let mut failing: Vec<(String, String)> = app
+        .halls
+        .iter()
+        .filter_map(|(id, e)| {
+            let why = e.handle.append_failure.lock().ok()?.clone()?;
+            Some((id.clone(), why))
+        })
+        .collect();
+    if let Some(why) = app.store.write_failure() {
+        if failing.is_empty() {
+            failing.push((String::new(), why));
+        }
+    }
+    let uptime_s = app.started.elapsed().as_secs();
+    let Some((_, reason)) = failing.first() else {
+        let body = serde_json::json!({
+            "status": "ok",
+            "halls": app.halls.len(),
+            "uptime_s": uptime_s,
+        });
+        return Json(body).into_response();
+    };
+    let halls: Vec<&str> = failing
+        .iter()
+        .filter(|(h, _)| !h.is_empty())
+        .map(|(h, _)| h.as_str())
+        .collect();
+    let body = serde_json::json!({
+        "status": "failing",
+        "reason": reason,
+        "halls_failing": halls,
         "halls": app.halls.len(),
-        "uptime_s": app.started.elapsed().as_secs(),
-    }))
+        "uptime_s": uptime_s,
+        "error": {
+            "code": "storage_failed",
+            "message": format!("appends fail, commands are refused: {reason}"),
+        },
+    });
+    (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
 }
 
 pub async fn metrics(State(app): State<App>) -> Response {
