@@ -103,4 +103,29 @@ pub enum Command {
     ReloadConfig {
         config: Box<HallConfig>,
     },
+    /// 指定叫号: call ticket `number` (e.g. `A012`) at `window`: a waiting
+    /// ticket the window may serve (out of order), or one held there.
+    CallNumber {
+        window: u32,
+        number: String,
+    },
+    /// 挂起: park the ticket being served at `window`.
+    Hold {
+        window: u32,
+    },
+    /// 多窗联办: complete the ticket being served at `window` and send it
+    /// on to `next_category`, keeping its number and place in line.
+    CompleteAndSend {
+        window: u32,
+        next_category: String,
+    },
+    /// A scrolling notice on the hall display from `starts_at` to `ends_at`.
+    AddNotice {
+        text: String,
+        starts_at: Millis,
+        ends_at: Millis,
+    },
+    RemoveNotice {
+        notice: u64,
+    },
 }

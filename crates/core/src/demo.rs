@@ -115,6 +115,8 @@ pub fn demo_hall() -> HallConfig {
         min_recalls_before_no_show: 1,
         requeue: RequeuePlace::Back,
         summon_timeout_s: 300,
+        hold_max_min: 30,
+        near_turn_ahead: 3,
         categories: vec![
             category("general", "综合业务", "General services", 'A', 300, 900),
             category(

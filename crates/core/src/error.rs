@@ -107,6 +107,22 @@ pub enum Rejected {
     LastTicketPassed { minutes: u32 },
     #[error("window {window} is already being opened: {staff} has been summoned there")]
     AlreadySummoned { window: u32, staff: String },
+    #[error("no ticket numbered {0:?} today")]
+    UnknownNumber(String),
+    #[error("ticket {number} is {state}: only a waiting ticket, or one held at this window, can be called")]
+    NotCallable { number: String, state: &'static str },
+    #[error("ticket {number} is held at window {window}: only that window can call it back")]
+    HeldElsewhere { number: String, window: u32 },
+    #[error("ticket {number} was transferred to window {window}")]
+    DirectedElsewhere { number: String, window: u32 },
+    #[error("the ticket is already in category {0:?}: name the next category")]
+    ChainSameCategory(String),
+    #[error("notice: {0}")]
+    BadNotice(&'static str),
+    #[error("unknown notice {0}")]
+    UnknownNotice(u64),
+    #[error("only the supervisor may do this")]
+    SupervisorOnly,
 }
 
 impl Rejected {
@@ -160,6 +176,14 @@ impl Rejected {
             DailyCapReached { .. } => "daily_cap_reached",
             LastTicketPassed { .. } => "last_ticket_passed",
             AlreadySummoned { .. } => "already_summoned",
+            UnknownNumber(_) => "unknown_number",
+            NotCallable { .. } => "not_callable",
+            HeldElsewhere { .. } => "held_elsewhere",
+            DirectedElsewhere { .. } => "directed_elsewhere",
+            ChainSameCategory(_) => "chain_same_category",
+            BadNotice(_) => "bad_notice",
+            UnknownNotice(_) => "unknown_notice",
+            SupervisorOnly => "supervisor_only",
         }
     }
 
@@ -167,8 +191,12 @@ impl Rejected {
         use Rejected::*;
         match self {
             UnknownCategory(_) | UnknownWindow(_) | UnknownTicket | UnknownStaff(_)
-            | UnknownAppointment | UnknownAdvice(_) => RejectClass::NotFound,
-            NotOnDuty { .. } | ClerkOnly | NotAPost { .. } => RejectClass::Forbidden,
+            | UnknownAppointment | UnknownAdvice(_) | UnknownNumber(_) | UnknownNotice(_) => {
+                RejectClass::NotFound
+            }
+            NotOnDuty { .. } | ClerkOnly | NotAPost { .. } | SupervisorOnly => {
+                RejectClass::Forbidden
+            }
             EmptyTransfer
             | TransferToSelf
             | BadScore(_)
@@ -177,7 +205,9 @@ impl Rejected {
             | BadConfig(_)
             | WrongHall(_)
             | AppointmentCategory(_)
-            | NoAppointments(_) => RejectClass::Invalid,
+            | NoAppointments(_)
+            | ChainSameCategory(_)
+            | BadNotice(_) => RejectClass::Invalid,
             _ => RejectClass::Conflict,
         }
     }

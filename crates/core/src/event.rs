@@ -129,11 +129,66 @@ pub enum EventKind {
         window: u32,
         staff: String,
         recall: bool,
+        /// 指定叫号: the clerk called this number instead of the next in
+        /// line (counted in statistics; not shown to the public).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        out_of_order: bool,
+        /// The ticket was on hold (挂起) at this window and is called back.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        resumed: bool,
     },
     TicketNoShow {
         ticket: String,
         number: String,
         window: u32,
+        /// The ticket was on hold and not called back within `hold_max_min`:
+        /// the window it was held at is serving someone else by now.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        held: bool,
+    },
+    /// 挂起: the ticket being served at `window` is parked (the citizen
+    /// fetches a document); the window is free to call others. Only `window`
+    /// can call it back (`call {number}`) before `deadline`, else it becomes
+    /// a no-show (`ticket_no_show` with `held: true`).
+    TicketHeld {
+        ticket: String,
+        number: String,
+        category: String,
+        window: u32,
+        staff: String,
+        #[serde(with = "crate::time::rfc3339_ms")]
+        deadline: Millis,
+    },
+    /// 多窗联办: the ticket was completed at one category's window and goes
+    /// on, same number, to `category`, back at its original place in line
+    /// (`key` is the key it was issued with).
+    TicketChained {
+        ticket: String,
+        number: String,
+        from_category: String,
+        category: String,
+        from_window: u32,
+        key: Millis,
+    },
+    /// 即将到号: a waiting ticket has `ahead` (at most `near_turn_ahead`)
+    /// tickets before it; emitted once per wait.
+    TicketNearTurn {
+        ticket: String,
+        number: String,
+        ahead: u32,
+    },
+    /// A scrolling notice for the hall display, shown from `starts_at` until
+    /// `ends_at`.
+    NoticeAdded {
+        notice: u64,
+        text: String,
+        #[serde(with = "crate::time::rfc3339_ms")]
+        starts_at: Millis,
+        #[serde(with = "crate::time::rfc3339_ms")]
+        ends_at: Millis,
+    },
+    NoticeRemoved {
+        notice: u64,
     },
     TicketRequeued {
         ticket: String,
@@ -340,6 +395,11 @@ impl EventKind {
             TicketTransferred { .. } => "ticket_transferred",
             TicketCancelled { .. } => "ticket_cancelled",
             TicketExpired { .. } => "ticket_expired",
+            TicketHeld { .. } => "ticket_held",
+            TicketChained { .. } => "ticket_chained",
+            TicketNearTurn { .. } => "ticket_near_turn",
+            NoticeAdded { .. } => "notice_added",
+            NoticeRemoved { .. } => "notice_removed",
             RatingRecorded { .. } => "rating_recorded",
             AppointmentBooked { .. } => "appointment_booked",
             StaffLoggedIn { .. } => "staff_logged_in",
@@ -374,6 +434,9 @@ impl EventKind {
             | TicketTransferred { ticket, .. }
             | TicketCancelled { ticket, .. }
             | TicketExpired { ticket, .. }
+            | TicketHeld { ticket, .. }
+            | TicketChained { ticket, .. }
+            | TicketNearTurn { ticket, .. }
             | RatingRecorded { ticket, .. } => Some(ticket),
             Warning { ticket, .. } => ticket.as_deref(),
             _ => None,

@@ -105,6 +105,8 @@ pub enum TicketState {
     Waiting,
     Called,
     Serving,
+    /// 挂起: parked at the window that served it, until called back there.
+    Held,
     Done,
     NoShow,
     Cancelled,

@@ -59,6 +59,37 @@ pub enum PublicKind<'a> {
     TicketNoShow {
         number: &'a str,
         window: u32,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        held: bool,
+    },
+    /// Without the clerk: parking a ticket is the window's business.
+    TicketHeld {
+        number: &'a str,
+        category: &'a str,
+        window: u32,
+        #[serde(with = "crate::time::rfc3339_ms")]
+        deadline: Millis,
+    },
+    TicketChained {
+        number: &'a str,
+        from_category: &'a str,
+        category: &'a str,
+        from_window: u32,
+    },
+    TicketNearTurn {
+        number: &'a str,
+        ahead: u32,
+    },
+    NoticeAdded {
+        notice: u64,
+        text: &'a str,
+        #[serde(with = "crate::time::rfc3339_ms")]
+        starts_at: Millis,
+        #[serde(with = "crate::time::rfc3339_ms")]
+        ends_at: Millis,
+    },
+    NoticeRemoved {
+        notice: u64,
     },
     TicketRequeued {
         number: &'a str,
@@ -268,10 +299,56 @@ impl EventKind {
                 staff,
                 recall: *recall,
             },
-            K::TicketNoShow { number, window, .. } => P::TicketNoShow {
+            K::TicketNoShow {
+                number,
+                window,
+                held,
+                ..
+            } => P::TicketNoShow {
                 number,
                 window: *window,
+                held: *held,
             },
+            K::TicketHeld {
+                number,
+                category,
+                window,
+                deadline,
+                ..
+            } => P::TicketHeld {
+                number,
+                category,
+                window: *window,
+                deadline: *deadline,
+            },
+            K::TicketChained {
+                number,
+                from_category,
+                category,
+                from_window,
+                ..
+            } => P::TicketChained {
+                number,
+                from_category,
+                category,
+                from_window: *from_window,
+            },
+            K::TicketNearTurn { number, ahead, .. } => P::TicketNearTurn {
+                number,
+                ahead: *ahead,
+            },
+            K::NoticeAdded {
+                notice,
+                text,
+                starts_at,
+                ends_at,
+            } => P::NoticeAdded {
+                notice: *notice,
+                text,
+                starts_at: *starts_at,
+                ends_at: *ends_at,
+            },
+            K::NoticeRemoved { notice } => P::NoticeRemoved { notice: *notice },
             K::TicketRequeued {
                 number,
                 category,

@@ -33,6 +33,12 @@ pub struct HallView {
     pub totals: Totals,
     /// Most tickets waiting per 10-minute bucket today.
     pub waiting_series: Vec<SeriesPoint>,
+    /// The supervisor's notices not yet ended; the hall display scrolls
+    /// those whose range includes its clock.
+    pub notices: Vec<NoticeView>,
+    /// What the hall itself announces beside them (a tidal window opened,
+    /// a ticket sent on to another category), as codes the pages word.
+    pub system_notices: Vec<SystemNotice>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -101,6 +107,41 @@ pub struct WindowView {
     /// window is `closed` until the clerk logs in).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summons: Option<SummonsView>,
+    /// 挂起: tickets held at this window, oldest first (numbers only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<HeldView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HeldView {
+    pub number: String,
+    pub category: String,
+    pub since: String,
+    /// It becomes a no-show at this instant unless called back.
+    pub deadline: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NoticeView {
+    pub id: u64,
+    pub text: String,
+    pub starts_at: String,
+    pub ends_at: String,
+    /// Whether it shows at the view's `now`.
+    pub showing: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum SystemNotice {
+    /// A tidal window is open (潮汐窗口已开放).
+    TidalOpen { window: u32 },
+    /// 多窗联办: ticket `number` goes on to `category` at `windows`.
+    Chained {
+        number: String,
+        category: String,
+        windows: Vec<u32>,
+    },
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -294,6 +335,7 @@ impl Hall {
                         deadline: rfc3339(s.deadline),
                         reason: s.reason.clone(),
                     }),
+                    held: self.held_views(w.number),
                 }
             })
             .collect();
@@ -375,6 +417,8 @@ impl Hall {
                     waiting: *n,
                 })
                 .collect(),
+            notices: self.notice_views(now),
+            system_notices: self.system_notices(),
         }
     }
 }

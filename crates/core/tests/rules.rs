@@ -255,7 +255,8 @@ fn a_ticket_transferred_to_a_window_goes_first_there_and_keeps_its_number() {
             to_window: Some(6),
         },
     );
-    assert_eq!(H::types(&evs), ["ticket_transferred"]);
+    // A transfer is a new wait: first at window 6, D001 is near its turn.
+    assert_eq!(H::types(&evs), ["ticket_transferred", "ticket_near_turn"]);
     assert_eq!(
         h.call(6).as_deref(),
         Some("D001"),

@@ -75,6 +75,8 @@ pub fn mmc_hall(c: u32, mean_service_s: u32) -> HallConfig {
         min_recalls_before_no_show: 1,
         requeue: RequeuePlace::Back,
         summon_timeout_s: 300,
+        hold_max_min: 30,
+        near_turn_ahead: 3,
         categories: vec![CategoryConfig {
             id: "general".into(),
             name: "综合业务".into(),

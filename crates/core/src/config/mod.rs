@@ -105,6 +105,14 @@ pub struct HallConfig {
     /// staff member, or becomes advice for the supervisor.
     #[serde(default = "five_minutes")]
     pub summon_timeout_s: u32,
+    /// 挂起: a held ticket not called back within this many minutes becomes
+    /// a no-show (the citizen did not come back with the document).
+    #[serde(default = "thirty")]
+    pub hold_max_min: u32,
+    /// 即将到号: a waiting ticket with this many or fewer tickets ahead gets
+    /// `ticket_near_turn` (once per wait): the phone page vibrates.
+    #[serde(default = "three")]
+    pub near_turn_ahead: u32,
     #[serde(rename = "category", default)]
     pub categories: Vec<CategoryConfig>,
     #[serde(rename = "window", default)]
@@ -128,6 +136,10 @@ fn one() -> u32 {
 
 fn five_minutes() -> u32 {
     300
+}
+
+fn three() -> u32 {
+    3
 }
 
 /// Where a requeued no-show goes back in line.

@@ -61,6 +61,16 @@ impl HallConfig {
                 return Err(invalid(h, "open_hours", "periods overlap"));
             }
         }
+        if !(1..=24 * 60).contains(&self.hold_max_min) {
+            return Err(invalid(
+                h,
+                "hold_max_min",
+                "must be 1 to 1440 minutes (a held ticket becomes a no-show after it)",
+            ));
+        }
+        if self.near_turn_ahead > 50 {
+            return Err(invalid(h, "near_turn_ahead", "must be 0 to 50"));
+        }
         if self.categories.is_empty() {
             return Err(invalid(h, "category", "at least one category is needed"));
         }

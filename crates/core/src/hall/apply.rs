@@ -19,18 +19,36 @@ impl Hall {
         let mut windows_changed = false;
         match &ev.kind {
             K::DayOpened { .. } | K::TicketExpired { .. } | K::DayClosed { .. } => {
-                self.apply_day(ev)
+                self.apply_day(ev);
+                self.forget_ticket_extras(ev);
             }
+            // A held ticket's no-show must not free the window it was held
+            // at: that window serves someone else by now.
+            K::TicketHeld { .. } | K::TicketNoShow { held: true, .. } => self.apply_hold(ev),
+            K::TicketChained { .. } => self.apply_chain(ev),
+            K::TicketNearTurn { ticket, .. } => {
+                if let Some(serial) = self.by_id.get(ticket.as_str()).copied() {
+                    self.near_turn.insert(serial);
+                }
+            }
+            K::NoticeAdded { .. } | K::NoticeRemoved { .. } => self.apply_notices(ev),
             K::TicketIssued { .. }
             | K::TicketCancelled { .. }
             | K::RatingRecorded { .. }
-            | K::AppointmentBooked { .. } => self.apply_tickets(ev),
+            | K::AppointmentBooked { .. } => {
+                self.apply_tickets(ev);
+                self.forget_ticket_extras(ev);
+            }
             K::TicketCalled { .. }
             | K::TicketNoShow { .. }
             | K::TicketRequeued { .. }
             | K::ServiceStarted { .. }
             | K::ServiceCompleted { .. }
-            | K::TicketTransferred { .. } => self.apply_calling(ev),
+            | K::TicketTransferred { .. } => {
+                self.apply_calling(ev);
+                self.after_call_for_hold(ev);
+                self.forget_ticket_extras(ev);
+            }
             K::StaffLoggedIn { .. }
             | K::StaffLoggedOut { .. }
             | K::WindowOpened { .. }
@@ -63,5 +81,32 @@ impl Hall {
         }
         self.track_tidal_conditions(at);
         self.sample_waiting(at);
+    }
+
+    /// What the hold, chain and near-turn rules keep per ticket, dropped
+    /// when it no longer applies: a new wait (requeue, transfer) may be
+    /// told again that it is near its turn; a ticket that left the day
+    /// leaves every list; a closed day leaves nothing behind.
+    fn forget_ticket_extras(&mut self, ev: &Event) {
+        match &ev.kind {
+            K::DayClosed { .. } => {
+                self.holds.clear();
+                self.resumed.clear();
+                self.chained.clear();
+                self.near_turn.clear();
+            }
+            K::TicketRequeued { ticket, .. } | K::TicketTransferred { ticket, .. } => {
+                if let Some(serial) = self.by_id.get(ticket.as_str()).copied() {
+                    self.near_turn.remove(&serial);
+                }
+            }
+            K::TicketExpired { ticket, .. } | K::TicketCancelled { ticket, .. } => {
+                if let Some(serial) = self.by_id.get(ticket.as_str()).copied() {
+                    self.holds.remove(&serial);
+                    self.resumed.remove(&serial);
+                }
+            }
+            _ => {}
+        }
     }
 }

@@ -58,6 +58,8 @@ impl Hall {
             window,
             staff,
             recall: false,
+            out_of_order: false,
+            resumed: false,
         };
         self.emit(cx, kind);
         Ok(())
@@ -73,6 +75,8 @@ impl Hall {
                 window,
                 staff,
                 recall: true,
+                out_of_order: false,
+                resumed: false,
             }
         })
     }
@@ -91,6 +95,7 @@ impl Hall {
                 ticket: t.id.to_string(),
                 number: t.number.to_string(),
                 window,
+                held: false,
             }
         })
     }
@@ -271,6 +276,7 @@ impl Hall {
                 window,
                 staff,
                 recall,
+                ..
             } => {
                 if let Some(serial) = self.by_id.get(ticket.as_str()).copied() {
                     if !*recall {

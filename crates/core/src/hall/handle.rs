@@ -35,6 +35,7 @@ impl Hall {
     /// Decides a command at time `now` on behalf of `by`, applies the events it
     /// produces and returns them. On `Err` nothing changed.
     pub fn handle(&mut self, cmd: Command, by: Actor, now: Millis) -> Result<Vec<Event>, Rejected> {
+        let issue = matches!(cmd, Command::IssueTicket { .. });
         let mut out = Vec::new();
         let mut cx = Ctx {
             now,
@@ -54,6 +55,19 @@ impl Hall {
             }
         }
         self.evaluate_tidal(&mut cx.system());
+        // 即将到号: an issue moves nobody forward, so only the new ticket
+        // can be near its turn then.
+        let issued = match cx.out.last().map(|e| &e.kind) {
+            Some(EventKind::TicketIssued { ticket, .. }) if issue => {
+                Some(self.by_id.get(ticket.as_str()).copied())
+            }
+            _ => None,
+        };
+        match issued {
+            Some(Some(serial)) => self.announce_near_turn(&mut cx.system(), Some(serial)),
+            Some(None) => {}
+            None => self.announce_near_turn(&mut cx.system(), None),
+        }
         Ok(out)
     }
 
@@ -111,6 +125,18 @@ impl Hall {
             Command::SetStaffingPlan { windows, lead_s } => {
                 self.set_staffing_plan(cx, windows, lead_s)
             }
+            Command::CallNumber { window, number } => self.call_number(cx, window, &number),
+            Command::Hold { window } => self.hold(cx, window),
+            Command::CompleteAndSend {
+                window,
+                next_category,
+            } => self.complete_and_send(cx, window, &next_category),
+            Command::AddNotice {
+                text,
+                starts_at,
+                ends_at,
+            } => self.add_notice(cx, &text, starts_at, ends_at),
+            Command::RemoveNotice { notice } => self.remove_notice(cx, notice),
         }
     }
 
@@ -181,6 +207,7 @@ pub(crate) fn state_name(s: TicketState) -> &'static str {
         TicketState::Waiting => "waiting",
         TicketState::Called => "called",
         TicketState::Serving => "serving",
+        TicketState::Held => "held",
         TicketState::Done => "done",
         TicketState::NoShow => "no_show",
         TicketState::Cancelled => "cancelled",

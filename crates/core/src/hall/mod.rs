@@ -18,14 +18,26 @@
 //! | `reload` | configuration reload |
 //! | `timers` | the deadline: `poll_timeout` / `handle_timeout` |
 //! | `query` | read-only questions: ticket status, a window's queue |
+//! | `call_number` | 指定叫号: calling a given number, out of order or back from hold |
+//! | `hold` | 挂起: parking the ticket being served, its deadline |
+//! | `chain` | 多窗联办: completing and sending the ticket on to the next category |
+//! | `near_turn` | 即将到号: `ticket_near_turn` once a ticket is near its turn |
+//! | `notices` | the hall display's scrolling notices |
 
 mod apply;
+mod call_number;
 mod calling;
+mod chain;
 mod day;
 pub(crate) mod handle;
+mod hold;
+mod near_turn;
+mod notices;
 mod query;
 mod reload;
 mod staffing;
+#[cfg(test)]
+pub(crate) mod testing;
 mod tickets;
 mod tidal;
 mod timers;
@@ -44,7 +56,9 @@ use crate::config::{HallConfig, WindowKind};
 use crate::model::{Duty, Ticket, Window, WindowState};
 use crate::time::Millis;
 
-pub use query::{QueueEntry, TicketStatus};
+pub use hold::Hold;
+pub use notices::Notice;
+pub use query::{NextStep, QueueEntry, TicketStatus};
 pub use tickets::{BOOKING_HORIZON, CHECK_IN_GRACE};
 pub use tidal::Load;
 
@@ -214,6 +228,24 @@ pub struct Hall {
     pub(crate) recent_calls: VecDeque<RecentCall>,
     /// Per 10-minute bucket of the business day: the most tickets waiting.
     pub(crate) waiting_series: BTreeMap<Millis, u32>,
+    /// Per ticket serial: the tickets on hold (挂起) and where.
+    #[serde(default)]
+    pub(crate) holds: BTreeMap<u64, Hold>,
+    /// Per ticket serial: the time served before a hold, while the ticket
+    /// is called back and not yet started again (its handling time goes on).
+    #[serde(default)]
+    pub(crate) resumed: BTreeMap<u64, Millis>,
+    /// Per ticket serial: the category a ticket was sent on from (多窗联办).
+    #[serde(default)]
+    pub(crate) chained: BTreeMap<u64, String>,
+    /// Tickets that got `ticket_near_turn` in their current wait.
+    #[serde(default)]
+    pub(crate) near_turn: BTreeSet<u64>,
+    /// The hall display's notices by id.
+    #[serde(default)]
+    pub(crate) notices: BTreeMap<u64, Notice>,
+    #[serde(default)]
+    pub(crate) next_notice: u64,
     pub(crate) coverage: Coverage,
     #[serde(skip)]
     pub(crate) layout: Layout,
@@ -297,6 +329,12 @@ impl Hall {
             underload_since: None,
             recent_calls: VecDeque::new(),
             waiting_series: BTreeMap::new(),
+            holds: BTreeMap::new(),
+            resumed: BTreeMap::new(),
+            chained: BTreeMap::new(),
+            near_turn: BTreeSet::new(),
+            notices: BTreeMap::new(),
+            next_notice: 0,
             coverage: Coverage::default(),
             layout,
             open_cache: OpenCache::default(),

@@ -23,6 +23,23 @@ pub struct TicketStatus {
     pub issued_at: String,
     pub rating: Option<u8>,
     pub can_rate: bool,
+    /// 即将到号: `ticket_near_turn` was emitted for this wait.
+    pub near_turn: bool,
+    /// 多窗联办: the ticket was sent on to its current category; where to go.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_step: Option<NextStep>,
+    /// 挂起: held at `window` until this instant (RFC 3339), then a no-show.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_until: Option<String>,
+}
+
+/// Where a ticket sent on (多窗联办) goes next.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NextStep {
+    pub from_category: String,
+    pub from_category_name: String,
+    /// The open windows that serve the ticket's category now.
+    pub windows: Vec<u32>,
 }
 
 /// One line of a clerk's waiting list.
@@ -92,6 +109,20 @@ impl Hall {
             issued_at: rfc3339(t.issued_at),
             rating: t.rating,
             can_rate: t.state == TicketState::Done && t.rating.is_none(),
+            near_turn: t.state == TicketState::Waiting && self.is_near_turn(serial),
+            next_step: self
+                .chained_from(serial)
+                .filter(|_| !t.state.is_final())
+                .map(|from| NextStep {
+                    from_category: from.to_string(),
+                    from_category_name: self
+                        .config
+                        .category(from)
+                        .map(|c| c.name.clone())
+                        .unwrap_or_default(),
+                    windows: self.windows_serving(&t.category),
+                }),
+            held_until: self.holds.get(&serial).map(|h| rfc3339(h.deadline)),
         })
     }
 

@@ -54,6 +54,7 @@ impl Hall {
             self.next_warning_at(),
             self.next_tidal_at(),
             self.next_summons_at(),
+            self.next_hold_at(),
         ]
         .into_iter()
         .flatten()
@@ -75,6 +76,7 @@ impl Hall {
         self.roll_day(&mut cx);
         self.raise_warnings(&mut cx);
         self.expire_summons(&mut cx);
+        self.expire_holds(&mut cx);
         self.evaluate_tidal(&mut cx);
         self.timers_checked.at = Some((now, self.seq));
         out

@@ -83,9 +83,9 @@ pub(crate) fn session_store_failed(e: crate::sessions::SessionsError) -> ApiErro
 
 #[utoipa::path(post, path = "/api/v1/halls/{hall}/windows/{n}/{action}", tag = "clerk",
     params(("hall" = String, Path), ("n" = u32, Path, description = "window number"),
-        ("action" = String, Path, description = "call-next, recall, no-show, start, complete, transfer, pause, resume, handover, logout (clerk of the window); open, close (supervisor)")),
-    request_body(content = ActionBody, description = "transfer {category?, window?}; pause {reason}; open {staff}"),
-    responses((status = 200, description = "call-next: CallResponse; others: EventsResponse", body = EventsResponse),
+        ("action" = String, Path, description = "call-next, call {number} (指定叫号: a waiting ticket this window may serve, or one held here), recall, no-show, start, complete {next_category?} (多窗联办), hold (挂起), transfer, pause, resume, handover, logout (clerk of the window); open, close (supervisor)")),
+    request_body(content = ActionBody, description = "call {number}; complete {next_category?}; transfer {category?, window?}; pause {reason}; open {staff}"),
+    responses((status = 200, description = "call-next and call: CallResponse; others: EventsResponse", body = EventsResponse),
         (status = 204, description = "call-next: nothing waits"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
@@ -105,10 +105,26 @@ pub async fn window_action(
     let staff = require_clerk_of(&role, window)?;
     let cmd = match action.as_str() {
         "call-next" => Command::CallNext { window },
+        "call" => match body.number {
+            Some(number) => Command::CallNumber { window, number },
+            None => {
+                return Err(ApiError::bad_request(
+                    "missing_number",
+                    "call needs {\"number\": \"A012\"} (call-next calls the next in line)",
+                ))
+            }
+        },
+        "hold" => Command::Hold { window },
+        "complete" => match body.next_category {
+            Some(next_category) => Command::CompleteAndSend {
+                window,
+                next_category,
+            },
+            None => Command::Complete { window },
+        },
         "recall" => Command::Recall { window },
         "no-show" => Command::NoShow { window },
         "start" => Command::Start { window },
-        "complete" => Command::Complete { window },
         "transfer" => Command::Transfer {
             window,
             category: body.category,
@@ -136,7 +152,7 @@ pub async fn window_action(
             ))
         }
     };
-    let is_call = matches!(cmd, Command::CallNext { .. });
+    let is_call = matches!(cmd, Command::CallNext { .. } | Command::CallNumber { .. });
     let is_logout = matches!(cmd, Command::Logout { .. });
     let evs = entry.handle.command(cmd, actor_of(&role)).await?;
     if is_logout {

@@ -97,6 +97,26 @@ pub struct ActionBody {
     /// open (supervisor): the staff member to put on duty.
     #[serde(default)]
     pub staff: Option<String>,
+    /// call (指定叫号): the ticket number to call, e.g. `A012`.
+    #[serde(default)]
+    pub number: Option<String>,
+    /// complete (多窗联办): send the ticket on to this category, same number
+    /// and place in line.
+    #[serde(default)]
+    pub next_category: Option<String>,
+}
+
+/// `POST /notices`: a scrolling notice for the hall display.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeBody {
+    /// At most 200 characters.
+    pub text: String,
+    /// RFC 3339; default: now.
+    #[serde(default)]
+    pub starts_at: Option<String>,
+    /// RFC 3339, after `starts_at` and in the future.
+    pub ends_at: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -51,6 +51,7 @@ pub const MAX_BODY: usize = 16 * 1024;
         clerk::window_queue, clerk::window_stats, supervisor::advice, public::state, supervisor::stats,
         supervisor::lockouts, supervisor::staff_action, supervisor::devices,
         evaluator::view, evaluator::rate, evaluator::window_info, evaluator::staff_photo,
+        public::cancel, supervisor::notices, supervisor::add_notice, supervisor::remove_notice,
         public::announcement
     ),
     modifiers(&Bearer),
@@ -119,6 +120,16 @@ pub fn router(app: App) -> Router {
             get(public::ticket_qr),
         )
         .route(&format!("{h}/tickets/{{id}}/rating"), post(public::rate))
+        .route(&format!("{h}/tickets/{{id}}/cancel"), post(public::cancel))
+        // hall notices: anyone reads them, the supervisor adds and removes
+        .route(
+            &format!("{h}/notices"),
+            get(supervisor::notices).post(supervisor::add_notice),
+        )
+        .route(
+            &format!("{h}/notices/{{id}}"),
+            axum::routing::delete(supervisor::remove_notice),
+        )
         .route(&format!("{h}/appointments"), post(public::book))
         .route(
             &format!("{h}/announcements/{{file}}"),

@@ -288,3 +288,24 @@ fn wav_response(wav: &Arc<Vec<u8>>) -> Response {
     )
         .into_response()
 }
+
+#[utoipa::path(post, path = "/api/v1/halls/{hall}/tickets/{id}/cancel", tag = "public",
+    params(("hall" = String, Path), ("id" = String, Path, description = "the ticket's unguessable id: the key")),
+    responses((status = 200, description = "`ticket_cancelled`: the ticket left every queue and display", body = EventsResponse),
+        (status = 404, description = "no such ticket today", body = ErrorBody),
+        (status = 409, description = "`not_cancellable`: already called, being served, held or finished", body = ErrorBody)))]
+pub async fn cancel(
+    State(app): State<App>,
+    Path((hall, id)): Path<(String, String)>,
+) -> Result<Json<EventsResponse>, ApiError> {
+    let entry = app.hall(&hall)?;
+    // An id the hall never issued is refused here, without a command.
+    if !entry.handle.snapshot().ticket_exists(&id) {
+        return Err(unknown_ticket());
+    }
+    let evs = entry
+        .handle
+        .command(Command::Cancel { ticket: id }, Actor::Public)
+        .await?;
+    Ok(events_response(evs))
+}

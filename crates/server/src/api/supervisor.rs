@@ -272,3 +272,91 @@ pub async fn devices(
         printer_warnings,
     }))
 }
+
+#[utoipa::path(get, path = "/api/v1/halls/{hall}/notices", tag = "public",
+    params(("hall" = String, Path)),
+    responses((status = 200, description = "{notices: [{id, text, starts_at, ends_at, showing}]}: every notice not yet ended, by id", body = Object),
+        (status = 404, body = ErrorBody)))]
+pub async fn notices(
+    State(app): State<App>,
+    Path(hall): Path<String>,
+) -> Result<Response, ApiError> {
+    let entry = app.hall(&hall)?;
+    let list = entry.handle.read(|h, now| h.notice_views(now)).await?;
+    Ok(Json(serde_json::json!({ "notices": list })).into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/halls/{hall}/notices", tag = "supervisor",
+    params(("hall" = String, Path)), request_body = NoticeBody,
+    responses((status = 201, description = "{notice: {id, text, starts_at, ends_at, showing}}", body = Object),
+        (status = 400, description = "`bad_notice` (empty or over 200 characters, ends before it starts or in the past), `bad_time`", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn add_notice(
+    State(app): State<App>,
+    Path(hall): Path<String>,
+    Bearer(token): Bearer,
+    crate::api::extract::ApiJson(body): crate::api::extract::ApiJson<NoticeBody>,
+) -> Result<Response, ApiError> {
+    let entry = app.hall(&hall)?;
+    let role = app.role(&hall, token.as_deref()).await?;
+    require_supervisor(&role)?;
+    let time = |field: &str, v: &str| {
+        hallcall_core::time::parse_rfc3339(v).ok_or_else(|| {
+            ApiError::bad_request(
+                "bad_time",
+                format!("{field} must be RFC 3339, e.g. 2026-11-24T15:00:00+08:00"),
+            )
+        })
+    };
+    let ends_at = time("ends_at", &body.ends_at)?;
+    let starts_at = match &body.starts_at {
+        Some(s) => Some(time("starts_at", s)?),
+        None => None,
+    };
+    let cmd = |now| Command::AddNotice {
+        text: body.text.clone(),
+        starts_at: starts_at.unwrap_or(now),
+        ends_at,
+    };
+    let evs = entry
+        .handle
+        .command(cmd(crate::hall_task::now_ms()), actor_of(&role))
+        .await?;
+    let id = evs.iter().find_map(|e| match &e.kind {
+        hallcall_core::EventKind::NoticeAdded { notice, .. } => Some(*notice),
+        _ => None,
+    });
+    let list = entry.handle.read(|h, now| h.notice_views(now)).await?;
+    let notice = list.into_iter().find(|n| Some(n.id) == id);
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "notice": notice })),
+    )
+        .into_response())
+}
+
+#[utoipa::path(delete, path = "/api/v1/halls/{hall}/notices/{id}", tag = "supervisor",
+    params(("hall" = String, Path), ("id" = u64, Path)),
+    responses((status = 200, description = "`notice_removed`", body = EventsResponse),
+        (status = 400, description = "`bad_notice_id`", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "`unknown_notice`", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn remove_notice(
+    State(app): State<App>,
+    Path((hall, id)): Path<(String, String)>,
+    Bearer(token): Bearer,
+) -> Result<Json<EventsResponse>, ApiError> {
+    let entry = app.hall(&hall)?;
+    let role = app.role(&hall, token.as_deref()).await?;
+    require_supervisor(&role)?;
+    let notice: u64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request("bad_notice_id", "notice id must be a number"))?;
+    let evs = entry
+        .handle
+        .command(Command::RemoveNotice { notice }, actor_of(&role))
+        .await?;
+    Ok(events_response(evs))
+}
