@@ -3,6 +3,7 @@
 import { $, el, params, hallId, hallBase, fmtWait, fmtTime, startClock } from '/static/lib/api.js';
 import { label, langOf, windowName, windowList, categoryName } from '/static/lib/labels.js';
 import { Live } from '/static/lib/live.js';
+import { fitText, refitOn } from '/static/lib/ui.js';
 
 const lang = langOf(params);
 const hall = hallId();
@@ -34,6 +35,8 @@ const T = {
     tidalClosed: (w) => `${w}号潮汐窗口已关闭`,
     paused: (w, go) => (go ? `${w}号窗口暂停服务，请到${go}办理` : `${w}号窗口暂停服务`),
     goto: (go) => `请到${go}`,
+    more: '等',
+    pausedShort: '暂停',
   },
   en: {
     subtitle: 'Queue and calling information',
@@ -60,6 +63,8 @@ const T = {
     tidalClosed: (w) => `Tidal window ${w} has closed`,
     paused: (w, go) => (go ? `Window ${w} is paused, please go to ${go}` : `Window ${w} is paused`),
     goto: (go) => `Go to ${go}`,
+    more: ' etc.',
+    pausedShort: 'Paused',
   },
 }[lang];
 
@@ -259,7 +264,44 @@ function render(v) {
   renderCats(v);
   renderWindows(v);
   showNotice();
+  fitAll();
 }
+
+// ---- fitting: nothing cut, nothing dropped, at any size (issue 13 item 11) --
+
+const px = (rem) => rem * parseFloat(getComputedStyle(document.documentElement).fontSize);
+
+/** Row height (px) so `n` rows fill what the panel has below its heading and table head, at most `maxRem`. */
+function rowHeight(tbody, n, maxRem) {
+  const panel = tbody.closest('.panel');
+  const head = panel.querySelector('.panel-h');
+  const thead = tbody.parentElement.tHead;
+  const avail = panel.clientHeight - head.offsetHeight - (thead ? thead.offsetHeight : 0) - 4;
+  return Math.max(1, Math.min(px(maxRem), Math.floor(avail / Math.max(1, n))));
+}
+
+/** Sizes the table rows to the panels and shrinks whatever text is too long for its box. */
+function fitAll() {
+  const cats = $('#cats');
+  const catRow = rowHeight(cats, cats.rows.length, 3.9);
+  document.documentElement.style.setProperty('--cat-row', `${catRow}px`);
+  for (const tr of cats.rows) tr.style.height = `${catRow}px`;
+  const recent = $('#recent');
+  const recentRow = rowHeight(recent, 10, 3.28);
+  document.documentElement.style.setProperty('--recent-row', `${recentRow}px`);
+  // Other calls: as many as the panel shows whole (each is also on its window's tile).
+  const others = $('#others');
+  const bottom = others.getBoundingClientRect().bottom;
+  for (const o of [...others.querySelectorAll('.other')].reverse()) if (o.getBoundingClientRect().bottom > bottom + 1 && others.children.length > 1) o.remove();
+  fitText([
+    $('#hall-name'),
+    $('#notice-text'),
+    $('#hero-number'),
+    $('#hero-window'),
+    ...document.querySelectorAll('#cats .nm, #cats td.e, #cats td.w, #total-waiting, #others .other .w, #recent td, #windows .win .no, #windows .win .kind, #windows .win .st, #windows .win .cur'),
+  ]);
+}
+refitOn([document.querySelector('.main'), $('#windows')], () => live.state && fitAll());
 
 function renderOthers(v) {
   const box = $('#others');
@@ -295,16 +337,13 @@ function renderRecent(v) {
 }
 
 function renderCats(v) {
-  const n = Math.max(1, v.categories.length);
-  const row = Math.min(3.9, 25.4 / n);
-  document.documentElement.style.setProperty('--cat-row', `${row}rem`);
   $('#total-waiting').textContent = T.totalWaiting(v.load ? v.load.waiting : v.categories.reduce((s, c) => s + c.waiting, 0));
   $('#cats').replaceChildren(
     ...v.categories.map((c) =>
       el(
         'tr',
-        { class: c.level, style: `height:${row}rem` },
-        el('td', { class: 'name' }, el('span', { class: `lvl ${c.level}` }), el('span', { class: 'px' }, c.prefix), lang === 'en' ? c.name_en || c.name : c.name),
+        { class: c.level },
+        el('td', { class: 'name' }, el('div', { class: 'cell' }, el('span', { class: `lvl ${c.level}` }), el('span', { class: 'px' }, c.prefix), el('span', { class: 'nm' }, lang === 'en' ? c.name_en || c.name : c.name))),
         el('td', { class: 'w num' }, String(c.waiting)),
         c.estimated_wait_s === null || c.estimated_wait_s === undefined
           ? el('td', { class: 'e none' }, lang === 'en' ? 'no window' : '暂无窗口')
@@ -316,16 +355,21 @@ function renderCats(v) {
 
 function renderWindows(v) {
   const box = $('#windows');
-  box.style.setProperty('--n', String(Math.max(1, v.windows.length)));
+  // More than 12 windows take two rows of compact tiles (20 windows: 10 a row).
+  const two = v.windows.length > 12;
+  document.body.classList.toggle('many-windows', two);
+  box.style.setProperty('--n', String(Math.max(1, two ? Math.ceil(v.windows.length / 2) : v.windows.length)));
   box.replaceChildren(
     ...v.windows.map((w) => {
       let cur;
       if (w.current) cur = el('div', { class: 'cur num' }, w.current.number);
       else if (w.state === 'paused' || w.state === 'closed') {
-        const go = windowList(lang, w.go_to);
-        cur = el('div', { class: 'cur sub' }, w.state === 'paused' && go ? T.goto(go) : '');
+        // A compact tile names two windows to go to ("请到1、2号窗口等"); the notice line has them all.
+        const few = two && w.go_to && w.go_to.length > 2;
+        const go = windowList(lang, few ? w.go_to.slice(0, 2) : w.go_to);
+        cur = el('div', { class: 'cur sub' }, w.state === 'paused' && go ? T.goto(go) + (few ? T.more : '') : '');
       } else cur = el('div', { class: 'cur sub' }, '');
-      const st = w.state === 'paused' && w.pause_reason ? `${label(lang, 'state', 'paused')}` : label(lang, 'state', w.state);
+      const st = two && w.state === 'paused' ? T.pausedShort : label(lang, 'state', w.state);
       return el(
         'div',
         { class: `win ${w.state}`, 'data-window': w.number },

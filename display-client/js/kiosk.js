@@ -3,7 +3,7 @@
 import { $, el, api, params, hallId, hallBase, fmtWait, fmtTime, fmtDateTime, startClock } from '/static/lib/api.js';
 import { label } from '/static/lib/labels.js';
 import { Live } from '/static/lib/live.js';
-import { toast, errorText } from '/static/lib/ui.js';
+import { toast, errorText, fitText, refitOn } from '/static/lib/ui.js';
 
 const hall = hallId();
 const base = hallBase(hall);
@@ -114,7 +114,16 @@ function renderCats(v) {
       );
     }),
   );
+  fitCats();
 }
+
+/** Long names (十个字的业务, English) are shown whole: each button's text shrinks until it fits (issue 13 item 11). */
+function fitCats() {
+  fitText([$('#hall-name')]);
+  // The button's own size may go below 14 px: its small lines have a 14 px floor in kiosk.css.
+  fitText(document.querySelectorAll('#cats .cat-btn'), { minPx: 8 });
+}
+refitOn([$('#cats')], fitCats);
 
 // ---- issuing ---------------------------------------------------------------------
 async function issue(c) {

@@ -65,3 +65,53 @@ export function errorText(e) {
   if (e.status === 403) return `无权限：${e.message || e.code}`;
   return e.message || e.code || String(e);
 }
+
+/**
+ * Shrinks the font of each element until its text fits its box (no wider than
+ * clientWidth, no taller than clientHeight), never below `minPx` (14 px: the
+ * readable floor, issue 13 item 15). Long names in a fixed layout — a
+ * category of ten characters, an English name, 约11小时39分 — are shown
+ * whole and a little smaller instead of cut with "…" or pushed off screen.
+ * The element must clip (overflow hidden) and have a bounded size; it starts
+ * from its stylesheet size each time, so a shorter text grows back.
+ * Returns the elements that still do not fit at minPx.
+ */
+export function fitText(els, { minPx = 14, step = 0.93 } = {}) {
+  const stuck = [];
+  // Too wide, or (text that wraps) a line more than the box holds. Height is
+  // not judged for one-line text: a CJK font's glyph box is taller than a
+  // tight line-height at every size, which no shrinking changes.
+  const over = (e) => {
+    if (e.scrollWidth > e.clientWidth + 1) return true;
+    const cs = getComputedStyle(e);
+    return cs.whiteSpace !== 'nowrap' && e.scrollHeight > e.clientHeight + parseFloat(cs.fontSize) * 0.3;
+  };
+  for (const e of els) {
+    if (!e || !e.isConnected) continue;
+    e.style.fontSize = '';
+    if (!over(e)) continue;
+    let px = parseFloat(getComputedStyle(e).fontSize);
+    for (let i = 0; i < 40 && over(e) && px > minPx; i++) {
+      px = Math.max(minPx, Math.floor(px * step * 10) / 10);
+      e.style.fontSize = `${px}px`;
+    }
+    if (over(e)) stuck.push(e);
+  }
+  return stuck;
+}
+
+/**
+ * Calls fn now, when the fonts have loaded, and whenever one of `els` changes
+ * size (a panel that gets taller, a font that arrives late): fitted text is
+ * fitted again against the box it finally has.
+ */
+export function refitOn(els, fn) {
+  if (document.fonts && document.fonts.ready) document.fonts.ready.then(fn);
+  if (typeof ResizeObserver === 'undefined') return addEventListener('resize', fn);
+  let pending = 0;
+  const ro = new ResizeObserver(() => {
+    cancelAnimationFrame(pending);
+    pending = requestAnimationFrame(fn);
+  });
+  for (const e of els) if (e) ro.observe(e);
+}

@@ -250,7 +250,8 @@ export function textOverflows(rootSel) {
     // Scrollable areas (lists that scroll by design) are allowed to be taller.
     const scrolls = /auto|scroll/.test(cs.overflowY);
     if ((clips(cs) || cs.textOverflow === 'ellipsis') && el.scrollWidth > el.clientWidth + 1) why.push(`cut: ${el.scrollWidth}px of text in ${el.clientWidth}px`);
-    if (clips(cs) && !scrolls && el.scrollHeight > el.clientHeight + 2 && el.clientHeight > 0) why.push(`cut: ${el.scrollHeight}px high in ${el.clientHeight}px`);
+    // A line cut off below (more than half a line: a CJK glyph box is taller than a tight line-height anyway).
+    if (clips(cs) && !scrolls && el.scrollHeight > el.clientHeight + Math.max(2, parseFloat(cs.fontSize) * 0.5) && el.clientHeight > 0) why.push(`cut: ${el.scrollHeight}px high in ${el.clientHeight}px`);
     if (r.right > vw + 1 || r.bottom > vh + 1 || r.left < -1 || r.top < -1) {
       // Past the viewport is fine only inside something that scrolls.
       let a = el.parentElement;
@@ -263,14 +264,17 @@ export function textOverflows(rootSel) {
       const docScrolls = document.documentElement.scrollHeight > vh && getComputedStyle(document.body).overflowY !== 'hidden' && getComputedStyle(document.documentElement).overflowY !== 'hidden';
       if (!scroller && !docScrolls) why.push(`past the viewport (${Math.round(r.left)},${Math.round(r.top)})-(${Math.round(r.right)},${Math.round(r.bottom)}) of ${vw}x${vh}`);
     }
-    // Inside a clipping ancestor, the box must stay within it.
+    // Inside clipping ancestors, the box must stay within each (up to the first that scrolls).
     let a = el.parentElement;
     while (a && a !== document.body) {
       const acs = getComputedStyle(a);
-      if (clips(acs) && !/auto|scroll/.test(acs.overflowY + acs.overflowX)) {
+      if (/auto|scroll/.test(acs.overflowY + acs.overflowX)) break;
+      if (clips(acs)) {
         const ar = a.getBoundingClientRect();
-        if (r.right > ar.right + 1 || r.left < ar.left - 1 || r.bottom > ar.bottom + 1 || r.top < ar.top - 1) why.push(`past its clipping ${name(a)}`);
-        break;
+        if (r.right > ar.right + 1 || r.left < ar.left - 1 || r.bottom > ar.bottom + 1 || r.top < ar.top - 1) {
+          why.push(`past its clipping ${name(a)}`);
+          break;
+        }
       }
       a = a.parentElement;
     }

@@ -172,4 +172,86 @@ await suite('pages (issue 13: hall time, hero call, layouts at the limits, reada
     const next = (await post('/windows/2/call-next', tok[2])).ticket.number; // the ticket transferred to window 2
     await heroIs(next, 2, 3000);
   });
+
+  // ---- a hall at the limits: layouts and readability ------------------------
+  await demo.stop();
+  const big = await startServer({ config: BIG.config, env: BIG.env });
+  const t0 = Date.now();
+  const filled = await populateBigHall(big);
+  const view = (await big.api(`/api/v1/halls/${BIG.hall}/state`)).body;
+  log(`big hall: ${view.categories.length} categories, ${view.windows.length} windows, ${view.load.waiting} waiting, estimates up to ${Math.max(...view.categories.map((c) => c.estimated_wait_s || 0))} s (filled in ${Date.now() - t0} ms)`);
+  const waitingTicket = filled.tickets[filled.tickets.length - 1];
+  const calledTicket = filled.tickets.find((t) => t.number === view.windows.find((w) => w.number === 7).current.number);
+  const H = BIG.hall;
+
+  // [name, url, viewport, {mobile, prepare(page), expect(page)}]
+  const pages = [
+    ['hall display 1920×1080', `/display/hall?hall=${H}`, [1920, 1080], { expect: hallComplete }],
+    ['hall display 1280×720', `/display/hall?hall=${H}`, [1280, 720], { expect: hallComplete }],
+    ['hall display in English 1920×1080', `/display/hall?hall=${H}&lang=en`, [1920, 1080], { expect: hallComplete }],
+    ['window display 1 serving 480×160', `/display/window/1?hall=${H}`, [480, 160], {}],
+    ['window display 7 calling 480×160', `/display/window/7?hall=${H}`, [480, 160], {}],
+    ['window display 13 paused 480×160', `/display/window/13?hall=${H}`, [480, 160], {}],
+    ['window display 15 closed 480×160', `/display/window/15?hall=${H}`, [480, 160], {}],
+    ['kiosk 1080×1920', `/kiosk?hall=${H}&token=${BIG.kiosk}&print=0`, [1080, 1920], { expect: kioskComplete }],
+    ['kiosk 1280×1024', `/kiosk?hall=${H}&token=${BIG.kiosk}&print=0`, [1280, 1024], { expect: kioskComplete }],
+    ['clerk login 1366×768', `/clerk?hall=${H}`, [1366, 768], {}],
+    ['clerk console 1366×768', `/clerk?hall=${H}`, [1366, 768], { prepare: clerkLogin }],
+    ['supervisor 1920×1080', `/supervisor?hall=${H}&token=${BIG.supervisor}`, [1920, 1080], { expect: supervisorComplete }],
+    ['ticket page waiting 390×844', `/t/${waitingTicket.id}?hall=${H}`, [390, 844], { mobile: true }],
+    ['ticket page called 390×844', `/t/${calledTicket.id}?hall=${H}`, [390, 844], { mobile: true }],
+    ['evaluator 1280×800', `/evaluator/1?hall=${H}&token=${BIG.evaluator}`, [1280, 800], {}],
+  ];
+
+  async function hallComplete(page) {
+    const n = await page.evaluate(() => ({ cats: document.querySelectorAll('#cats tr').length, wins: document.querySelectorAll('#windows .win').length, est: [...document.querySelectorAll('#cats td.e')].map((e) => e.textContent) }));
+    assert(n.cats === 12, `hall display shows ${n.cats} of 12 categories`);
+    assert(n.wins === 20, `hall display shows ${n.wins} of 20 windows`);
+    assert(n.est.some((e) => /^约\d{2}小时\d{1,2}分$|^\d{2} h \d{1,2} min$/.test(e)), `no estimate of 10+ hours to try the width on: ${n.est}`);
+  }
+  async function kioskComplete(page) {
+    const n = await page.locator('.cat-btn').count();
+    assert(n === 12, `kiosk shows ${n} of 12 categories`);
+  }
+  async function supervisorComplete(page) {
+    await page.waitForFunction(() => document.querySelectorAll('#cats tr').length === 12 && document.querySelectorAll('#wins .sw').length === 20, null, { timeout: 5000 }).catch(async () => {
+      throw new Error(`supervisor shows ${await page.locator('#cats tr').count()} of 12 categories, ${await page.locator('#wins .sw').count()} of 20 windows`);
+    });
+  }
+  async function clerkLogin(page) {
+    await page.waitForFunction(() => document.querySelectorAll('#f-window option').length === 20, null, { timeout: 10000 });
+    await page.fill('#f-staff', 's08');
+    await page.fill('#f-pin', BIG.pin);
+    await page.selectOption('#f-window', '8');
+    await page.click('#login-btn');
+    await page.waitForSelector('#console-view:not([hidden])', { timeout: 5000 });
+    await page.waitForFunction(() => document.getElementById('cur-number').textContent !== '—' && document.querySelectorAll('#queue tr').length > 0, null, { timeout: 5000 });
+  }
+
+  for (const [name, url, [width, height], o] of pages) {
+    let page = null;
+    const open = async () => {
+      if (page) return page;
+      page = await newPage({ width, height }, name, o.mobile ? { isMobile: true, hasTouch: true } : {});
+      await page.goto(big.base + url);
+      await page.waitForFunction(() => document.documentElement.dataset.live === 'up', null, { timeout: 10000 });
+      if (o.prepare) await o.prepare(page);
+      await sleep(700); // the first view drawn and fitted, the flash of a fresh call begun
+      return page;
+    };
+    await step(`layout at the limits: ${name} — nothing cut, clipped, off screen or dropped`, async () => {
+      const p = await open();
+      if (o.expect) await o.expect(p);
+      const bad = await p.evaluate(textOverflows);
+      assert(bad.length === 0, `${bad.length} text elements do not fit:\n      ${bad.slice(0, 12).map((b) => `${b.sel} "${b.text}": ${b.why}`).join('\n      ')}`);
+    });
+    await step(`readable: ${name} — text at least 14 px, no serious or critical axe-core (WCAG 2 AA) violation`, async () => {
+      const p = await open();
+      const small = await p.evaluate(smallText);
+      assert(small.length === 0, `${small.length} texts under 14 px: ${small.slice(0, 10).map((x) => `${x.sel} ${x.px}px "${x.text}"`).join('; ')}`);
+      const v = await runAxe(p);
+      assert(v.length === 0, v.map((x) => `${x.impact} ${x.id} (${x.help}):\n        ${x.nodes.join('\n        ')}`).join('\n      '));
+    });
+    if (page) await page.context().close();
+  }
 });
