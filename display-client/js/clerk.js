@@ -110,9 +110,9 @@ function allowed(w, onDuty) {
   const s = w ? w.state : 'closed';
   const a = new Set(['logout']);
   if (!onDuty) return a;
-  if (s === 'open') a.add('call-next').add('pause');
+  if (s === 'open') a.add('call-next').add('call').add('pause');
   if (s === 'calling') a.add('recall').add('no-show').add('start').add('transfer').add('pause');
-  if (s === 'serving') a.add('complete').add('transfer').add('pause');
+  if (s === 'serving') a.add('complete').add('complete-send').add('hold').add('transfer').add('pause');
   if (s === 'paused' || s === 'closed') a.add('resume');
   if (w && w.standby) a.add('handover');
   return a;
@@ -149,8 +149,55 @@ function render(v) {
 
   const ok = allowed(w, onDuty);
   for (const b of document.querySelectorAll('[data-action]')) b.disabled = pending || !ok.has(b.dataset.action);
+  canCall = !pending && ok.has('call');
+  $('#callnum-btn').disabled = !canCall;
+  for (const b of document.querySelectorAll('[data-call]')) b.disabled = !canCall;
+  renderHeld(w);
   $('#q-count').textContent = `（${w.serves.length ? v.categories.filter((c) => w.serves.includes(c.id)).reduce((s, c) => s + c.waiting, 0) : 0} 人）`;
 }
+
+let canCall = false;
+
+// 挂起: the tickets held at this window, each with its time left and 叫回.
+function renderHeld(w) {
+  const held = (w && w.held) || [];
+  $('#held-box').hidden = !held.length;
+  $('#held-count').textContent = held.length ? `（${held.length}）` : '';
+  $('#held').replaceChildren(
+    ...held.map((h) =>
+      el(
+        'li',
+        { 'data-held': h.number },
+        el('span', { class: 'n num' }, h.number),
+        el('span', {}, categoryName(view, h.category)),
+        el('span', { class: 'left num', 'data-deadline': h.deadline }, ''),
+        el('button', { type: 'button', 'data-call': h.number, disabled: canCall ? undefined : true, onclick: () => callNumber(h.number) }, '叫回'),
+      ),
+    ),
+  );
+  tickHeld();
+}
+function tickHeld() {
+  if (!live) return;
+  for (const s of document.querySelectorAll('#held [data-deadline]')) {
+    const left = (Date.parse(s.dataset.deadline) - live.serverNow()) / 1000;
+    s.textContent = left > 0 ? `${fmtDuration(left)} 后过号` : '即将过号';
+    s.classList.toggle('late', left < 300);
+  }
+}
+setInterval(tickHeld, 1000);
+
+/** 指定叫号: a waiting number this window may serve, or one held here. */
+function callNumber(number) {
+  const n = String(number || '').trim().toUpperCase();
+  if (!n) return;
+  act('call', { number: n });
+}
+$('#callnum-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  if (!canCall) return;
+  callNumber($('#callnum').value);
+});
 
 let curSince = null;
 function tickElapsed() {
@@ -170,6 +217,9 @@ const ACTION_WORD = {
   transfer: '转办',
   pause: '暂停',
   resume: '恢复',
+  call: '指定叫号',
+  hold: '挂起',
+  'complete-send': '办结联办',
   handover: '交接',
   logout: '退出',
 };
@@ -180,6 +230,7 @@ async function act(action, body) {
   if (btn && btn.disabled && action !== 'logout') return;
   if (action === 'transfer' && !body) return openTransfer();
   if (action === 'pause' && !body) return openModal('pause-modal');
+  if (action === 'complete-send' && !body) return openChain();
   if (action === 'logout' && !confirm('确定退出登录吗？')) return;
   // 过号 is refused until the ticket was recalled (min_recalls_before_no_show); ask before marking it.
   if (action === 'no-show' && !confirm(`确定将 ${(myWindow() && myWindow().current && myWindow().current.number) || '当前号码'} 标记为过号吗？`)) return;
@@ -188,8 +239,23 @@ async function act(action, body) {
   const w = myWindow();
   const curNumber = w && w.current ? w.current.number : '';
   try {
-    const r = await api(`${base}/windows/${session.window}/${action}`, { method: 'POST', body: body || {}, token: session.token });
-    if (action === 'call-next') {
+    const path = action === 'complete-send' ? 'complete' : action;
+    const r = await api(`${base}/windows/${session.window}/${path}`, { method: 'POST', body: body || {}, token: session.token });
+    if (action === 'call') {
+      const held = (w && w.held ? w.held : []).some((h) => r && r.ticket && h.number === r.ticket.number);
+      if (r && r.ticket) {
+        lastCalled = r.ticket;
+        log(held ? `叫回挂起 ${r.ticket.number}` : `指定叫号 ${r.ticket.number}`);
+      }
+      $('#callnum').value = '';
+    } else if (action === 'hold') {
+      log(`挂起 ${curNumber}`);
+      toast(`${curNumber} 已挂起，可先叫下一位；群众回来后在“挂起中”叫回`, 'info', 5000);
+    } else if (action === 'complete-send') {
+      const name = categoryName(view, body.next_category);
+      log(`办结 ${curNumber}，联办转 ${name}`);
+      toast(`${curNumber} 已办结，转 ${name} 继续办理（保留原排队位置）`, 'ok', 5000);
+    } else if (action === 'call-next') {
       if (r && r.ticket) {
         lastCalled = r.ticket;
         log(`叫号 ${r.ticket.number}`);
@@ -276,6 +342,32 @@ function openTransfer() {
   );
   openModal('transfer-modal');
 }
+// 多窗联办: complete here, send the same ticket on to the next category.
+function openChain() {
+  const v = view;
+  const w = myWindow();
+  if (!v || !w || !w.current) return;
+  $('#ch-number').textContent = w.current.number;
+  $('#ch-cats').replaceChildren(
+    ...v.categories.map((c) =>
+      el(
+        'button',
+        {
+          type: 'button',
+          'data-next': c.id,
+          disabled: c.id === w.current.category ? true : undefined,
+          onclick: () => {
+            closeModals();
+            act('complete-send', { next_category: c.id });
+          },
+        },
+        `${c.prefix} ${c.name}`,
+      ),
+    ),
+  );
+  openModal('chain-modal');
+}
+
 function doTransfer(body) {
   closeModals();
   act('transfer', body);
@@ -347,7 +439,7 @@ const refreshQueueSoon = debounce(refreshQueue, 250);
 function renderQueue(q) {
   const tb = $('#queue');
   if (!q.length) {
-    tb.replaceChildren(el('tr', {}, el('td', { colspan: 4, style: 'color:#7a8699;text-align:center;padding:18px' }, '暂无等候')));
+    tb.replaceChildren(el('tr', {}, el('td', { colspan: 5, style: 'color:#7a8699;text-align:center;padding:18px' }, '暂无等候')));
     return;
   }
   tb.replaceChildren(
@@ -364,6 +456,7 @@ function renderQueue(q) {
         el('td', {}, categoryName(view, t.category)),
         el('td', {}, ...tags),
         el('td', { class: 'num' }, fmtDuration(t.waited_s)),
+        el('td', {}, el('button', { type: 'button', 'data-call': t.number, title: `指定叫号 ${t.number}`, disabled: canCall ? undefined : true, onclick: () => callNumber(t.number) }, '叫')),
       );
     }),
   );
@@ -472,7 +565,7 @@ function onEvent(ev) {
   } else if (ev.type === 'warning' && ev.window === mine && ev.kind !== 'failover') {
     alert(`预警：${warningText('zh', ev, view)}`, ev.level === 'red' ? 'red' : 'yellow');
   }
-  if (ev.window === mine || ['ticket_issued', 'ticket_called', 'ticket_transferred', 'ticket_requeued', 'window_opened', 'window_closed', 'window_paused', 'window_resumed', 'failover', 'day_closed'].includes(ev.type)) refreshQueueSoon();
+  if (ev.window === mine || ['ticket_issued', 'ticket_called', 'ticket_transferred', 'ticket_requeued', 'ticket_cancelled', 'ticket_chained', 'window_opened', 'window_closed', 'window_paused', 'window_resumed', 'failover', 'day_closed'].includes(ev.type)) refreshQueueSoon();
   if (ev.window === mine || ev.from_window === mine) refreshStatsSoon();
 }
 

@@ -4,6 +4,7 @@ import { $, el, params, hallId, hallBase, fmtWait, fmtTime, startClock } from '/
 import { label, langOf, windowName, windowList, categoryName } from '/static/lib/labels.js';
 import { Live } from '/static/lib/live.js';
 import { fitText, refitOn } from '/static/lib/ui.js';
+import { mountNoticeTicker } from '/static/js/notices-ticker.js';
 
 const lang = langOf(params);
 const hall = hallId();
@@ -81,6 +82,8 @@ const FLASH_MAX_AGE_MS = 120000; // replayed calls older than this are listed, n
 const SAY_MAX_AGE_MS = 60000; // ... and not announced
 
 const live = new Live({ hall, onState: render, onCall, onEvent });
+// The supervisor's notices and where sent-on tickets go, beside the notice bar's own (js/notices-ticker.js).
+const ticker = mountNoticeTicker({ anchor: $('#notice'), lang, now: () => live.serverNow() });
 const testHooks = (globalThis.__hallcall = Object.assign(globalThis.__hallcall || {}, { flashed: [] }));
 
 // ---- calls: the hero and its flash queue -----------------------------------
@@ -264,6 +267,7 @@ function render(v) {
   renderCats(v);
   renderWindows(v);
   showNotice();
+  ticker.update(v);
   fitAll();
 }
 

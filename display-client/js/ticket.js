@@ -54,6 +54,7 @@ function render() {
   $('#msg').hidden = true;
   $('#wait-box').hidden = true;
   $('#call-box').hidden = true;
+  renderFeatures(s);
   if (s.state === 'waiting') {
     $('#wait-box').hidden = false;
     $('#ahead').textContent = s.ahead ?? '-';
@@ -72,6 +73,8 @@ function render() {
     showMsg('本号票已过期（当日未办理），请重新取号。');
   } else if (s.state === 'cancelled') {
     showMsg('本号票已取消。');
+  } else if (s.state === 'held') {
+    showMsg(`您的号已挂起：请取回材料后回到 ${s.window ?? ''} 号窗口${s.held_until ? `，${fmtTime(s.held_until)} 前未回视为过号` : ''}。`);
   }
   $('#rate-box').hidden = !s.can_rate;
   const rated = s.rating !== null && s.rating !== undefined;
@@ -80,6 +83,44 @@ function render() {
     $('#rated-stars').replaceChildren(...[1, 2, 3, 4, 5].map((i) => el('span', { class: i <= s.rating ? 'on' : '' }, '★')));
   }
 }
+
+// ---- 不排了, 即将到号, 多窗联办 --------------------------------------------------
+
+const NEAR_KEY = `hallcall.near.${id}`;
+function renderFeatures(s) {
+  $('#cancel-btn').hidden = s.state !== 'waiting';
+  const near = s.state === 'waiting' && !!s.near_turn;
+  $('#near-box').hidden = !near;
+  // Vibrate once per ticket, not on every update or reload.
+  if (near && !sessionStorage.getItem(NEAR_KEY)) {
+    sessionStorage.setItem(NEAR_KEY, '1');
+    hooks.nearTurn = (hooks.nearTurn || 0) + 1;
+    if (navigator.vibrate) navigator.vibrate([200, 100, 200, 100, 400]);
+  }
+  const next = s.state === 'waiting' ? s.next_step : null;
+  $('#next-box').hidden = !next;
+  if (next) {
+    $('#next-title').textContent = `${next.from_category_name || next.from_category} 已办结，请继续办理 ${s.category_name || s.category}（无需重新取号）`;
+    $('#next-windows').textContent = next.windows && next.windows.length ? `请到 ${next.windows.join('、')}号窗口等候叫号` : '暂无窗口办理，请留意叫号屏';
+  }
+}
+
+$('#cancel-btn').addEventListener('click', async () => {
+  if (!status || status.state !== 'waiting') return;
+  if (!confirm(`确定不排了吗？取消后 ${status.number} 号将作废，如需办理请重新取号。`)) return;
+  $('#cancel-btn').disabled = true;
+  try {
+    await api(`${base}/tickets/${encodeURIComponent(id)}/cancel`, { method: 'POST', body: {} });
+    status = { ...status, state: 'cancelled', ahead: null };
+    render();
+    toast('已取消排队', 'ok');
+  } catch (e) {
+    toast(`取消失败：${errorText(e)}`, 'error');
+    load();
+  } finally {
+    $('#cancel-btn').disabled = false;
+  }
+});
 
 function renderRecent(v) {
   $('#hall-name').textContent = v.name;

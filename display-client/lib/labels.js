@@ -9,7 +9,7 @@ export const LABELS = {
     pause: { leave: '离岗', meeting: '开会', break: '休息', no_staff: '无人值守', other: '暂停' },
     post: { a: 'A岗', b: 'B岗', relief: '顶岗' },
     priority: { normal: '普通', elderly: '老年人', disabled: '残疾人', pregnant: '孕妇', military: '军人', appointment: '预约' },
-    ticketState: { waiting: '等待中', called: '已叫号', serving: '办理中', done: '已办结', no_show: '已过号', cancelled: '已取消', expired: '已过期' },
+    ticketState: { waiting: '等待中', called: '已叫号', serving: '办理中', held: '已挂起', done: '已办结', no_show: '已过号', cancelled: '已取消', expired: '已过期' },
     level: { green: '正常', yellow: '黄色预警', red: '红色预警' },
   },
   en: {
@@ -20,7 +20,7 @@ export const LABELS = {
     pause: { leave: 'away', meeting: 'meeting', break: 'break', no_staff: 'unstaffed', other: 'paused' },
     post: { a: 'Post A', b: 'Post B', relief: 'Relief' },
     priority: { normal: 'Normal', elderly: 'Elderly', disabled: 'Disabled', pregnant: 'Pregnant', military: 'Military', appointment: 'Appointment' },
-    ticketState: { waiting: 'Waiting', called: 'Called', serving: 'Being served', done: 'Done', no_show: 'Missed', cancelled: 'Cancelled', expired: 'Expired' },
+    ticketState: { waiting: 'Waiting', called: 'Called', serving: 'Being served', held: 'On hold', done: 'Done', no_show: 'Missed', cancelled: 'Cancelled', expired: 'Expired' },
     level: { green: 'OK', yellow: 'Yellow alert', red: 'Red alert' },
   },
 };
