@@ -622,3 +622,99 @@ async fn slowloris_and_idle_keep_alive_connections_are_closed() {
     );
     s.send(s.http().get(s.url("/healthz"))).await.expect(200);
 }
+
+// ---- 7. Stuck subscribers are dropped -------------------------------------------
+
+/// A WebSocket subscriber that connects and then never reads a byte.
+async fn stuck_subscriber(
+    s: &Server,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    let (ws, resp) = tokio_tungstenite::connect_async(s.ws_url(None))
+        .await
+        .expect("connect");
+    assert_eq!(resp.status().as_u16(), 101);
+    ws
+}
+
+/// Subscribers that never read (over real sockets) answer no ping, so the
+/// server drops them within the pong timeout while events keep coming; a
+/// reading subscriber stays and misses nothing. (Before: 20 such clients
+/// stayed connected through 8,000 events.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribers_that_never_read_are_dropped_and_readers_stay() {
+    let s = Server::start_with(ServerOptions {
+        env: vec![
+            ("HALLCALL_WS_PING_MS".into(), "200".into()),
+            ("HALLCALL_WS_PONG_TIMEOUT_MS".into(), "600".into()),
+            ("HALLCALL_WS_SEND_TIMEOUT_MS".into(), "1000".into()),
+        ],
+        ..ServerOptions::default()
+    })
+    .await;
+    let mut stuck = Vec::new();
+    for _ in 0..5 {
+        stuck.push(stuck_subscriber(&s).await);
+    }
+    let mut reader = Sub::connect(&s, None).await;
+    let first = reader.next().await;
+    assert_eq!(first["type"], "snapshot");
+    let from = first["seq"].as_u64().expect("seq");
+    assert_eq!(s.metric("hallcall_subscribers").await, Some(6.0));
+
+    // Events keep coming; the reader answers pings (it reads), the stuck do not.
+    let mut got = Vec::new();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while s.metric("hallcall_subscribers").await != Some(1.0) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the stuck subscribers were not dropped"
+        );
+        s.issue("general").await;
+        let upto = s.seq().await;
+        got.extend(reader.until_seq(upto).await);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_contiguous(&seqs(&got), from + 1);
+
+    // A stuck client that reads now finds its stream ended by the server.
+    for mut ws in stuck {
+        use futures_util::StreamExt;
+        let ended = tokio::time::timeout(PATIENCE, async {
+            loop {
+                match ws.next().await {
+                    None | Some(Err(_)) => return "eof".to_string(),
+                    Some(Ok(tokio_tungstenite::tungstenite::Message::Close(f))) => {
+                        return format!("close {f:?}")
+                    }
+                    Some(Ok(_)) => {}
+                }
+            }
+        })
+        .await
+        .expect("the stuck subscriber's stream must have been ended");
+        assert!(ended == "eof" || ended.contains("no pong"), "{ended}");
+    }
+}
+
+/// SIGTERM: every subscriber gets a 1001 (going away) close frame before
+/// the server exits. (Before: the sockets were cut without a close frame.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_sends_every_subscriber_a_1001_close() {
+    let s = Server::start().await;
+    let mut subs = Vec::new();
+    for _ in 0..3 {
+        let mut sub = Sub::connect(&s, None).await;
+        assert_eq!(sub.next().await["type"], "snapshot");
+        subs.push(sub);
+    }
+    s.sigterm();
+    for mut sub in subs {
+        match sub.next_within(PATIENCE).await {
+            Next::Closed(why) => assert!(
+                why.contains("Away") && why.contains("server shutting down"),
+                "expected a 1001 close frame, got {why}"
+            ),
+            other => panic!("expected a 1001 close frame, got {other:?}"),
+        }
+    }
+}

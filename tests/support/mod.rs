@@ -405,6 +405,17 @@ impl Server {
         }
     }
 
+    /// SIGTERM: graceful shutdown (the child keeps running until it exits;
+    /// [`Server::kill`] or drop reaps it).
+    pub fn sigterm(&self) {
+        if let Some(c) = &self.child {
+            // SAFETY: kill(2) on our own child's pid.
+            unsafe {
+                libc::kill(c.id() as libc::pid_t, libc::SIGTERM);
+            }
+        }
+    }
+
     /// SIGKILL: no graceful shutdown, no final flush.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {

@@ -21,7 +21,11 @@
 //!   upgrades for the WebSocket: after the upgrade the socket belongs to the
 //!   event stream and these timers stop, but it keeps its place in the caps;
 //! - on shutdown stops accepting, asks every connection to finish its
-//!   request in flight, and waits for them (at most [`DRAIN`]).
+//!   request in flight, tells every event stream ([`Stopping`]: each sends
+//!   its WebSocket a 1001 close), and waits for them all (at most [`DRAIN`]);
+//! - answers the requests hyper refuses before the router sees them (a URI
+//!   over 64 KiB: 414, request head too large: 431, unparsable: 400) with
+//!   the API's JSON error body instead of an empty one ([`JsonErrors`]).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -50,6 +54,12 @@ pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 1_000;
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for connections to finish.
 pub const DRAIN: Duration = Duration::from_secs(10);
+
+/// Set to `true` when the server starts shutting down; every event stream
+/// watches it (an axum `Extension` on every request) and closes its socket
+/// with 1001.
+#[derive(Clone)]
+pub struct Stopping(pub tokio::sync::watch::Receiver<bool>);
 
 /// How connections are bounded.
 #[derive(Clone, Copy, Debug)]
@@ -174,6 +184,51 @@ impl Table {
 struct Counted {
     io: tokio::net::TcpStream,
     _place: Admitted,
+    json: JsonErrors,
+}
+
+/// Rewrites hyper's automatic answers to requests it cannot parse — a bare
+/// `400`, `414` or `431` with `content-length: 0`, written before the router
+/// sees anything — into the API's error shape. The router never sends a
+/// 4xx without a body, so such a head is always hyper's.
+#[derive(Default)]
+struct JsonErrors {
+    /// The replacement being written, and how much of it is out.
+    pending: Option<(Vec<u8>, usize)>,
+}
+
+impl JsonErrors {
+    /// The JSON answer for hyper's automatic error head `buf`, if it is one.
+    fn replacement(buf: &[u8]) -> Option<Vec<u8>> {
+        let head = std::str::from_utf8(buf.get(..buf.len().min(512))?).ok()?;
+        let (code, message) = match head.get(..13)? {
+            "HTTP/1.1 400 " => ("bad_request", "the request could not be parsed as HTTP/1.1"),
+            "HTTP/1.1 414 " => (
+                "uri_too_long",
+                "the request URI is longer than 65,534 bytes",
+            ),
+            "HTTP/1.1 431 " => (
+                "headers_too_large",
+                "the request head (request line and headers) is too large",
+            ),
+            _ => return None,
+        };
+        if !head
+            .to_ascii_lowercase()
+            .contains("\r\ncontent-length: 0\r\n")
+        {
+            return None;
+        }
+        let status_line = &head[..head.find("\r\n")?];
+        let body = serde_json::json!({"error": {"code": code, "message": message}}).to_string();
+        Some(
+            format!(
+                "{status_line}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes(),
+        )
+    }
 }
 
 impl tokio::io::AsyncRead for Counted {
@@ -192,7 +247,25 @@ impl tokio::io::AsyncWrite for Counted {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+        let me = self.get_mut();
+        if me.json.pending.is_none() {
+            if let Some(r) = JsonErrors::replacement(buf) {
+                me.json.pending = Some((r, 0));
+            }
+        }
+        // Write the replacement in place of `buf`, then report `buf` written.
+        while let Some((r, done)) = me.json.pending.as_mut() {
+            if *done == r.len() {
+                me.json.pending = None;
+                return Poll::Ready(Ok(buf.len()));
+            }
+            match Pin::new(&mut me.io).poll_write(cx, &r[*done..]) {
+                Poll::Ready(Ok(n)) => *done += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Pin::new(&mut me.io).poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -200,11 +273,12 @@ impl tokio::io::AsyncWrite for Counted {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
+        // Heads go through `poll_write`, where they can be looked at.
+        let buf = bufs
+            .iter()
+            .find(|b| !b.is_empty())
+            .map_or(&[][..], |b| &**b);
+        self.poll_write(cx, buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -226,6 +300,7 @@ pub async fn serve(
     CAP.store(limits.max_connections as u64, Ordering::Relaxed);
     let table = Arc::new(Table::default());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let router = router.layer(axum::Extension(Stopping(stop_rx.clone())));
     let mut last_refusal_log = tokio::time::Instant::now() - Duration::from_secs(60);
     tokio::pin!(shutdown);
     loop {
@@ -278,6 +353,7 @@ pub async fn serve(
             let io = Counted {
                 io: stream,
                 _place: admitted,
+                json: JsonErrors::default(),
             };
             let conn = b.serve_connection(TokioIo::new(io), svc).with_upgrades();
             tokio::pin!(conn);
@@ -294,7 +370,11 @@ pub async fn serve(
     drop(listener);
     let _ = stop_tx.send(true);
     let deadline = tokio::time::Instant::now() + DRAIN;
-    while table.serving.load(Ordering::Relaxed) > 0 && tokio::time::Instant::now() < deadline {
+    // Requests in flight, then the event streams' 1001 closes: every
+    // socket gives its place back when it is closed.
+    while (table.serving.load(Ordering::Relaxed) > 0 || table.open.load(Ordering::Relaxed) > 0)
+        && tokio::time::Instant::now() < deadline
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

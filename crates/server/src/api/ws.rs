@@ -11,11 +11,20 @@
 //! Everything is served outside the hall task: the subscription is taken
 //! first, then the hall's snapshot, which the task publishes before it
 //! broadcasts a batch, so no event can fall between the two; missed events
-//! are read from the store on the blocking pool. A subscriber that falls more
-//! than the broadcast buffer behind is dropped and resumes with `since`.
+//! are read from the store on the blocking pool.
+//!
+//! No subscriber can hold on to the server (issue 14 item 7): one that falls
+//! more than the broadcast buffer behind, or that has not read a ping sent
+//! more than the resume window of events ago, is closed with 1008 and
+//! resumes with `since`; one whose send has been blocked longer than the
+//! send timeout (it stopped reading and the socket buffers are full) is
+//! dropped; one that answers no ping within the pong timeout (a dead peer) is
+//! dropped. On shutdown every socket gets a 1001 close. The times are
+//! [`StreamLimits`], set by environment variables.
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
@@ -28,6 +37,7 @@ use crate::api::dto::EventsQuery;
 use crate::api::error::ApiError;
 use crate::app::App;
 use crate::hall_task::{publish, HallHandle, Published};
+use crate::listen::Stopping;
 use crate::snapshot::Snapshot;
 
 /// Resume from the log when at most this many events were missed; beyond
@@ -45,9 +55,44 @@ fn flag(v: Option<&str>) -> Result<bool, ApiError> {
     }
 }
 
+/// How long a subscriber may hold the server, from the environment (read
+/// once): `HALLCALL_WS_SEND_TIMEOUT_MS` (default 5,000: a send blocked this
+/// long drops the socket), `HALLCALL_WS_PING_MS` (default 15,000: a ping
+/// this often), `HALLCALL_WS_PONG_TIMEOUT_MS` (default 15,000: no answer to
+/// a ping within this drops the socket). The most events a subscriber may
+/// leave unread is the store's resume window.
+#[derive(Clone, Copy, Debug)]
+pub struct StreamLimits {
+    pub send_timeout: Duration,
+    pub ping_every: Duration,
+    pub pong_timeout: Duration,
+}
+
+impl StreamLimits {
+    pub fn get() -> StreamLimits {
+        static LIMITS: OnceLock<StreamLimits> = OnceLock::new();
+        *LIMITS.get_or_init(|| {
+            let ms = |name: &str, default: u64| {
+                let v = std::env::var(name)
+                    .ok()
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .unwrap_or(default)
+                    .max(10);
+                Duration::from_millis(v)
+            };
+            StreamLimits {
+                send_timeout: ms("HALLCALL_WS_SEND_TIMEOUT_MS", 5_000),
+                ping_every: ms("HALLCALL_WS_PING_MS", 15_000),
+                pong_timeout: ms("HALLCALL_WS_PONG_TIMEOUT_MS", 15_000),
+            }
+        })
+    }
+}
+
 pub async fn events(
     State(app): State<App>,
     Path(hall): Path<String>,
+    stopping: Option<axum::Extension<Stopping>>,
     Query(q): Query<EventsQuery>,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
@@ -85,6 +130,8 @@ pub async fn events(
         view: want_view,
         ticket,
         handle: handle.clone(),
+        stopping: stopping.map(|axum::Extension(s)| s),
+        max_behind: app.store.options().resume_window,
     };
     let metrics = handle.metrics.clone();
     // Displays send nothing: a small read buffer saves tungstenite zero-filling
@@ -168,6 +215,11 @@ struct Watch {
     view: bool,
     ticket: Option<String>,
     handle: HallHandle,
+    /// Set when the server shuts down (absent when the router is served
+    /// by something other than [`crate::listen::serve`]).
+    stopping: Option<Stopping>,
+    /// Most events sent but not yet read (the store's resume window).
+    max_behind: u64,
 }
 
 impl Watch {
@@ -276,13 +328,56 @@ impl Session {
     }
 }
 
-async fn send_all(socket: &mut WebSocket, msgs: Vec<Utf8Bytes>) -> bool {
-    for m in msgs {
-        if socket.send(Message::Text(m)).await.is_err() {
-            return false;
+/// Sends `msgs`; false when the socket failed or the sends stayed blocked
+/// longer than `limit` (a client that stopped reading: drop it).
+async fn send_all(socket: &mut WebSocket, msgs: Vec<Utf8Bytes>, limit: Duration) -> bool {
+    let sending = async {
+        for m in msgs {
+            if socket.send(Message::Text(m)).await.is_err() {
+                return false;
+            }
+        }
+        true
+    };
+    match tokio::time::timeout(limit, sending).await {
+        Ok(ok) => ok,
+        Err(_) => {
+            tracing::info!(
+                timeout_ms = limit.as_millis() as u64,
+                "dropping a subscriber whose send stayed blocked"
+            );
+            false
         }
     }
-    true
+}
+
+/// Sends a close frame, giving a peer that reads nothing a moment only.
+async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let frame = Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }));
+    let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(frame)).await;
+}
+
+/// Resolves when the server starts shutting down (never without a signal).
+async fn stopped(stopping: &mut Option<Stopping>) {
+    match stopping {
+        Some(Stopping(rx)) => {
+            if rx.wait_for(|&stop| stop).await.is_err() {
+                std::future::pending::<()>().await
+            }
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
+/// The ping in flight: when it was sent and the last event seq sent before
+/// it (its payload, echoed by the pong).
+#[derive(Clone, Copy)]
+struct PingOut {
+    at: tokio::time::Instant,
+    seq: u64,
 }
 
 async fn serve_socket(
@@ -309,12 +404,52 @@ async fn serve_socket(
     };
     opening.extend(s.watch.ticket_update(&snap, &mut s.sent_ticket));
     drop(snap);
-    if !send_all(&mut socket, opening).await {
+    let limits = StreamLimits::get();
+    if !send_all(&mut socket, opening, limits.send_timeout).await {
         return;
     }
+    let mut stopping = s.watch.stopping.take();
     let mut quiet = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
+    let mut pings = tokio::time::interval_at(
+        tokio::time::Instant::now() + limits.ping_every,
+        limits.ping_every,
+    );
+    pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ping_out: Option<PingOut> = None;
     loop {
+        if let Some(p) = ping_out {
+            if s.last.saturating_sub(p.seq) > s.watch.max_behind {
+                tracing::info!(
+                    behind = s.last - p.seq,
+                    "dropping a subscriber more than the resume window behind"
+                );
+                close(&mut socket, 1008, "too far behind; reconnect with since").await;
+                return;
+            }
+        }
         let out = tokio::select! {
+            () = stopped(&mut stopping) => {
+                close(&mut socket, 1001, "server shutting down").await;
+                return;
+            }
+            _ = pings.tick() => {
+                match ping_out {
+                    Some(p) if p.at.elapsed() >= limits.pong_timeout => {
+                        tracing::info!("dropping a subscriber that answers no ping");
+                        close(&mut socket, 1008, "no pong").await;
+                        return;
+                    }
+                    Some(_) => continue,
+                    None => {
+                        ping_out = Some(PingOut { at: tokio::time::Instant::now(), seq: s.last });
+                        let ping = Message::Ping(s.last.to_be_bytes().to_vec().into());
+                        match tokio::time::timeout(limits.send_timeout, socket.send(ping)).await {
+                            Ok(Ok(())) => continue,
+                            _ => return,
+                        }
+                    }
+                }
+            }
             ev = rx.recv() => match ev {
                 Ok(p) if p.is_view() => s.after_batch(&p),
                 Ok(p) => {
@@ -326,18 +461,24 @@ async fn serve_socket(
                 }
                 Err(RecvError::Lagged(n)) => {
                     tracing::info!(missed = n, "dropping a subscriber that fell behind");
-                    let _ = socket
-                        .send(Message::Close(Some(CloseFrame { code: 1008, reason: "too slow; reconnect with since".into() })))
-                        .await;
+                    close(&mut socket, 1008, "too slow; reconnect with since").await;
                     return;
                 }
                 Err(RecvError::Closed) => {
-                    let _ = socket.send(Message::Close(Some(CloseFrame { code: 1001, reason: "server shutting down".into() }))).await;
+                    close(&mut socket, 1001, "server shutting down").await;
                     return;
                 }
             },
             incoming = socket.recv() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(Message::Pong(payload))) => {
+                    // The answer to the ping in flight (its payload is the
+                    // seq it was sent at); anything else is unsolicited.
+                    if ping_out.is_some_and(|p| payload.as_ref() == p.seq.to_be_bytes()) {
+                        ping_out = None;
+                    }
+                    continue;
+                }
                 Some(Ok(Message::Text(t))) => match serde_json::from_str::<ClientMsg>(t.as_str()) {
                     Ok(ClientMsg::Subscribe { view, ticket }) => s.subscribe(view, ticket),
                     Err(e) => vec![ws_error("bad_message", &format!("expected {{\"type\":\"subscribe\",\"view\":true,\"ticket\":\"<id>\"}}: {e}"))],
@@ -355,7 +496,7 @@ async fn serve_socket(
             continue;
         }
         quiet.reset();
-        if !send_all(&mut socket, out).await {
+        if !send_all(&mut socket, out, limits.send_timeout).await {
             return;
         }
     }
