@@ -68,6 +68,11 @@ DONE=$(post /windows/1/call-next "$T1" | json ticket.id)
 post /windows/1/start "$T1" >/dev/null
 post /windows/1/complete "$T1" >/dev/null
 post "/tickets/$DONE/rating" "" '{"score":5}' >/dev/null
+# A 不满意 with a reason from window 1's evaluator, for the 差评回访 panel.
+BAD=$(post /windows/1/call-next "$T1" | json ticket.id)
+post /windows/1/start "$T1" >/dev/null
+post /windows/1/complete "$T1" >/dev/null
+post /windows/1/evaluator/rating evaluator-demo-01 "{\"ticket\":\"$BAD\",\"score\":2,\"reason\":\"等候时间太长\"}" >/dev/null || echo "(no 不满意 rating: $?)"
 post /windows/1/call-next "$T1" >/dev/null
 post /windows/2/call-next "$T2" >/dev/null
 post /windows/2/start "$T2" >/dev/null
@@ -81,6 +86,9 @@ echo "screenshots into $OUT"
 mkdir -p "$OUT"
 # PAGES_BASE: take the pages from another origin that proxies this server's
 # API (to try page edits without rebuilding the binary that embeds them).
-node "$ROOT/display-client/tests/screenshots.mjs" --base "${PAGES_BASE:-$BASE}" --out "$OUT" \
-  --waiting "$WAITING" --called "$CALLED" --done "$DONE"
+# --bin: screenshots.mjs also starts the big hall (20 windows, 12 categories,
+# 300 waiting; display-client/tests/fixtures/big-hall.toml) for the hall-big-* shots.
+# TZ=UTC: the pages must show hall time (Asia/Shanghai) by themselves.
+TZ=UTC node "$ROOT/display-client/tests/screenshots.mjs" --base "${PAGES_BASE:-$BASE}" --out "$OUT" \
+  --waiting "$WAITING" --called "$CALLED" --done "$DONE" --bin "$BIN"
 ls -l "$OUT"

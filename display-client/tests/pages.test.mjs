@@ -37,17 +37,23 @@ async function hallMinuteAround(read) {
   return { got, ok: (s) => s === before || s === after, want: before === after ? before : `${before} or ${after}` };
 }
 
-/** Text smaller than 14 px that is shown: [{sel, px, text}]. */
+/** Text smaller than 14 px that is shown: [{sel, px, text}]; SVG text (chart labels) at the size it is drawn. */
 function smallText() {
   const out = [];
   for (const e of document.querySelectorAll('body *')) {
-    if (e.closest('[hidden], [aria-hidden="true"], svg, script, style')) continue;
+    if (e.closest('[hidden], [aria-hidden="true"], script, style')) continue;
     const own = [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
     if (!own || !e.getClientRects().length) continue;
     const cs = getComputedStyle(e);
     if (cs.visibility === 'hidden' || cs.display === 'none') continue;
-    const px = parseFloat(cs.fontSize);
-    if (px < 13.95) out.push({ sel: `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}${e.classList.length ? '.' + [...e.classList].join('.') : ''}`, px, text: e.textContent.trim().slice(0, 30) });
+    let px = parseFloat(cs.fontSize);
+    const svg = e.closest('svg');
+    if (svg) {
+      const vb = svg.viewBox && svg.viewBox.baseVal;
+      if (vb && vb.width) px *= svg.getBoundingClientRect().width / vb.width; // a scaled chart draws its labels smaller or larger
+    }
+    px = Math.round(px * 10) / 10;
+    if (px < 13.95) out.push({ sel: `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}${e.classList.length ? '.' + [...e.classList].join('.') : ''}${svg ? ` in svg${svg.parentElement && svg.parentElement.id ? ' #' + svg.parentElement.id : ''}` : ''}`, px, text: e.textContent.trim().slice(0, 30) });
   }
   return out;
 }

@@ -2,11 +2,17 @@
 // which starts the server and makes the activity first).
 //
 //   node screenshots.mjs --base http://127.0.0.1:8080 --out docs/screenshots \
-//        --waiting <ticket id> --called <ticket id> --done <ticket id>
+//        --waiting <ticket id> --called <ticket id> --done <ticket id> [--bin target/debug/hallcall]
+//
+// With --bin (or HALLCALL_BIN) it also starts the big hall of
+// fixtures/big-hall.toml (20 windows, 12 categories, 300 waiting) and shoots
+// the hall display, kiosk and dashboard at those limits (hall-big-*, …).
+// The browser runs in TZ=UTC: the clocks show hall time by themselves.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchBrowser, sleep } from './harness.mjs';
+import { launchBrowser, sleep, Server, tempDir, freePort, cleanup, ROOT } from './harness.mjs';
+import { BIG, populateBigHall } from './fixtures/big-hall.mjs';
 
 const args = Object.fromEntries(
   process.argv
@@ -25,10 +31,10 @@ const errors = [];
 const made = [];
 
 async function shot(name, url, viewport, prepare, opts = {}) {
-  const ctx = await browser.newContext({ viewport, deviceScaleFactor: 1, timezoneId: 'Asia/Shanghai', locale: 'zh-CN', isMobile: !!opts.mobile, hasTouch: !!opts.mobile });
+  const ctx = await browser.newContext({ viewport, deviceScaleFactor: 1, locale: 'zh-CN', isMobile: !!opts.mobile, hasTouch: !!opts.mobile });
   const page = await ctx.newPage();
   page.on('pageerror', (e) => errors.push(`${name}: ${e.message}`));
-  await page.goto(base + url);
+  await page.goto((opts.base || base) + url);
   await page.waitForFunction(() => document.documentElement.dataset.live === 'up', null, { timeout: 15000 }).catch(() => errors.push(`${name}: never live`));
   await sleep(600);
   if (prepare) await prepare(page);
@@ -71,7 +77,7 @@ await shot('kiosk-ticket-1080x1920', `/kiosk?hall=${hall}&token=${kioskToken}&pr
 });
 // The 80 mm paper ticket as the printer gets it.
 {
-  const ctx = await browser.newContext({ viewport: { width: 1080, height: 1920 }, timezoneId: 'Asia/Shanghai' });
+  const ctx = await browser.newContext({ viewport: { width: 1080, height: 1920 } });
   const p = await ctx.newPage();
   await p.goto(`${base}/kiosk?hall=${hall}&token=${kioskToken}&print=0`);
   await p.waitForSelector('.cat-btn');
@@ -105,6 +111,40 @@ await shot('supervisor-1920x1080', `/supervisor?hall=${hall}&token=${supervisorT
 if (args.waiting) await shot('ticket-waiting-390x844', `/t/${args.waiting}?hall=${hall}`, { width: 390, height: 844 }, null, { mobile: true });
 if (args.called) await shot('ticket-called-390x844', `/t/${args.called}?hall=${hall}`, { width: 390, height: 844 }, null, { mobile: true });
 if (args.done) await shot('ticket-done-390x844', `/t/${args.done}?hall=${hall}`, { width: 390, height: 844 }, null, { mobile: true });
+
+// The 差评回访 panel of the dashboard (the demo activity leaves a 不满意 with a reason).
+await shot('supervisor-ratings-1920x1080', `/supervisor?hall=${hall}&token=${supervisorToken}`, { width: 1920, height: 1080 }, async (p) => {
+  await p.waitForSelector('#cp-rows', { timeout: 10000 }).catch(() => errors.push('supervisor: no 差评回访 panel (#cp-rows)'));
+  await sleep(1000);
+  await p.evaluate(() => {
+    const panel = document.getElementById('cp-rows');
+    if (panel) panel.closest('section, .panel, div').scrollIntoView({ block: 'start' });
+  });
+  await sleep(300);
+});
+
+// A hall at the limits: 20 windows, 12 categories, 300 waiting.
+const bin = args.bin || process.env.HALLCALL_BIN;
+if (bin) {
+  const dir = tempDir('hallcall-shots-big-');
+  const big = new Server({ bin, dataDir: join(dir, 'data'), port: await freePort(), config: join(ROOT, BIG.config), env: BIG.env });
+  try {
+    await big.start();
+    await populateBigHall(big);
+    const o = { base: big.base };
+    const H = BIG.hall;
+    await shot('hall-big-1920x1080', `/display/hall?hall=${H}`, { width: 1920, height: 1080 }, null, o);
+    await shot('hall-big-1280x720', `/display/hall?hall=${H}`, { width: 1280, height: 720 }, null, o);
+    await shot('hall-big-en-1920x1080', `/display/hall?hall=${H}&lang=en`, { width: 1920, height: 1080 }, null, o);
+    await shot('kiosk-big-1080x1920', `/kiosk?hall=${H}&token=${BIG.kiosk}&print=0`, { width: 1080, height: 1920 }, null, o);
+    await shot('kiosk-big-1280x1024', `/kiosk?hall=${H}&token=${BIG.kiosk}&print=0`, { width: 1280, height: 1024 }, null, o);
+    await shot('supervisor-big-1920x1080', `/supervisor?hall=${H}&token=${BIG.supervisor}`, { width: 1920, height: 1080 }, async () => sleep(1500), o);
+    await shot('window-big-13-paused-480x160', `/display/window/13?hall=${H}`, { width: 480, height: 160 }, null, o);
+  } finally {
+    await big.stop().catch(() => {});
+    cleanup(dir);
+  }
+}
 
 await browser.close();
 if (errors.length) {
