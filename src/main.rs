@@ -25,6 +25,8 @@ enum Cmd {
     Restore(hallcall_server::ops::RestoreArgs),
     /// Accept a data directory refused for a missing COMMIT record, exactly as it is.
     AcceptStore(hallcall_server::accept_store::AcceptStoreArgs),
+    /// Move the halls of a sled data directory into PostgreSQL (docs/scaling.md).
+    Migrate(hallcall_server::cluster::migrate::MigrateArgs),
     /// Print the argon2 hash of a PIN for a [[hall.staff]] pin_hash.
     HashPin(hallcall_server::HashPinArgs),
     /// Say every call of a hall on this machine's speakers (or render WAV files).
@@ -44,6 +46,7 @@ fn main() -> std::process::ExitCode {
         Cmd::Backup(args) => hallcall_server::ops::backup_main(args),
         Cmd::Restore(args) => hallcall_server::ops::restore_main(args),
         Cmd::AcceptStore(args) => hallcall_server::accept_store::accept_store_main(args),
+        Cmd::Migrate(args) => hallcall_server::cluster::migrate::migrate_main(args),
         Cmd::HashPin(args) => hallcall_server::cli::hash_pin_main(args),
         Cmd::Announce(args) => {
             hallcall_server::cli::init_tracing();

@@ -38,6 +38,9 @@ pub struct AppInner {
     pub wav_cache: Mutex<WavCache>,
     pub limits: RateLimits,
     pub started: Instant,
+    /// Several nodes on one PostgreSQL (`serve --node`): leases, owners,
+    /// forwarding. `None` on a single node.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 pub type App = Arc<AppInner>;

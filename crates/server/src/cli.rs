@@ -47,6 +47,19 @@ pub struct ServeArgs {
     /// Seconds a client has to send a request head; also the idle keep-alive timeout.
     #[arg(long, env = "HALLCALL_HEADER_TIMEOUT_S", default_value_t = crate::listen::HEADER_TIMEOUT.as_secs())]
     pub header_timeout_s: u64,
+    /// Several nodes on one PostgreSQL (`--store postgres://…`): this node's
+    /// id, unique among them. Halls are spread over the nodes by leases; any
+    /// node answers for any hall (docs/scaling.md).
+    #[arg(long, env = "HALLCALL_NODE", requires = "advertise")]
+    pub node: Option<String>,
+    /// With --node: the address the other nodes forward commands to (host:port).
+    #[arg(long, env = "HALLCALL_ADVERTISE")]
+    pub advertise: Option<String>,
+    /// With --node: milliseconds a hall's lease lasts without renewal (renewed
+    /// every third of it, at most every second). A dead node's halls are taken
+    /// over about this long after it stopped.
+    #[arg(long, env = "HALLCALL_LEASE_MS", default_value_t = 5_000)]
+    pub lease_ms: u64,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -125,6 +138,7 @@ pub fn init_tracing() {
 
 /// A running server, for `serve` and for tests that need a real socket.
 pub struct Running {
+    pub app: crate::app::App,
     pub addr: SocketAddr,
     pub store: Store,
     pub shutdown: tokio::sync::oneshot::Sender<()>,
@@ -161,6 +175,8 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
     // the named file exists, every sled flush fails as on a full disk.
     let opts = StoreOptions {
         fail_writes_while: std::env::var_os("HALLCALL_TEST_FAIL_WRITES_WHILE").map(PathBuf::from),
+        // Several nodes: every append is fenced by this node's leases.
+        pg_node: args.node.clone(),
         ..StoreOptions::default()
     };
     let store = match &args.store {
@@ -182,8 +198,15 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
         crate::devices::check(hc, voice.as_deref())?;
         let hall = store.recover(hc.clone())?;
         let stale = hall.config() != hc;
-        let handle = HallHandle::spawn(hall, store.clone(), Arc::new(HallMetrics::default()));
-        if stale {
+        // Several nodes: every hall starts as a follower; the cluster
+        // controller makes this node the owner of its share.
+        let handle = HallHandle::spawn_as(
+            hall,
+            store.clone(),
+            Arc::new(HallMetrics::default()),
+            args.node.is_none(),
+        );
+        if stale && args.node.is_none() {
             // The file changed while we were down: adopt it as a reload.
             if let Err(e) = handle
                 .command(
@@ -212,6 +235,27 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
             },
         );
     }
+    let cluster = match &args.node {
+        None => None,
+        Some(node) => {
+            if store.backend() != "postgres" {
+                return Err(ServeError::Demo(
+                    "--node needs a shared PostgreSQL store: add --store postgres://…".into(),
+                ));
+            }
+            let advertise = args.advertise.clone().unwrap_or_default();
+            let lease = std::time::Duration::from_millis(args.lease_ms.max(300));
+            let leases = store.leases(node, &advertise, lease)?;
+            Some(crate::cluster::Cluster::new(
+                crate::cluster::ClusterOptions {
+                    node: node.clone(),
+                    advertise,
+                    lease,
+                },
+                leases,
+            ))
+        }
+    };
     let app = Arc::new(AppInner {
         halls,
         store: store.clone(),
@@ -222,6 +266,7 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
         wav_cache: Mutex::new(WavCache::default()),
         limits: RateLimits::with_kiosk_issues_per_minute(args.kiosk_issues_per_minute),
         started: Instant::now(),
+        cluster,
     });
     // One task warms the halls one after another: the dummy hash is made
     // once per argon2 parameter set and then found in the cache, whereas a
@@ -252,7 +297,14 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let router = crate::api::router(app.clone());
+    let mut router = crate::api::router(app.clone());
+    if let Some(cluster) = &app.cluster {
+        cluster.start(app.clone());
+        router = router.layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            crate::cluster::forward::route,
+        ));
+    }
     let reload_app = app.clone();
     let config_path = args.config.clone();
     tokio::spawn(reload_on_sighup(reload_app, config_path));
@@ -262,6 +314,7 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
     }));
     Ok((
         Running {
+            app: app.clone(),
             addr,
             store,
             shutdown: tx,
@@ -418,6 +471,10 @@ pub async fn serve_main(args: ServeArgs) -> std::process::ExitCode {
     };
     banner(running.addr, &cfg, demo);
     shutdown_signal().await;
+    if let Some(cluster) = running.app.cluster.clone() {
+        tracing::info!("shutting down: handing every hall to another node");
+        cluster.drain(&running.app).await;
+    }
     tracing::info!("shutting down: finishing in-flight requests");
     let _ = running.shutdown.send(());
     let _ = running.done.await;

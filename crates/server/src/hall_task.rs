@@ -7,7 +7,7 @@
 //! publishes a [`Snapshot`] (before answering and before broadcasting), and
 //! every read is served from that snapshot on the reader's own task.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -18,6 +18,12 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::append_retry::{AppendFailure, AppendRetry};
 use crate::metrics::HallMetrics;
+pub use cluster_task::Control;
+
+/// Owner or follower of the hall when several nodes share one store
+/// (the code lives with the rest of the cluster code).
+#[path = "cluster/task.rs"]
+mod cluster_task;
 use crate::snapshot::{Snapshot, SnapshotCell};
 
 /// Most commands decided together before one append.
@@ -57,6 +63,9 @@ pub enum CommandError {
     Storage(String),
     #[error("the hall is shutting down")]
     Gone,
+    /// Several nodes: another node owns the hall (nothing was decided here).
+    #[error("another node owns this hall now")]
+    NotOwner,
 }
 
 /// A caller waiting for its command's events (a range of the batch's events).
@@ -84,6 +93,10 @@ pub struct HallHandle {
     pub snapshot: SnapshotCell,
     /// Why the hall's appends fail, while they do (for `/healthz`).
     pub append_failure: AppendFailure,
+    /// Whether this node's task decides the hall's commands (always, on
+    /// one node; see [`Control`] for several).
+    pub owner: Arc<AtomicBool>,
+    ctl: mpsc::UnboundedSender<Control>,
 }
 
 pub fn now_ms() -> Millis {
@@ -107,7 +120,19 @@ pub fn publish(ev: &Event) -> Published {
 impl HallHandle {
     /// Starts the task for a recovered hall.
     pub fn spawn(hall: Hall, store: Store, metrics: Arc<HallMetrics>) -> HallHandle {
+        HallHandle::spawn_as(hall, store, metrics, true)
+    }
+
+    /// Starts the task as the hall's owner, or as a follower that tails the
+    /// log until [`Control::Own`] (several nodes).
+    pub fn spawn_as(
+        hall: Hall,
+        store: Store,
+        metrics: Arc<HallMetrics>,
+        owner: bool,
+    ) -> HallHandle {
         let (tx, rx) = mpsc::channel(4096);
+        let (ctl, ctl_rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(SUBSCRIBER_BUFFER);
         let started = now_ms();
         let handle = HallHandle {
@@ -118,6 +143,8 @@ impl HallHandle {
             seq: Arc::new(AtomicU64::new(hall.seq())),
             snapshot: SnapshotCell::new(Snapshot::of(&hall, started)),
             append_failure: AppendFailure::default(),
+            owner: Arc::new(AtomicBool::new(owner)),
+            ctl,
         };
         let task = HallTask {
             hall,
@@ -128,8 +155,9 @@ impl HallHandle {
             snapshot: handle.snapshot.clone(),
             last_now: started,
             retry: AppendRetry::new(handle.append_failure.clone(), handle.metrics.clone()),
+            owner: handle.owner.clone(),
         };
-        tokio::spawn(task.run(rx));
+        tokio::spawn(task.run(rx, ctl_rx));
         handle
     }
 
@@ -170,6 +198,8 @@ struct HallTask {
     last_now: Millis,
     /// Set while appends fail: the hall decides nothing until it resumes.
     retry: AppendRetry,
+    /// See [`HallHandle::owner`].
+    owner: Arc<AtomicBool>,
 }
 
 impl HallTask {
@@ -182,7 +212,7 @@ impl HallTask {
     /// Waits for commands or the hall's next deadline, whichever comes
     /// first. The hall says when it needs the time (`poll_timeout`); the
     /// task sleeps until then, so an idle hall does no work.
-    async fn run(mut self, mut rx: mpsc::Receiver<Msg>) {
+    async fn run(mut self, mut rx: mpsc::Receiver<Msg>, mut ctl: mpsc::UnboundedReceiver<Control>) {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         loop {
             let sleep = tokio::time::sleep(self.until_deadline());
@@ -193,6 +223,10 @@ impl HallTask {
                     if n == 0 {
                         break;
                     }
+                }
+                Some(c) = ctl.recv() => {
+                    self.control(c, &mut ctl).await;
+                    continue;
                 }
                 () = sleep => {}
             }
@@ -211,6 +245,10 @@ impl HallTask {
     /// that, and waking early is harmless (`process` acts only on what is due).
     fn until_deadline(&self) -> Duration {
         const LONGEST: Duration = Duration::from_secs(60);
+        if !self.owner.load(Ordering::Acquire) {
+            // A follower runs no timers: the owner's come through the log.
+            return LONGEST;
+        }
         if let Some(wait) = self.retry.until_retry() {
             // Appends fail: sleep until the next attempt to resume.
             return wait.min(LONGEST);
@@ -225,6 +263,10 @@ impl HallTask {
     }
 
     async fn process(&mut self, batch: &mut Vec<Msg>) {
+        if !self.owner.load(Ordering::Acquire) {
+            self.refuse_not_owner(batch);
+            return;
+        }
         if self.retry.reason().is_some() && !self.resume().await {
             let why = self.retry.reason().unwrap_or_default().to_string();
             for Msg { reply, .. } in batch.drain(..) {
@@ -255,6 +297,10 @@ impl HallTask {
         if !events.is_empty() {
             let durable = self.store.append(self.hall.id(), events.clone()).await;
             if let Err(e) = durable {
+                if matches!(e, hallcall_store::StoreError::NotOwner { .. }) {
+                    self.lease_lost(replies).await;
+                    return;
+                }
                 self.append_failed(e.to_string(), replies);
                 return;
             }

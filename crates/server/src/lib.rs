@@ -29,6 +29,7 @@ pub mod app;
 mod append_retry;
 pub mod auth;
 pub mod cli;
+pub mod cluster;
 pub mod config_file;
 pub mod devices;
 pub mod hall_task;

@@ -16,9 +16,12 @@ use chrono::NaiveDate;
 use hallcall_core::{Event, Hall, HallConfig};
 
 use crate::options::StoreOptions;
-use crate::pg::PgStore;
+use crate::pg::{Leases, PgStore};
 use crate::store::SledStore;
 use crate::{Durable, StoreError};
+
+/// A stored snapshot as it is: its seq and the `Hall::to_snapshot` JSON.
+pub type RawSnapshot = (u64, Vec<u8>);
 
 /// Durable hall state on sled or PostgreSQL. Cheap to clone; `Send + Sync`.
 #[derive(Clone)]
@@ -164,6 +167,73 @@ impl Store {
     /// The halls with anything stored, sorted.
     pub fn halls(&self) -> Result<Vec<String>, StoreError> {
         each!(self, s => s.halls())
+    }
+
+    /// Committed events of `hall` from seq `from` on, at most `limit`, even
+    /// past what this process appended: a node that does not own the hall
+    /// tails what its owner writes (several nodes on PostgreSQL). They
+    /// become durable for this store's reads too. On sled (one process) the
+    /// same as [`Store::read_log`].
+    pub fn follow(&self, hall: &str, from: u64, limit: usize) -> Result<Vec<Event>, StoreError> {
+        match &self.backend {
+            Backend::Sled(s) => s.read_log(hall, from, limit),
+            Backend::Postgres(p) => p.follow(hall, from, limit),
+        }
+    }
+
+    /// This node's hall leases (several nodes on PostgreSQL; see
+    /// [`Leases`]). Appends are fenced by them only if the store was opened
+    /// with [`StoreOptions::pg_node`] set to `node`.
+    pub fn leases(
+        &self,
+        node: &str,
+        addr: &str,
+        lease: std::time::Duration,
+    ) -> Result<Leases, StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Err(StoreError::Invalid(
+                "several nodes need a shared PostgreSQL store (--store postgres://…)".into(),
+            )),
+            Backend::Postgres(p) => {
+                if p.options().pg_node.as_deref() != Some(node) {
+                    return Err(StoreError::Invalid(format!(
+                        "the store was not opened for node {node} (StoreOptions::pg_node)"
+                    )));
+                }
+                Ok(p.leases(node, addr, lease))
+            }
+        }
+    }
+
+    /// A hall's log as stored, to move it to another store (`hallcall
+    /// migrate`): its latest snapshot (seq, JSON) and every retained event.
+    pub fn export(&self, hall: &str) -> Result<(Option<RawSnapshot>, Vec<Event>), StoreError> {
+        match &self.backend {
+            Backend::Sled(s) => {
+                let snap = s.inner.trees.get()?.snapshot(hall)?;
+                let events = s.read_log(hall, 1, usize::MAX)?;
+                Ok((snap, events))
+            }
+            Backend::Postgres(_) => Err(StoreError::Invalid(
+                "a PostgreSQL store is copied with the database's own tools (pg_dump)".into(),
+            )),
+        }
+    }
+
+    /// Writes a hall exported by [`Store::export`] into this PostgreSQL
+    /// store, in one transaction, refusing a hall that already has a log here.
+    pub fn import(
+        &self,
+        hall: &str,
+        snapshot: Option<RawSnapshot>,
+        events: Vec<Event>,
+    ) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Err(StoreError::Invalid(
+                "import writes into a PostgreSQL store".into(),
+            )),
+            Backend::Postgres(p) => p.import(hall, snapshot, events),
+        }
     }
 
     /// Writes a consistent copy of a sled store into `to` (a new or empty

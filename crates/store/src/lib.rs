@@ -153,10 +153,11 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
-pub use backend::Store;
+pub use backend::{RawSnapshot, Store};
 pub use durable::Durable;
 pub use error::StoreError;
 pub use options::{StoreOptions, FORMAT_VERSION};
+pub use pg::{Lease, Leases, NodeInfo, Notice};
 
 #[doc(no_inline)]
 pub use hallcall_core::{Event, Hall, HallConfig};

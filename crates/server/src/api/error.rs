@@ -93,6 +93,13 @@ impl From<CommandError> for ApiError {
                 "shutting_down",
                 "the hall is shutting down",
             ),
+            // Several nodes: nothing was done here; retry (the cluster
+            // layer does, at the owner).
+            CommandError::NotOwner => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_owner",
+                "another node owns this hall now; retry",
+            ),
         }
     }
 }

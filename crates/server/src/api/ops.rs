@@ -28,11 +28,20 @@ pub async fn healthz(State(app): State<App>) -> Response {
     }
     let uptime_s = app.started.elapsed().as_secs();
     let Some((_, reason)) = failing.first() else {
-        let body = serde_json::json!({
+        let mut body = serde_json::json!({
             "status": "ok",
             "halls": app.halls.len(),
             "uptime_s": uptime_s,
         });
+        // Several nodes: which halls this node owns; 503 while it hands
+        // its halls over (SIGTERM), so the proxy sends nobody new here.
+        if let Some(c) = &app.cluster {
+            body["cluster"] = c.health(&app);
+            if c.is_draining() {
+                body["status"] = "draining".into();
+                return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+            }
+        }
         return Json(body).into_response();
     };
     let halls: Vec<&str> = failing
@@ -61,6 +70,9 @@ pub async fn metrics(State(app): State<App>) -> Response {
     }
     app.limits.counters.render(app.halls.keys(), &mut out);
     crate::listen::render_metrics(&mut out);
+    if let Some(c) = &app.cluster {
+        c.render(&app, &mut out);
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 

@@ -125,6 +125,9 @@ pub async fn events(
         )
     })?;
     let handle = entry.handle.clone();
+    // Several nodes: a client resuming here from another node waits until
+    // this node's tail has reached its `since`.
+    crate::cluster::await_seq(&app, &hall, since).await;
     let (rx, snap, first) = catch_up(&handle, &app.store, since).await?;
     let opts = Watch {
         view: want_view,

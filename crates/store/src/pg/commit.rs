@@ -35,6 +35,41 @@ WITH ev AS (
 )
 SELECT (SELECT count(*) FROM ev) AS events, (SELECT count(*) FROM sn) AS snapshots";
 
+/// The statement of one group when several nodes share the database
+/// (`StoreOptions::pg_node`): the same inserts, but only for halls whose
+/// lease names this node (`$8`) and has not expired on the database's
+/// clock. `FOR SHARE` holds the lease rows until the statement commits, so
+/// a takeover — an `UPDATE` of the row by the next owner — waits for an
+/// append already running and the next owner's recovery reads it; an
+/// append that starts after the takeover finds the row changed and writes
+/// nothing. Returns the halls written; each wakes the other nodes' tails
+/// (`NOTIFY hallcall_events`, delivered at commit).
+const FENCED_SQL: &str = "\
+WITH own AS (
+    SELECT hall FROM leases
+    WHERE (hall = ANY($1::text[]) OR hall = ANY($5::text[]))
+      AND node = $8 AND expires_at > clock_timestamp()
+    FOR SHARE
+), ev AS (
+    INSERT INTO events (hall, seq, day, body)
+    SELECT u.hall, u.seq, u.day, u.body
+    FROM UNNEST($1::text[], $2::int8[], $3::date[], $4::text[]) AS u(hall, seq, day, body)
+    WHERE u.hall IN (SELECT hall FROM own)
+    RETURNING hall, seq
+), sn AS (
+    INSERT INTO snapshots (hall, seq, body)
+    SELECT s.hall, s.seq, s.body
+    FROM UNNEST($5::text[], $6::int8[], $7::bytea[]) AS s(hall, seq, body)
+    WHERE s.hall IN (SELECT hall FROM own)
+    ON CONFLICT (hall) DO UPDATE SET seq = EXCLUDED.seq, body = EXCLUDED.body
+        WHERE snapshots.seq <= EXCLUDED.seq
+    RETURNING 1
+), nt AS (
+    SELECT pg_notify('hallcall_events', hall) FROM ev GROUP BY hall
+)
+SELECT coalesce((SELECT array_agg(DISTINCT hall) FROM ev), '{}'::text[]) AS written,
+       (SELECT count(*) FROM nt) AS notified, (SELECT count(*) FROM sn) AS snapshots";
+
 /// The future behind a PostgreSQL [`crate::Durable`]: resolves with this
 /// append's result, committing the queue itself when nobody else is.
 pub(crate) async fn wait_durable(
@@ -226,10 +261,37 @@ impl Group {
             v
         };
         let snaps = self.safe_snapshots();
+        let node = inner.opts.pg_node.clone();
         let all = Batch::of(&self.appends, &snaps, None);
-        match all.run(conn).await {
-            Ok(()) => {
-                self.finish(|_| None);
+        match all.run(conn, node.as_deref()).await {
+            Ok(written) => {
+                // Fenced: a hall with events that were not written has lost
+                // its lease; nothing of it is in the log.
+                let fenced: Vec<Arc<str>> = match &written {
+                    None => Vec::new(),
+                    Some(w) => self
+                        .appends
+                        .iter()
+                        .filter(|a| a.done.is_some() && !a.records.is_empty())
+                        .filter(|a| !w.iter().any(|h| *h == *a.hall))
+                        .map(|a| a.hall.clone())
+                        .collect(),
+                };
+                for hall in &fenced {
+                    tracing::warn!(hall = %hall, "append refused: this node no longer holds the hall's lease");
+                }
+                self.finish(|h| {
+                    fenced
+                        .iter()
+                        .any(|f| &**f == h)
+                        .then(|| StoreError::NotOwner {
+                            hall: h.to_string(),
+                        })
+                });
+                let snaps: Vec<_> = snaps
+                    .into_iter()
+                    .filter(|s| !fenced.contains(&s.0))
+                    .collect();
                 self.after_snapshots(&snaps);
                 true
             }
@@ -239,8 +301,21 @@ impl Group {
                 let mut collided: HashMap<Arc<str>, StoreError> = HashMap::new();
                 for hall in &halls {
                     let one = Batch::of(&self.appends, &snaps, Some(hall));
-                    match one.run(conn).await {
-                        Ok(()) => {}
+                    match one.run(conn, node.as_deref()).await {
+                        Ok(Some(w))
+                            if !w.iter().any(|h| *h == **hall)
+                                && self.appends.iter().any(|a| {
+                                    a.hall == *hall && a.done.is_some() && !a.records.is_empty()
+                                }) =>
+                        {
+                            collided.insert(
+                                hall.clone(),
+                                StoreError::NotOwner {
+                                    hall: hall.to_string(),
+                                },
+                            );
+                        }
+                        Ok(_) => {}
                         Err(e) if is_unique_violation(&e) => {
                             collided.insert(hall.clone(), conflict(hall, &e));
                         }
@@ -271,7 +346,7 @@ impl Group {
                     .cloned()
                     .collect();
                 let alone = Batch::of(&[], &alone, None);
-                if let Err(e) = alone.run(conn).await {
+                if let Err(e) = alone.run(conn, node.as_deref()).await {
                     tracing::warn!(error = %e, "snapshots not written");
                 }
                 for (hall, err) in &collided {
@@ -423,11 +498,31 @@ impl Batch {
         b
     }
 
-    async fn run(self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    /// Runs the group's statement. `Ok(None)`: everything written (one
+    /// node); `Ok(Some(halls))`: fenced by `node`'s leases, only `halls`
+    /// were written.
+    async fn run(
+        self,
+        conn: &mut PgConnection,
+        node: Option<&str>,
+    ) -> Result<Option<Vec<String>>, sqlx::Error> {
         if self.halls.is_empty() && self.snap_halls.is_empty() {
-            return Ok(());
+            return Ok(node.map(|_| Vec::new()));
         }
-        sqlx::query(GROUP_SQL)
+        let Some(node) = node else {
+            return sqlx::query(GROUP_SQL)
+                .bind(self.halls)
+                .bind(self.seqs)
+                .bind(self.days)
+                .bind(self.bodies)
+                .bind(self.snap_halls)
+                .bind(self.snap_seqs)
+                .bind(self.snap_bodies)
+                .execute(conn)
+                .await
+                .map(|_| None);
+        };
+        let written: Vec<String> = sqlx::query_scalar(FENCED_SQL)
             .bind(self.halls)
             .bind(self.seqs)
             .bind(self.days)
@@ -435,9 +530,10 @@ impl Batch {
             .bind(self.snap_halls)
             .bind(self.snap_seqs)
             .bind(self.snap_bodies)
-            .execute(conn)
-            .await
-            .map(|_| ())
+            .bind(node)
+            .fetch_one(conn)
+            .await?;
+        Ok(Some(written))
     }
 }
 

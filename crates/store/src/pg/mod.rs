@@ -35,7 +35,10 @@
 //! channel; so they work from any thread, inside a runtime or not.
 
 mod commit;
+mod lease;
 mod read;
+
+pub use lease::{Lease, Leases, NodeInfo, Notice};
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -182,11 +185,13 @@ impl PgStore {
             })?;
         let handle = rt.handle().clone();
         let schema = opts.pg_schema.clone();
+        let node = opts.pg_node.is_some();
         let pool_opts = connect.clone();
         let label2 = label.clone();
         let pool = match run_on(&handle, async move {
+            // Several nodes: one more for LISTEN, which keeps its own.
             let pool = PgPoolOptions::new()
-                .max_connections(4)
+                .max_connections(if node { 6 } else { 4 })
                 .connect_with(pool_opts)
                 .await
                 .map_err(&db_err)?;

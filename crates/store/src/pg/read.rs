@@ -262,6 +262,122 @@ impl PgStore {
         })
     }
 
+    /// As [`crate::Store::follow`]: committed events of `hall` from seq
+    /// `from` on, however far past what this node appended (another node
+    /// writes the hall), stopping at the first gap; what it returns becomes
+    /// this node's durable seq of the hall, so `events_since` and the other
+    /// reads serve it too.
+    pub(crate) fn follow(
+        &self,
+        hall: &str,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<Event>, StoreError> {
+        keys::check_hall(hall)?;
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let upto = from.saturating_add(limit as u64 - 1);
+        let inner = self.inner.clone();
+        let id = hall.to_string();
+        let mut evs = self.block(async move { range(&inner, &id, from, upto).await })?;
+        // Only the contiguous run from `from`: a commit is all or nothing
+        // and one node writes a hall at a time, so a gap would be a bug;
+        // stopping there never skips an event.
+        let run = evs
+            .iter()
+            .enumerate()
+            .take_while(|(i, e)| e.seq == from + *i as u64)
+            .count();
+        evs.truncate(run);
+        if let Some(last) = evs.last().map(|e| e.seq) {
+            self.with_hall(hall, |st, k| {
+                if let Some(h) = st.halls.get_mut(&k) {
+                    // Never behind what this node itself queued.
+                    if h.enqueued <= last {
+                        h.durable = last;
+                        h.enqueued = last;
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        Ok(evs)
+    }
+
+    /// As [`crate::Store::import`]: writes a hall's snapshot and events as
+    /// they are, into a database that holds nothing of that hall.
+    pub(crate) fn import(
+        &self,
+        hall: &str,
+        snapshot: Option<(u64, Vec<u8>)>,
+        events: Vec<Event>,
+    ) -> Result<(), StoreError> {
+        keys::check_hall(hall)?;
+        let enc = crate::log::encode(hall, &events)?;
+        let inner = self.inner.clone();
+        let id = hall.to_string();
+        self.block(async move {
+            let mut tx = inner.pool.begin().await.map_err(|e| inner.db_err(e))?;
+            let taken: i64 = sqlx::query_scalar(
+                "SELECT (SELECT count(*) FROM events WHERE hall = $1) \
+                      + (SELECT count(*) FROM snapshots WHERE hall = $1 AND seq > 0)",
+            )
+            .bind(&id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| inner.db_err(e))?;
+            if taken > 0 {
+                return Err(StoreError::Invalid(format!(
+                    "hall {id} already has a log in {}: nothing was imported",
+                    inner.label.display()
+                )));
+            }
+            sqlx::query("DELETE FROM snapshots WHERE hall = $1")
+                .bind(&id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| inner.db_err(e))?;
+            if let Some((seq, body)) = snapshot {
+                sqlx::query("INSERT INTO snapshots (hall, seq, body) VALUES ($1, $2, $3)")
+                    .bind(&id)
+                    .bind(seq as i64)
+                    .bind(body)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| inner.db_err(e))?;
+            }
+            for chunk in enc.records.chunks(1000) {
+                let halls: Vec<&str> = chunk.iter().map(|_| id.as_str()).collect();
+                let seqs: Vec<i64> = chunk.iter().map(|(s, _)| *s as i64).collect();
+                let days: Vec<Option<chrono::NaiveDate>> = chunk
+                    .iter()
+                    .map(|(s, _)| enc.days.iter().find(|(_, d)| d == s).map(|(d, _)| *d))
+                    .collect();
+                let bodies: Vec<String> = chunk
+                    .iter()
+                    .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+                    .collect();
+                sqlx::query(
+                    "INSERT INTO events (hall, seq, day, body) \
+                     SELECT * FROM UNNEST($1::text[], $2::int8[], $3::date[], $4::text[])",
+                )
+                .bind(halls)
+                .bind(seqs)
+                .bind(days)
+                .bind(bodies)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| inner.db_err(e))?;
+            }
+            tx.commit().await.map_err(|e| inner.db_err(e))?;
+            Ok(())
+        })?;
+        // Loaded afresh from the database on next use.
+        crate::trees::lock(&self.inner.state).halls.remove(hall);
+        Ok(())
+    }
+
     /// As [`crate::Store::read_log`].
     pub(crate) fn read_log(
         &self,

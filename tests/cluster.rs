@@ -1,0 +1,914 @@
+//! Three `hallcall serve --node` processes over one PostgreSQL behind
+//! HAProxy (deploy/haproxy.cfg, as shipped), with kiosks and clerks working
+//! through the proxy and a WebSocket subscriber on it, while the owner of
+//! the busy hall is SIGKILLed ten times at random moments (and restarted),
+//! frozen with SIGSTOP for longer than its lease (then SIGCONT), and finally
+//! stopped with SIGTERM. Afterwards: every acknowledged command is in the
+//! log, no number was issued twice, no ticket was called to two windows,
+//! the subscriber saw every seq exactly once, no request was refused during
+//! the SIGTERM handoff; each failover time is printed.
+//!
+//! Needs `HALLCALL_TEST_PG` (scripts/pg.sh) and `haproxy`. Without them it
+//! prints SKIPPED and passes — unless `HALLCALL_TEST_CLUSTER_REQUIRED=1`
+//! (scripts/test.sh sets it, having installed both), when it fails.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use rand::Rng;
+use serde_json::{json, Value};
+use support::{bin, demo_hall_with_pins, free_port, hall_toml_of, pin_of};
+use tokio_tungstenite::tungstenite::Message;
+
+const LEASE_MS: u64 = 2_000;
+const BUSY: &str = "demo";
+const HALLS: [&str; 3] = ["demo", "east", "west"];
+const KILLS: usize = 10;
+
+fn required() -> bool {
+    std::env::var("HALLCALL_TEST_CLUSTER_REQUIRED").is_ok_and(|v| v == "1")
+}
+
+fn skip(why: &str) {
+    assert!(!required(), "the cluster test cannot run: {why}");
+    eprintln!("SKIPPED cluster test: {why}");
+}
+
+/// A database of this test's own.
+fn fresh_database(url: &str) -> Option<String> {
+    let name = format!(
+        "cluster_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
+    );
+    let ok = Command::new("psql")
+        .args([url, "-q", "-c", &format!("CREATE DATABASE {name}")])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        return None;
+    }
+    let (base, _) = url.rsplit_once('/')?;
+    Some(format!("{base}/{name}"))
+}
+
+/// Three halls (the demo hall under three ids), one configuration file.
+fn config_text(data: &Path) -> String {
+    let mut out = String::new();
+    for (i, id) in HALLS.iter().enumerate() {
+        let mut hall = demo_hall_with_pins();
+        hall.id = id.to_string();
+        hall.name = format!("{} {id}", hall.name);
+        let text = hall_toml_of("127.0.0.1:1", data, hall);
+        if i == 0 {
+            out += &text;
+        } else {
+            let at = text.find("[[hall]]").expect("a [[hall]] table");
+            out += "\n";
+            out += &text[at..];
+        }
+    }
+    out
+}
+
+struct Node {
+    id: String,
+    port: u16,
+    data: PathBuf,
+    child: Option<Child>,
+    starts: u32,
+    dir: PathBuf,
+}
+
+impl Node {
+    fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn launch(&mut self, config: &Path, db: &str) {
+        self.starts += 1;
+        let log = std::fs::File::create(self.dir.join(format!("{}-{}.log", self.id, self.starts)))
+            .expect("log file");
+        let child = Command::new(bin())
+            .args(["serve", "--config"])
+            .arg(config)
+            .arg("--data")
+            .arg(&self.data)
+            .args(["--listen", &self.addr(), "--store", db, "--node", &self.id])
+            .args([
+                "--advertise",
+                &self.addr(),
+                "--lease-ms",
+                &LEASE_MS.to_string(),
+            ])
+            .args([
+                "--kiosk-issues-per-minute",
+                "0",
+                "--max-connections-per-address",
+                "100000",
+            ])
+            .env("HALLCALL_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn hallcall serve");
+        self.child = Some(child);
+    }
+
+    fn signal(&self, sig: i32) {
+        if let Some(c) = &self.child {
+            // SAFETY: kill(2) on our own child's pid.
+            unsafe {
+                libc::kill(c.id() as i32, sig);
+            }
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn log_tail(&self) -> String {
+        let p = self.dir.join(format!("{}-{}.log", self.id, self.starts));
+        let s = std::fs::read_to_string(p).unwrap_or_default();
+        s.lines()
+            .rev()
+            .take(30)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Some(c) = &self.child {
+            // A frozen child would not die of SIGKILL's wait otherwise.
+            unsafe {
+                libc::kill(c.id() as i32, libc::SIGCONT);
+            }
+        }
+        self.kill();
+    }
+}
+
+struct Proxy(Child);
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// What the clients were told, for the checks at the end.
+#[derive(Default)]
+struct Acks {
+    /// ticket id → number, for every `201` of an issue.
+    issued: Vec<(String, String, String)>,
+    /// (hall, ticket id, window) of every `200` call-next.
+    called: Vec<(String, String, u32)>,
+    /// Every answer that was neither success nor a business refusal
+    /// (5xx, transport errors), with when it happened.
+    failures: Vec<(Instant, String)>,
+    /// When each command was acknowledged, per hall.
+    acked_at: Vec<(Instant, String)>,
+}
+
+type Shared = Arc<Mutex<Acks>>;
+
+async fn healthz(http: &reqwest::Client, addr: &str) -> Option<Value> {
+    let r = http
+        .get(format!("http://{addr}/healthz"))
+        .timeout(Duration::from_millis(500))
+        .send()
+        .await
+        .ok()?;
+    r.json().await.ok()
+}
+
+/// The node (index) whose `/healthz` says it owns `hall`.
+async fn owner_of(http: &reqwest::Client, nodes: &[Node], hall: &str) -> Option<usize> {
+    for (i, n) in nodes.iter().enumerate() {
+        if n.child.is_none() {
+            continue;
+        }
+        if let Some(h) = healthz(http, &n.addr()).await {
+            let owned = h["cluster"]["owned"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if owned.iter().any(|v| v == hall) {
+                return Some(i);
+            }
+        }
+    }
+    None
+}
+
+async fn wait_healthy(http: &reqwest::Client, node: &Node) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(h) = healthz(http, &node.addr()).await {
+            if h["status"] == "ok" {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node {} never became healthy:\n{}",
+            node.id,
+            node.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn record(acks: &Shared, hall: &str, status: Option<u16>, what: &str) {
+    let mut a = acks.lock().unwrap();
+    match status {
+        Some(s) if s < 300 => a.acked_at.push((Instant::now(), hall.to_string())),
+        Some(s) if s < 500 => {}
+        Some(s) => a.failures.push((Instant::now(), format!("{what}: {s}"))),
+        None => a
+            .failures
+            .push((Instant::now(), format!("{what}: no answer"))),
+    }
+}
+
+async fn kiosk(
+    http: reqwest::Client,
+    proxy: String,
+    hall: &'static str,
+    acks: Shared,
+    stop: Arc<AtomicBool>,
+) {
+    while !stop.load(Ordering::Relaxed) {
+        let r = http
+            .post(format!("http://{proxy}/api/v1/halls/{hall}/tickets"))
+            .bearer_auth("kiosk-demo")
+            .json(&json!({"category": "general"}))
+            .send()
+            .await;
+        match r {
+            Ok(r) => {
+                let status = r.status().as_u16();
+                let body: Value = r.json().await.unwrap_or(Value::Null);
+                if status == 201 {
+                    let id = body["id"].as_str().unwrap_or_default().to_string();
+                    let number = body["number"].as_str().unwrap_or_default().to_string();
+                    acks.lock()
+                        .unwrap()
+                        .issued
+                        .push((hall.to_string(), id, number));
+                }
+                record(&acks, hall, Some(status), &format!("issue {hall} {body}"));
+            }
+            Err(e) => record(&acks, hall, None, &format!("issue {hall}: {e}")),
+        }
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+}
+
+async fn clerk(
+    http: reqwest::Client,
+    proxy: String,
+    hall: &'static str,
+    staff: &'static str,
+    window: u32,
+    acks: Shared,
+    stop: Arc<AtomicBool>,
+) {
+    let base = format!("http://{proxy}/api/v1/halls/{hall}");
+    let mut token: Option<String> = None;
+    while !stop.load(Ordering::Relaxed) {
+        let Some(t) = token.clone() else {
+            let r = http
+                .post(format!("{base}/sessions"))
+                .json(&json!({"staff": staff, "pin": pin_of(staff), "window": window}))
+                .send()
+                .await;
+            match r {
+                Ok(r) if r.status().is_success() => {
+                    let v: Value = r.json().await.unwrap_or(Value::Null);
+                    token = v["token"].as_str().map(str::to_string);
+                }
+                Ok(r) => {
+                    let s = r.status().as_u16();
+                    record(&acks, hall, Some(s), &format!("login {staff}"));
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => {
+                    record(&acks, hall, None, &format!("login {staff}: {e}"));
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+            continue;
+        };
+        let act = |action: &str| {
+            http.post(format!("{base}/windows/{window}/{action}"))
+                .bearer_auth(&t)
+                .json(&json!({}))
+                .send()
+        };
+        match act("call-next").await {
+            Ok(r) => {
+                let s = r.status().as_u16();
+                let v: Value = r.json().await.unwrap_or(Value::Null);
+                record(&acks, hall, Some(s), &format!("call-next {staff} {v}"));
+                if s == 401 {
+                    // A new owner does not know this node's session (sessions
+                    // are per node): log in again, as the console does.
+                    token = None;
+                    continue;
+                }
+                if s == 200 {
+                    let id = v["ticket"]["id"].as_str().unwrap_or_default().to_string();
+                    acks.lock()
+                        .unwrap()
+                        .called
+                        .push((hall.to_string(), id, window));
+                }
+                if s != 204 {
+                    for a in ["start", "complete"] {
+                        match act(a).await {
+                            Ok(r) => {
+                                let s = r.status().as_u16();
+                                record(&acks, hall, Some(s), &format!("{a} {staff}"));
+                            }
+                            Err(e) => record(&acks, hall, None, &format!("{a} {staff}: {e}")),
+                        }
+                    }
+                } else {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+            Err(e) => record(&acks, hall, None, &format!("call-next {staff}: {e}")),
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+}
+
+/// Follows the busy hall through the proxy, reconnecting with `since`;
+/// panics-free: records any gap or repeat.
+async fn subscriber(
+    proxy: String,
+    last: Arc<AtomicU64>,
+    bad: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+) {
+    while !stop.load(Ordering::Relaxed) {
+        let since = last.load(Ordering::Acquire);
+        let url = format!("ws://{proxy}/api/v1/halls/{BUSY}/events?since={since}");
+        let Ok(Ok((mut ws, _))) = tokio::time::timeout(
+            Duration::from_secs(2),
+            tokio_tungstenite::connect_async(&url),
+        )
+        .await
+        else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        loop {
+            let msg = tokio::select! {
+                m = ws.next() => m,
+                () = tokio::time::sleep(Duration::from_millis(200)) => {
+                    if stop.load(Ordering::Relaxed) { return; }
+                    continue;
+                }
+            };
+            let Some(Ok(Message::Text(t))) = msg else {
+                if matches!(msg, Some(Ok(_))) {
+                    continue;
+                }
+                break;
+            };
+            let v: Value = serde_json::from_str(t.as_str()).unwrap_or(Value::Null);
+            let Some(seq) = v["seq"].as_u64() else {
+                continue;
+            };
+            match v["type"].as_str() {
+                Some("view") | Some("ticket") | Some("heartbeat") => continue,
+                Some("snapshot") => {
+                    let l = last.load(Ordering::Acquire);
+                    if seq != l {
+                        bad.lock().unwrap().push(format!(
+                            "a snapshot at {seq} instead of the events after {l}"
+                        ));
+                        last.store(seq, Ordering::Release);
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            let l = last.load(Ordering::Acquire);
+            if seq != l + 1 {
+                bad.lock().unwrap().push(format!("event {seq} after {l}"));
+            }
+            last.store(seq.max(l), Ordering::Release);
+        }
+    }
+}
+
+/// How long after `from` the proxy first accepted a command for `hall`: a
+/// new attempt every 100 ms, each on its own (one stuck on a frozen node
+/// does not hold up the next), the earliest `201` wins.
+async fn first_accepted(
+    http: &reqwest::Client,
+    proxy: &str,
+    hall: &str,
+    from: Instant,
+) -> Duration {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Duration>();
+    let mut tries = tokio::task::JoinSet::new();
+    loop {
+        let (http, tx) = (http.clone(), tx.clone());
+        let url = format!("http://{proxy}/api/v1/halls/{hall}/tickets");
+        tries.spawn(async move {
+            let r = http
+                .post(url)
+                .bearer_auth("kiosk-demo")
+                .json(&json!({"category": "general"}))
+                .timeout(Duration::from_secs(20))
+                .send()
+                .await;
+            if r.is_ok_and(|r| r.status().as_u16() == 201) {
+                let _ = tx.send(from.elapsed());
+            }
+        });
+        if let Ok(Some(took)) = tokio::time::timeout(Duration::from_millis(100), rx.recv()).await {
+            tries.detach_all();
+            return took;
+        }
+        assert!(
+            from.elapsed() < Duration::from_secs(30),
+            "no node accepted a command for {hall} within 30 s"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_nodes_behind_haproxy_survive_kills_a_freeze_and_a_clean_stop() {
+    let Ok(pg) = std::env::var("HALLCALL_TEST_PG") else {
+        return skip("HALLCALL_TEST_PG is not set (eval \"$(scripts/pg.sh)\")");
+    };
+    if Command::new("haproxy").arg("-v").output().is_err() {
+        return skip("haproxy is not installed (apt-get install haproxy)");
+    }
+    let db = fresh_database(&pg).expect("psql creates a database");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().to_path_buf();
+    if std::env::var("HALLCALL_TEST_KEEP").is_ok() {
+        // Keep the nodes' logs for a look afterwards.
+        println!("logs in {}", root.display());
+        std::mem::forget(tmp);
+    }
+    let config = root.as_path().join("halls.toml");
+    std::fs::write(&config, config_text(&root.as_path().join("unused"))).expect("config");
+
+    let mut nodes: Vec<Node> = (1..=3)
+        .map(|i| {
+            let data = root.as_path().join(format!("n{i}"));
+            std::fs::create_dir_all(&data).expect("data dir");
+            Node {
+                id: format!("n{i}"),
+                port: free_port(),
+                data,
+                child: None,
+                starts: 0,
+                dir: root.as_path().to_path_buf(),
+            }
+        })
+        .collect();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("client");
+    // One token key for every node, so that a clerk token made by one node
+    // is genuine on the others (deploy the same session.key everywhere):
+    // the first node makes it, the others get a copy.
+    nodes[0].launch(&config, &db);
+    wait_healthy(&http, &nodes[0]).await;
+    let key_file = nodes[0].data.join("session.key");
+    for n in &nodes[1..] {
+        std::fs::copy(&key_file, n.data.join("session.key")).expect("copy the token key");
+    }
+    for n in &mut nodes[1..] {
+        n.launch(&config, &db);
+    }
+    for n in &nodes {
+        wait_healthy(&http, n).await;
+    }
+
+    // HAProxy with the shipped configuration.
+    let proxy_port = free_port();
+    let proxy_addr = format!("127.0.0.1:{proxy_port}");
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/haproxy.cfg");
+    let _proxy = Proxy(
+        Command::new("haproxy")
+            .arg("-f")
+            .arg(&cfg)
+            .arg("-db")
+            .env("HALLCALL_PROXY_BIND", &proxy_addr)
+            .env("HALLCALL_NODE1", nodes[0].addr())
+            .env("HALLCALL_NODE2", nodes[1].addr())
+            .env("HALLCALL_NODE3", nodes[2].addr())
+            .env("HALLCALL_PROXY_STATS", format!("127.0.0.1:{}", free_port()))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(root.as_path().join("haproxy.log")).expect("log"))
+            .spawn()
+            .expect("start haproxy"),
+    );
+
+    // The halls spread: every node owns one.
+    let t0 = Instant::now();
+    loop {
+        let mut owners = BTreeSet::new();
+        for h in HALLS {
+            if let Some(i) = owner_of(&http, &nodes, h).await {
+                owners.insert(i);
+            }
+        }
+        if owners.len() == 3 {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "the halls were not spread over the three nodes"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!("halls spread over 3 nodes in {:?}", t0.elapsed());
+    // And the proxy answers.
+    let t0 = Instant::now();
+    while http
+        .get(format!("http://{proxy_addr}/api/v1/halls"))
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .ok()
+        != Some(200)
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "haproxy does not answer"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let acks: Shared = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let last_seen = Arc::new(AtomicU64::new(0));
+    let sub_bad = Arc::new(Mutex::new(Vec::new()));
+    let mut workers = Vec::new();
+    let stop_sub = Arc::new(AtomicBool::new(false));
+    let sub = tokio::spawn(subscriber(
+        proxy_addr.clone(),
+        last_seen.clone(),
+        sub_bad.clone(),
+        stop_sub.clone(),
+    ));
+    for hall in [BUSY, BUSY, "east", "west"] {
+        workers.push(tokio::spawn(kiosk(
+            http.clone(),
+            proxy_addr.clone(),
+            hall,
+            acks.clone(),
+            stop.clone(),
+        )));
+    }
+    for (hall, staff, window) in [
+        (BUSY, "s01", 1),
+        (BUSY, "s02", 2),
+        ("east", "s01", 1),
+        ("west", "s01", 1),
+    ] {
+        workers.push(tokio::spawn(clerk(
+            http.clone(),
+            proxy_addr.clone(),
+            hall,
+            staff,
+            window,
+            acks.clone(),
+            stop.clone(),
+        )));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    // SIGKILL the busy hall's owner at random moments, restarting it.
+    let mut kill_failovers = Vec::new();
+    for k in 0..KILLS {
+        let victim = loop {
+            if let Some(i) = owner_of(&http, &nodes, BUSY).await {
+                break i;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let wait = rand::thread_rng().gen_range(100..1200);
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        let at = Instant::now();
+        nodes[victim].kill();
+        let took = first_accepted(&http, &proxy_addr, BUSY, at).await;
+        println!(
+            "kill {}: SIGKILL {} -> first accepted command after {:.2} s",
+            k + 1,
+            nodes[victim].id,
+            took.as_secs_f64()
+        );
+        kill_failovers.push(took);
+        nodes[victim].launch(&config, &db);
+        wait_healthy(&http, &nodes[victim]).await;
+    }
+
+    // SIGSTOP the owner for longer than its lease, then SIGCONT.
+    let frozen = loop {
+        if let Some(i) = owner_of(&http, &nodes, BUSY).await {
+            break i;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // A request sent straight to the node before it freezes, answered only
+    // after it wakes: its hall task still believes it owns the hall.
+    let direct = {
+        let http = http.clone();
+        let addr = nodes[frozen].addr();
+        nodes[frozen].signal(libc::SIGSTOP);
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            http.post(format!("http://{addr}/api/v1/halls/{BUSY}/tickets"))
+                .bearer_auth("kiosk-demo")
+                .json(&json!({"category": "general"}))
+                .timeout(Duration::from_secs(30))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        })
+    };
+    let at = Instant::now();
+    let stop_failover = first_accepted(&http, &proxy_addr, BUSY, at).await;
+    println!(
+        "SIGSTOP {} -> first accepted command after {:.2} s (lease {} ms)",
+        nodes[frozen].id,
+        stop_failover.as_secs_f64(),
+        LEASE_MS
+    );
+    let rest = Duration::from_millis(LEASE_MS + 1_000).saturating_sub(at.elapsed());
+    tokio::time::sleep(rest).await;
+    let new_owner = owner_of(&http, &nodes, BUSY).await;
+    assert!(
+        new_owner.is_some() && new_owner != Some(frozen),
+        "another node owns the busy hall while its owner is frozen"
+    );
+    nodes[frozen].signal(libc::SIGCONT);
+    let direct = direct.await.expect("join");
+    println!("the request queued at the frozen node was answered {direct:?} after SIGCONT");
+    assert_eq!(
+        direct.ok(),
+        Some(201),
+        "the frozen node's queued request is answered (forwarded to the new owner)"
+    );
+    tokio::time::sleep(Duration::from_millis(LEASE_MS)).await;
+    let woke = healthz(&http, &nodes[frozen].addr())
+        .await
+        .expect("the woken node answers");
+    assert!(
+        !woke["cluster"]["owned"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .any(|h| h == BUSY)
+            || owner_of(&http, &nodes, BUSY).await == Some(frozen),
+        "the woken node does not claim the hall another node owns: {woke}"
+    );
+
+    // SIGTERM a node: a clean handoff, no request refused.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let term = owner_of(&http, &nodes, BUSY).await.expect("an owner");
+    let failures_before = acks.lock().unwrap().failures.len();
+    let at = Instant::now();
+    nodes[term].signal(libc::SIGTERM);
+    if let Some(mut c) = nodes[term].child.take() {
+        let t = Instant::now();
+        loop {
+            if let Ok(Some(_)) = c.try_wait() {
+                break;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "SIGTERM did not stop the node"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let term_took = at.elapsed();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let term_failures: Vec<String> = acks.lock().unwrap().failures[failures_before..]
+        .iter()
+        .map(|(_, f)| f.clone())
+        .collect();
+    println!(
+        "SIGTERM {}: stopped after {:.2} s, {} requests refused meanwhile",
+        nodes[term].id,
+        term_took.as_secs_f64(),
+        term_failures.len()
+    );
+    assert!(
+        term_failures.is_empty(),
+        "requests refused during the clean handoff: {term_failures:?}"
+    );
+
+    // Quiesce and check.
+    stop.store(true, Ordering::Release);
+    for w in workers {
+        let _ = w.await;
+    }
+    let store = hallcall_store::Store::open_postgres(&db, hallcall_store::StoreOptions::default())
+        .expect("open the log");
+    // The subscriber catches up with the end of the busy hall's log.
+    let end = store.durable_seq(BUSY).expect("seq");
+    let t = Instant::now();
+    while last_seen.load(Ordering::Acquire) < end && t.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop_sub.store(true, Ordering::Release);
+    let _ = sub.await;
+    let acks = acks.lock().unwrap();
+    let mut issued_in_log: HashMap<String, HashMap<String, String>> = HashMap::new();
+    let mut busy_last = 0;
+    for hall in HALLS {
+        let log = store.read_log(hall, 1, usize::MAX).expect("read the log");
+        for (i, ev) in log.iter().enumerate() {
+            assert_eq!(ev.seq, i as u64 + 1, "hall {hall}: the log is contiguous");
+        }
+        if hall == BUSY {
+            busy_last = log.len() as u64;
+        }
+        let mut numbers: BTreeMap<(String, String), String> = BTreeMap::new();
+        let mut windows: HashMap<String, BTreeSet<u64>> = HashMap::new();
+        let mut day = String::new();
+        let ids = issued_in_log.entry(hall.to_string()).or_default();
+        for ev in &log {
+            let v = serde_json::to_value(ev).expect("event JSON");
+            match v["type"].as_str() {
+                Some("day_opened") => day = v["date"].as_str().unwrap_or_default().to_string(),
+                Some("ticket_issued") => {
+                    let n = v["number"].as_str().unwrap_or_default().to_string();
+                    let id = v["ticket"].as_str().unwrap_or_default().to_string();
+                    if let Some(other) = numbers.insert((day.clone(), n.clone()), id.clone()) {
+                        panic!("hall {hall}: number {n} issued twice (tickets {other} and {id})");
+                    }
+                    ids.insert(id, n);
+                }
+                Some("ticket_called") => {
+                    let id = v["ticket"].as_str().unwrap_or_default().to_string();
+                    windows
+                        .entry(id)
+                        .or_default()
+                        .insert(v["window"].as_u64().unwrap_or(0));
+                }
+                _ => {}
+            }
+        }
+        for (id, w) in &windows {
+            assert_eq!(
+                w.len(),
+                1,
+                "hall {hall}: ticket {id} called to windows {w:?}"
+            );
+        }
+        let called: HashMap<&str, &BTreeSet<u64>> =
+            windows.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        for (h, id, window) in acks.called.iter().filter(|c| c.0 == hall) {
+            let w = called
+                .get(id.as_str())
+                .unwrap_or_else(|| panic!("hall {h}: acknowledged call of {id} is not in the log"));
+            assert!(
+                w.contains(&(*window as u64)),
+                "hall {h}: {id} acknowledged at window {window}, logged at {w:?}"
+            );
+        }
+        println!(
+            "hall {hall}: {} events, {} tickets issued, {} called",
+            log.len(),
+            ids.len(),
+            windows.len()
+        );
+    }
+    for (hall, id, number) in &acks.issued {
+        assert_eq!(
+            issued_in_log.get(hall).and_then(|m| m.get(id)),
+            Some(number),
+            "acknowledged ticket {number} ({id}) of hall {hall} is in the log"
+        );
+    }
+    println!(
+        "acknowledged: {} tickets, {} calls; {} requests refused or failed in all (kills and the freeze)",
+        acks.issued.len(),
+        acks.called.len(),
+        acks.failures.len()
+    );
+    let bad = sub_bad.lock().unwrap();
+    assert!(
+        bad.is_empty(),
+        "the subscriber saw gaps or repeats: {bad:?}"
+    );
+    let seen = last_seen.load(Ordering::Acquire);
+    assert_eq!(
+        seen, busy_last,
+        "the subscriber saw the busy hall's every event"
+    );
+    let secs: Vec<String> = kill_failovers
+        .iter()
+        .map(|d| format!("{:.2}", d.as_secs_f64()))
+        .collect();
+    println!("failover after SIGKILL (s): {}", secs.join(" "));
+    let worst = kill_failovers.iter().max().copied().unwrap_or_default();
+    assert!(
+        worst < Duration::from_secs(8),
+        "a SIGKILL failover took {worst:?}"
+    );
+    assert!(
+        stop_failover < Duration::from_millis(LEASE_MS + 4_000),
+        "the SIGSTOP failover took {stop_failover:?}"
+    );
+}
+
+/// `hallcall migrate --from DIR --to postgres://…` moves a sled hall's log:
+/// a server started on the database afterwards has every ticket, the same
+/// seq, and goes on numbering where sled stopped.
+#[tokio::test]
+async fn migrate_moves_a_sled_halls_log_to_postgres() {
+    let Ok(pg) = std::env::var("HALLCALL_TEST_PG") else {
+        eprintln!("SKIPPED migrate: HALLCALL_TEST_PG is not set");
+        return;
+    };
+    let db = fresh_database(&pg).expect("psql creates a database");
+    let mut sled = support::Server::start().await;
+    let mut tickets = Vec::new();
+    for _ in 0..4 {
+        let t = sled.issue("general").await;
+        tickets.push((
+            t["id"].as_str().unwrap_or_default().to_string(),
+            t["number"].clone(),
+        ));
+    }
+    let seq = sled.seq().await;
+    sled.kill();
+    let out = Command::new(bin())
+        .args(["migrate", "--from"])
+        .arg(sled.data_path())
+        .args(["--to", &db])
+        .output()
+        .expect("run hallcall migrate");
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "migrate failed: {said}");
+    assert!(
+        said.contains(&format!("up to seq {seq}")),
+        "migrate reports the hall: {said}"
+    );
+    // A second run refuses: the hall is there already.
+    let again = Command::new(bin())
+        .args(["migrate", "--from"])
+        .arg(sled.data_path())
+        .args(["--to", &db])
+        .output()
+        .expect("run hallcall migrate");
+    assert!(
+        !again.status.success(),
+        "a second migrate into the same database is refused"
+    );
+
+    let on_pg = support::Server::start_with(support::ServerOptions {
+        args: vec!["--store".into(), db.clone()],
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(on_pg.seq().await, seq, "the log arrived whole");
+    for (id, _) in &tickets {
+        assert_eq!(on_pg.ticket_state(id).await, "waiting", "ticket {id} moved");
+    }
+    let next = on_pg.issue("general").await["number"].clone();
+    assert!(
+        !tickets.iter().any(|(_, n)| *n == next),
+        "numbering goes on after the migrated tickets: {next}"
+    );
+}
