@@ -39,6 +39,29 @@ pub struct HallView {
     /// What the hall itself announces beside them (a tidal window opened,
     /// a ticket sent on to another category), as codes the pages word.
     pub system_notices: Vec<SystemNotice>,
+    /// Tidal mode `plan`: today's staffing plan against the windows open,
+    /// per half-hour; `None` in the other modes or before a plan is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub staffing_plan: Option<PlanView>,
+}
+
+/// Today's staffing plan beside what happened (tidal mode `plan`).
+#[derive(Clone, Debug, Serialize)]
+pub struct PlanView {
+    /// How long before a half-hour its windows are summoned.
+    pub lead_s: i64,
+    /// The half-hours the plan staffs or windows were open, in time order.
+    pub slots: Vec<PlanSlot>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PlanSlot {
+    /// Start of the half-hour (RFC 3339).
+    pub at: String,
+    /// Windows the plan wants open.
+    pub planned: u32,
+    /// The most windows open in that half-hour; `None` for the future.
+    pub staffed: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -417,8 +440,49 @@ impl Hall {
                     waiting: *n,
                 })
                 .collect(),
+            staffing_plan: self.plan_view(now),
             notices: self.notice_views(now),
             system_notices: self.system_notices(),
         }
+    }
+
+    /// Today's plan, each half-hour with the most windows open in it (a
+    /// half-hour without an event keeps the count the last one left).
+    fn plan_view(&self, now: Millis) -> Option<PlanView> {
+        const HALF: Millis = 30 * crate::time::MINUTE;
+        if self.config.tidal.mode != crate::config::TidalMode::Plan {
+            return None;
+        }
+        let (windows, lead) = self.staffing_plan.as_ref()?;
+        let midnight = now - crate::time::local(self.config.timezone, now).ms_of_day;
+        // Open windows change only at events: a half-hour without one
+        // keeps the count the last one left.
+        let mut last = self
+            .staffed_series
+            .range(..midnight)
+            .next_back()
+            .map_or(0, |(_, &(_, end))| end);
+        let slots = (0..48)
+            .filter_map(|k| {
+                let at = midnight + k * HALF;
+                let staffed = match self.staffed_series.get(&at) {
+                    Some(&(most, end)) => {
+                        last = end;
+                        Some(most)
+                    }
+                    None => (at <= now).then_some(last),
+                };
+                let planned = windows.get(k as usize).copied().unwrap_or(0);
+                (planned > 0 || staffed.is_some_and(|n| n > 0)).then(|| PlanSlot {
+                    at: rfc3339(at),
+                    planned,
+                    staffed,
+                })
+            })
+            .collect();
+        Some(PlanView {
+            lead_s: lead / 1000,
+            slots,
+        })
     }
 }

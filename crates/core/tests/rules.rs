@@ -1774,6 +1774,58 @@ fn opening_a_window_summons_a_named_clerk_and_counts_only_once_they_log_in() {
 }
 
 #[test]
+fn plan_mode_summons_when_no_reactive_tidal_condition_is_due() {
+    use hallcall_core::config::TidalMode;
+    // s01 has just logged in: the hall is quiet, the underload condition
+    // only starts, nothing reactive is due for minutes.
+    let mut h = busy_hall(TidalMode::Plan);
+    h.tick();
+    let mut plan = vec![1u32; 48];
+    plan[18] = 2; // 09:00-09:30 wants a second window: due at once
+    let mut evs = h.ok(
+        Actor::Supervisor,
+        Command::SetStaffingPlan {
+            windows: plan,
+            lead_s: 90,
+        },
+    );
+    h.advance(1);
+    evs.extend(h.tick());
+    assert_eq!(
+        H::types(&evs),
+        ["staffing_plan_set", "window_summoned"],
+        "the plan acts on its own"
+    );
+}
+
+#[test]
+fn a_recovered_hall_in_plan_mode_asks_for_the_time_before_following_a_new_plan() {
+    use hallcall_core::config::TidalMode;
+    let mut h = busy_hall(TidalMode::Plan);
+    h.tick();
+    // A restart: the hall comes back from its snapshot, its timers never
+    // handled since (the server's case when the day is already open).
+    h.hall = Hall::from_snapshot(&h.hall.to_snapshot()).expect("snapshot");
+    let mut plan = vec![1u32; 48];
+    plan[20] = 2;
+    h.ok(
+        Actor::Supervisor,
+        Command::SetStaffingPlan {
+            windows: plan,
+            lead_s: 90,
+        },
+    );
+    assert!(
+        h.hall.poll_timeout().is_some_and(|d| d <= h.now),
+        "due at once, so the plan's next instant gets computed: {:?}",
+        h.hall.poll_timeout()
+    );
+    h.tick();
+    let due = NINE_AM + 3_600_000 - 90_000;
+    assert_eq!(h.hall.poll_timeout(), Some(due), "a walk before 10:00");
+}
+
+#[test]
 fn plan_mode_summons_a_walk_ahead_of_the_planned_half_hour_through_the_tidal_path() {
     use hallcall_core::config::TidalMode;
     let mut plan = vec![1u32; 48];

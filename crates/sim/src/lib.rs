@@ -34,7 +34,6 @@ pub mod chart;
 pub mod demand;
 pub mod engine;
 pub mod error;
-pub mod forecast;
 pub mod mmc;
 pub mod policy;
 pub mod profile;
@@ -50,6 +49,9 @@ use std::time::Instant;
 use chrono::{Datelike, NaiveDate};
 use hallcall_core::HallConfig;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// The forecast and staffing plan, shared with the server (`hallcall-forecast`).
+pub use hallcall_forecast as forecast;
 
 pub use demand::Demand;
 pub use engine::{Engine, EngineOptions, Tally};
@@ -250,14 +252,12 @@ pub fn simulate(sim: &Simulation, progress: Option<&ProgressBar>) -> Result<Repo
     })
 }
 
-/// What the schedule of `plan` and `bound` works with.
+/// What the schedule of `plan` and `bound` works with: the hall's
+/// [`forecast::Frame`] and the simulated day's hours.
 struct ScheduleFrame {
+    hall: forecast::Frame,
     target_s: f64,
-    /// Per category: served by the pooled windows the schedule opens and
-    /// closes (not by a specialist window of its own).
     pooled: Vec<bool>,
-    /// Specialist windows: always open, added to the pooled count.
-    specialist: u32,
     /// Per specialist window: its categories as a bit mask (for `bound`).
     specialist_masks: Vec<u64>,
     min: u32,
@@ -273,30 +273,12 @@ impl ScheduleFrame {
     fn new(sim: &Simulation, setup: &Setup) -> ScheduleFrame {
         use hallcall_core::config::WindowKind;
         let cfg = &setup.config;
-        let count = |k: WindowKind| cfg.windows.iter().filter(|w| w.kind == k).count() as u32;
-        let specialist = count(WindowKind::Specialist);
-        let slot = |m: u32| (m as usize * 60_000 / forecast::SLOT_MS as usize).min(forecast::SLOTS);
+        let hall = forecast::Frame::of(cfg);
+        let slot = forecast::Frame::slot;
         let p = &sim.profile;
         ScheduleFrame {
-            target_s: cfg
-                .categories
-                .iter()
-                .map(|c| f64::from(c.wait_target_s))
-                .fold(f64::INFINITY, f64::min),
-            // Categories with a specialist window of their own are left to
-            // it (measured: counting them in the pool staffs too few
-            // comprehensive windows); the specialist windows stay open and
-            // are added to the pooled count.
-            pooled: cfg
-                .categories
-                .iter()
-                .map(|c| {
-                    !cfg.windows
-                        .iter()
-                        .any(|w| w.kind == WindowKind::Specialist && w.categories.contains(&c.id))
-                })
-                .collect(),
-            specialist,
+            target_s: hall.target_s,
+            pooled: hall.pooled.clone(),
             specialist_masks: cfg
                 .windows
                 .iter()
@@ -309,46 +291,31 @@ impl ScheduleFrame {
                         .fold(0u64, |m, (i, _)| m | 1u64 << (i % 64))
                 })
                 .collect(),
-            min: 1,
-            max: count(WindowKind::Comprehensive) + count(WindowKind::Tidal),
+            min: hall.min,
+            max: hall.max,
             open_slot: slot(u32::from(p.open.minutes())),
             last_slot: slot(u32::from(p.last_ticket.minutes()).saturating_sub(1)) + 1,
             close_slot: slot(u32::from(p.close.minutes()).saturating_sub(1)) + 1,
             end_slot: slot(u32::from(p.close.minutes()) + sim.engine.overtime_min),
             lead_ms: (p.tidal_walk_s * 1000.0) as i64,
+            hall,
         }
     }
 
     /// `plan`: Erlang C on the forecast; after the last ticket, the last
     /// half-hour's windows until the close.
     fn plan(&self, history: &forecast::History, weekday: u8) -> Option<forecast::StaffingPlan> {
-        let f = history.forecast(weekday)?;
-        let work = history.work_per_citizen_s()?;
-        let mut p = forecast::plan(
-            &f,
-            work,
-            self.target_s,
-            self.min,
-            self.max,
+        self.hall.plan(
+            history,
+            weekday,
             self.open_slot,
+            self.last_slot,
             self.close_slot,
-        );
-        if self.last_slot > self.open_slot {
-            let hold = p.windows[self.last_slot - 1];
-            for k in self.last_slot..self.close_slot.min(forecast::SLOTS) {
-                p.windows[k] = p.windows[k].max(hold);
-            }
-        }
-        Some(self.with_specialists(p))
+        )
     }
 
-    /// A pooled-window schedule plus the specialist windows, where open.
-    fn with_specialists(&self, mut p: forecast::StaffingPlan) -> forecast::StaffingPlan {
-        p.windows
-            .iter_mut()
-            .filter(|n| **n > 0)
-            .for_each(|n| *n += self.specialist);
-        p
+    fn with_specialists(&self, p: forecast::StaffingPlan) -> forecast::StaffingPlan {
+        self.hall.with_specialists(p)
     }
 }
 
@@ -385,7 +352,7 @@ fn run_policy(
             match setup.policy {
                 Policy::Plan => {
                     engine.set_schedule(frame.plan(&history, weekday(date)).as_ref());
-                    history.push(forecast::DayLog::of(&facts, weekday(date), &frame.pooled));
+                    history.push(facts.day_log(weekday(date), &frame.pooled));
                 }
                 Policy::Bound => {
                     let s = bound::search(

@@ -151,6 +151,7 @@ impl Hall {
                 });
                 self.recent_calls.clear();
                 self.waiting_series.clear();
+                self.staffed_series.clear();
                 self.business_date = None;
                 self.next_close_at = Millis::MIN;
             }
@@ -167,5 +168,9 @@ impl Hall {
         let waiting = self.waiting_total();
         let slot = self.waiting_series.entry(bucket).or_insert(0);
         *slot = (*slot).max(waiting);
+        let half = at - time::local(self.config.timezone, at).ms_of_day % (30 * MINUTE);
+        let open = self.open_count();
+        let staffed = self.staffed_series.entry(half).or_insert((open, open));
+        *staffed = (staffed.0.max(open), open);
     }
 }

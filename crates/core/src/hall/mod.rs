@@ -228,6 +228,10 @@ pub struct Hall {
     pub(crate) recent_calls: VecDeque<RecentCall>,
     /// Per 10-minute bucket of the business day: the most tickets waiting.
     pub(crate) waiting_series: BTreeMap<Millis, u32>,
+    /// Per half-hour of the business day: (most, last) windows open, for
+    /// the dashboard's plan against what is staffed (tidal mode `plan`).
+    #[serde(default)]
+    pub(crate) staffed_series: BTreeMap<Millis, (u32, u32)>,
     /// Per ticket serial: the tickets on hold (挂起) and where.
     #[serde(default)]
     pub(crate) holds: BTreeMap<u64, Hold>,
@@ -329,6 +333,7 @@ impl Hall {
             underload_since: None,
             recent_calls: VecDeque::new(),
             waiting_series: BTreeMap::new(),
+            staffed_series: BTreeMap::new(),
             holds: BTreeMap::new(),
             resumed: BTreeMap::new(),
             chained: BTreeMap::new(),

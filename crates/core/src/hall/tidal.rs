@@ -163,7 +163,11 @@ impl Hall {
         let have = self.open_or_summoned();
         // From when the timers were last handled (poll_timeout has no clock;
         // a deadline already acted on is filtered there, so none spins).
-        let now = self.timers_checked.last()?;
+        // Never handled (a hall just recovered from its snapshot): due at
+        // once, so the next handle_timeout names the plan's next instant.
+        let Some(now) = self.timers_checked.last() else {
+            return Some(Millis::MIN);
+        };
         if self.planned_at(now).is_some_and(|n| n > have) {
             return Some(now);
         }
@@ -208,7 +212,11 @@ impl Hall {
         let sustain = i64::from(self.config.tidal.sustain_s) * SECOND;
         let due_open = self.overload_since.is_some_and(|t| now - t >= sustain);
         let due_close = self.underload_since.is_some_and(|t| now - t >= 5 * sustain);
-        if !due_open && !due_close {
+        // The plan is due on its own clock, whatever the reactive rules say.
+        let due_plan = self
+            .planned_at(now)
+            .is_some_and(|n| n > self.open_or_summoned());
+        if !due_open && !due_close && !due_plan {
             return;
         }
         let p = self.config.tidal.clone();

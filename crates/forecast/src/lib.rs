@@ -1,12 +1,18 @@
-//! Forecast and staffing plan from the hall's own history (issue 18, `plan`).
+//! Forecast and staffing plan from the hall's own history (issue 18, tidal
+//! mode `plan`). One crate for both users: the server forecasts from the
+//! hall's log in the store, the simulator from the days it simulated, with
+//! the same code.
 //!
 //! Outside the core on purpose: it reads history, and the core only ever
 //! gets the result as a value (a [`StaffingPlan`]: windows wanted per
-//! half-hour), so a replay or a simulation stays deterministic.
+//! half-hour, handed over as `Command::SetStaffingPlan`), so a replay or a
+//! simulation stays deterministic. Pure: events in, plan out, no IO.
 //!
-//! - [`History`] holds what a day's log says: tickets issued per half-hour,
-//!   the weekday, and the work per citizen (handling plus the walk to the
-//!   window, as the window experiences it).
+//! - [`DayLog`] holds what a day's log says ([`DayLog::from_events`]):
+//!   tickets issued per half-hour, the weekday, and the work per citizen
+//!   (handling plus the walk to the window plus the wait for a no-show, as
+//!   the window experiences it), and how long summoned clerks took to
+//!   arrive.
 //! - [`History::forecast`] predicts a day's arrivals per half-hour: the mean
 //!   of the same weekday over the last `weeks` weeks when there are two such
 //!   days, else the mean of the last seven days scaled by the weekday's
@@ -15,7 +21,10 @@
 //!   windows `c` with Erlang C's `P(wait > target) = C(c, a) e^{-(c-a)T/s}`
 //!   at most 10 % (the p90 target), `a = λ s`.
 
-use crate::demand::DayPlan;
+mod frame;
+mod log;
+
+pub use frame::Frame;
 
 /// Half-hours of a day.
 pub const SLOTS: usize = 48;
@@ -32,32 +41,10 @@ pub struct DayLog {
     /// Σ handling + walk, seconds, and how many citizens it covers.
     pub work_s: f64,
     pub served: u64,
-}
-
-impl DayLog {
-    /// What a day's log says: its arrivals and their work, counting the
-    /// categories marked in `pooled` (those the schedule's windows serve;
-    /// the others have specialist windows of their own).
-    pub fn of(plan: &DayPlan, weekday: u8, pooled: &[bool]) -> DayLog {
-        let mut arrivals = [0.0; SLOTS];
-        let mut work_s = 0.0;
-        let mut served = 0;
-        for a in &plan.arrivals {
-            if !pooled.get(usize::from(a.cat)).copied().unwrap_or(true) {
-                continue;
-            }
-            served += 1;
-            let k = (a.at / SLOT_MS).clamp(0, SLOTS as i64 - 1) as usize;
-            arrivals[k] += 1.0;
-            work_s += (a.service_ms + a.walk_ms) as f64 / 1000.0;
-        }
-        DayLog {
-            weekday,
-            arrivals,
-            work_s,
-            served,
-        }
-    }
+    /// Σ seconds from a window's summons to its clerk logging in there, and
+    /// how many summons that covers (the lead the plan summons ahead by).
+    pub summons_s: f64,
+    pub summons: u64,
 }
 
 /// The hall's history, oldest day first.
@@ -86,6 +73,14 @@ impl History {
         let recent = self.days.iter().rev().take(7 * self.weeks);
         let (w, n) = recent.fold((0.0, 0u64), |(w, n), d| (w + d.work_s, n + d.served));
         (n > 0).then(|| w / n as f64)
+    }
+
+    /// Mean seconds from a summons to the clerk's arrival over the last
+    /// `weeks` weeks; `None` when no summons was answered.
+    pub fn summon_lead_s(&self) -> Option<f64> {
+        let recent = self.days.iter().rev().take(7 * self.weeks);
+        let (s, n) = recent.fold((0.0, 0u64), |(s, n), d| (s + d.summons_s, n + d.summons));
+        (n > 0).then(|| s / n as f64)
     }
 
     /// Forecast arrivals per half-hour for a day on `weekday`; `None`
@@ -204,6 +199,47 @@ pub fn plan(
     StaffingPlan { windows }
 }
 
+/// Seconds a plan summons ahead when the history holds no answered summons:
+/// two minutes, the simulator's town-centre walk rounded up.
+pub const DEFAULT_LEAD_S: u32 = 120;
+
+/// Days of history a plan reads: four weeks, so each weekday is seen four
+/// times ([`History::forecast`] wants two of them).
+pub const HISTORY_DAYS: i64 = 28;
+
+/// The plan for the business day `date` of the hall `cfg` from the hall's
+/// own log: `days` are earlier business days with their events (any order;
+/// only the [`HISTORY_DAYS`] before `date` count). Returns the windows per
+/// half-hour after local midnight and the lead in seconds, as
+/// `Command::SetStaffingPlan` takes them; `None` on a day the hall is
+/// closed or without history.
+pub fn day_plan<'a>(
+    cfg: &hallcall_core::HallConfig,
+    date: chrono::NaiveDate,
+    days: impl IntoIterator<Item = (chrono::NaiveDate, &'a [hallcall_core::Event])>,
+) -> Option<(Vec<u32>, u32)> {
+    use chrono::Datelike;
+    let weekday = |d: chrono::NaiveDate| d.weekday().num_days_from_monday() as u8;
+    let (open, close) = Frame::open_slots(cfg, weekday(date))?;
+    let frame = Frame::of(cfg);
+    let mut past: Vec<_> = days
+        .into_iter()
+        .filter(|(d, _)| *d < date && (date - *d).num_days() <= HISTORY_DAYS)
+        .collect();
+    past.sort_by_key(|(d, _)| *d);
+    let mut history = History::new(4);
+    for (d, events) in past {
+        history.push(DayLog::from_events(events, weekday(d), cfg.timezone, |c| {
+            frame.is_pooled(cfg, c)
+        }));
+    }
+    let plan = frame.plan(&history, weekday(date), open, close, close)?;
+    let lead = history
+        .summon_lead_s()
+        .map_or(DEFAULT_LEAD_S, |s| s.ceil().clamp(0.0, 3600.0) as u32);
+    Some((plan.windows, lead))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +267,8 @@ mod tests {
                 arrivals,
                 work_s: 400.0,
                 served: 1,
+                summons_s: 0.0,
+                summons: 0,
             });
         }
         let monday = h.forecast(0).expect("history");
