@@ -34,6 +34,8 @@ function render(v) {
   renderAdvice(v);
   renderChart(v);
   if (stats) renderStats();
+  // Other cards of the dashboard (supervisor-plan.js) follow the same view.
+  document.dispatchEvent(new CustomEvent('hallcall:view', { detail: v }));
 }
 
 function renderKpis(v) {
