@@ -335,24 +335,26 @@ async fn a_full_morning_through_the_http_api() {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     assert!(disposition.contains("attachment"), "{disposition}");
+    // Chinese headers and names, ids in their own column, UTF-8 BOM for
+    // Excel (issue 13 item 14; tests/reports.rs has the report over days).
     let text = csv.text();
-    let mut lines = text.lines();
+    let mut lines = text.trim_start_matches('\u{feff}').lines();
     let header: Vec<&str> = lines.next().expect("header").split(',').collect();
-    assert_eq!(&header[..4], ["scope", "key", "issued", "called"], "{text}");
+    assert_eq!(&header[..5], ["日期", "统计范围", "名称", "编号", "取号数"], "{text}");
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert!(rows.iter().all(|r| r.len() == header.len()), "{text}");
     let row = |scope: &str, key: &str| {
         rows.iter()
-            .find(|r| r[0] == scope && r[1] == key)
+            .find(|r| r[1] == scope && r[3] == key)
             .unwrap_or_else(|| panic!("no {scope},{key} row in\n{text}"))
             .clone()
     };
     let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
-    assert_eq!(row("total", "")[col("issued")], "5");
-    assert_eq!(row("total", "")[col("served")], "5");
-    assert_eq!(row("window", "1")[col("served")], "3");
-    assert_eq!(row("staff", "s03")[col("served")], "2");
-    assert_eq!(row("category", "social")[col("issued")], "1");
+    assert_eq!(row("合计", "")[col("取号数")], "5");
+    assert_eq!(row("合计", "")[col("办结数")], "5");
+    assert_eq!(row("窗口", "1")[col("办结数")], "3");
+    assert_eq!(row("人员", "s03")[col("办结数")], "2");
+    assert_eq!(row("业务", "social")[col("取号数")], "1");
 }
 
 // ---------------------------------------------------------------------------

@@ -27,6 +27,14 @@ pub enum Command {
         code: String,
         category: String,
         slot_start: Millis,
+        /// The server's salted hash of the booker's phone, for the no-show
+        /// ban (the number itself never reaches the core).
+        #[serde(default)]
+        phone: Option<String>,
+    },
+    /// The holder cancels a booking; the code is the key.
+    CancelAppointment {
+        code: String,
     },
     CallNext {
         window: u32,

@@ -117,6 +117,11 @@ pub fn demo_hall() -> HallConfig {
         summon_timeout_s: 300,
         hold_max_min: 30,
         near_turn_ahead: 3,
+        booking_days_ahead: 7,
+        closed_dates: Vec::new(),
+        extra_open_dates: Vec::new(),
+        no_show_limit: 3,
+        no_show_ban_days: 30,
         categories: vec![
             category("general", "综合业务", "General services", 'A', 300, 900),
             category(

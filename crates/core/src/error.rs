@@ -81,6 +81,10 @@ pub enum Rejected {
     BadSlot(&'static str),
     #[error("this slot is fully booked")]
     SlotFull,
+    #[error("this phone missed too many appointments and cannot book until {}", crate::time::rfc3339(*until))]
+    BookingBanned { until: crate::time::Millis },
+    #[error("the appointment's check-in time is over: it counts as missed and cannot be cancelled")]
+    AppointmentMissed,
     #[error("appointment code already exists")]
     DuplicateCode,
     #[error("this appointment code was already used")]
@@ -163,6 +167,8 @@ impl Rejected {
             NoAppointments(_) => "no_appointments",
             BadSlot(_) => "bad_slot",
             SlotFull => "slot_full",
+            BookingBanned { .. } => "booking_banned",
+            AppointmentMissed => "appointment_missed",
             DuplicateCode => "duplicate_code",
             AppointmentUsed => "appointment_used",
             AppointmentTooEarly => "appointment_too_early",

@@ -246,6 +246,16 @@ pub enum EventKind {
         category: String,
         #[serde(with = "crate::time::rfc3339_ms")]
         slot_start: Millis,
+        /// Salted hash of the booker's phone (no-show ban). Not public.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        phone: Option<String>,
+    },
+    /// The holder cancelled the booking: the slot has room again.
+    AppointmentCancelled {
+        code: String,
+        category: String,
+        #[serde(with = "crate::time::rfc3339_ms")]
+        slot_start: Millis,
     },
     StaffLoggedIn {
         staff: String,
@@ -402,6 +412,7 @@ impl EventKind {
             NoticeRemoved { .. } => "notice_removed",
             RatingRecorded { .. } => "rating_recorded",
             AppointmentBooked { .. } => "appointment_booked",
+            AppointmentCancelled { .. } => "appointment_cancelled",
             StaffLoggedIn { .. } => "staff_logged_in",
             StaffLoggedOut { .. } => "staff_logged_out",
             WindowOpened { .. } => "window_opened",

@@ -23,6 +23,7 @@
 //! file, socket, thread or async runtime, or depend on anything that does. If a
 //! rule needs the outside world, the shell passes the answer in.
 
+pub mod calendar;
 pub mod command;
 pub mod config;
 pub mod config_file;
@@ -33,6 +34,7 @@ pub mod hall;
 pub mod model;
 pub mod public;
 pub mod reason;
+pub mod report;
 pub mod stats;
 pub mod time;
 pub mod view;

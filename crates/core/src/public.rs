@@ -137,6 +137,12 @@ pub enum PublicKind<'a> {
         #[serde(with = "crate::time::rfc3339_ms")]
         slot_start: Millis,
     },
+    /// Only that a slot has room again.
+    AppointmentCancelled {
+        category: &'a str,
+        #[serde(with = "crate::time::rfc3339_ms")]
+        slot_start: Millis,
+    },
     StaffLoggedIn {
         staff: &'a str,
         window: u32,
@@ -420,6 +426,14 @@ impl EventKind {
                 slot_start,
                 ..
             } => P::AppointmentBooked {
+                category,
+                slot_start: *slot_start,
+            },
+            K::AppointmentCancelled {
+                category,
+                slot_start,
+                ..
+            } => P::AppointmentCancelled {
                 category,
                 slot_start: *slot_start,
             },

@@ -821,6 +821,7 @@ fn appointments_book_within_capacity_and_check_in_around_the_slot() {
                 code: code.into(),
                 category: "market".into(),
                 slot_start: slot,
+                phone: None,
             },
         )
     };
@@ -845,6 +846,7 @@ fn appointments_book_within_capacity_and_check_in_around_the_slot() {
                 code: "5".into(),
                 category: "general".into(),
                 slot_start: slot,
+                phone: None,
             },
         )
         .unwrap_err();

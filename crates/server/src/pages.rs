@@ -48,6 +48,10 @@ pub async fn clerk() -> Response {
 pub async fn supervisor() -> Response {
     file("supervisor.html")
 }
+/// 网上预约 on a phone: `/book?hall=ID`.
+pub async fn book() -> Response {
+    file("book.html")
+}
 pub async fn ticket(Path(_id): Path<String>) -> Response {
     file("ticket.html")
 }
@@ -66,7 +70,7 @@ pub async fn index(State(app): State<App>) -> Html<String> {
     for (id, e) in &app.halls {
         let name = e.config.read().map(|c| c.name.clone()).unwrap_or_default();
         s.push_str(&format!(
-            "<li><b>{name}</b> ({id}): <a href=\"/display/hall?hall={id}\">综合屏</a> · <a href=\"/display/window/1?hall={id}\">窗口屏</a> · <a href=\"/kiosk?hall={id}\">取号机</a> · <a href=\"/clerk?hall={id}\">窗口工作台</a> · <a href=\"/supervisor?hall={id}\">管理看板</a></li>"
+            "<li><b>{name}</b> ({id}): <a href=\"/display/hall?hall={id}\">综合屏</a> · <a href=\"/display/window/1?hall={id}\">窗口屏</a> · <a href=\"/kiosk?hall={id}\">取号机</a> · <a href=\"/clerk?hall={id}\">窗口工作台</a> · <a href=\"/supervisor?hall={id}\">管理看板</a> · <a href=\"/book?hall={id}\">网上预约</a></li>"
         ));
     }
     s.push_str("</ul><p><a href=\"/api/v1/openapi.json\">OpenAPI</a></p>");

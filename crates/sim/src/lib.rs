@@ -153,8 +153,8 @@ impl Simulation {
         let mut guard = 0;
         while out.len() < self.days as usize && guard < 10 * (self.days as usize + 7) {
             guard += 1;
-            let wd = d.weekday().num_days_from_monday() as u8;
-            if self.hall.open_days.iter().any(|o| o.index() == wd) {
+            // The hall's calendar: open days, holidays, 调休.
+            if self.hall.is_open_date(d) {
                 out.push(d);
             }
             match d.succ_opt() {

@@ -77,6 +77,11 @@ pub fn mmc_hall(c: u32, mean_service_s: u32) -> HallConfig {
         summon_timeout_s: 300,
         hold_max_min: 30,
         near_turn_ahead: 3,
+        booking_days_ahead: 7,
+        closed_dates: Vec::new(),
+        extra_open_dates: Vec::new(),
+        no_show_limit: 3,
+        no_show_ban_days: 30,
         categories: vec![CategoryConfig {
             id: "general".into(),
             name: "综合业务".into(),

@@ -113,6 +113,24 @@ pub struct HallConfig {
     /// `ticket_near_turn` (once per wait): the phone page vibrates.
     #[serde(default = "three")]
     pub near_turn_ahead: u32,
+    /// 预约: slots can be booked on business dates from today up to this
+    /// many days after today (`calendar`: closed dates take no bookings).
+    #[serde(default = "seven")]
+    pub booking_days_ahead: u32,
+    /// Holidays (法定节假日): closed these local dates whatever `open_days`
+    /// says; for opening hours, booking and the simulator alike.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub closed_dates: Vec<chrono::NaiveDate>,
+    /// 调休: working weekends, open these local dates although `open_days`
+    /// leaves their weekday out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_open_dates: Vec<chrono::NaiveDate>,
+    /// A phone that missed this many booked appointments (never checked
+    /// in) within 30 days cannot book for `no_show_ban_days`; 0: no ban.
+    #[serde(default = "three")]
+    pub no_show_limit: u32,
+    #[serde(default = "thirty")]
+    pub no_show_ban_days: u32,
     #[serde(rename = "category", default)]
     pub categories: Vec<CategoryConfig>,
     #[serde(rename = "window", default)]
@@ -136,6 +154,10 @@ fn one() -> u32 {
 
 fn five_minutes() -> u32 {
     300
+}
+
+fn seven() -> u32 {
+    7
 }
 
 fn three() -> u32 {
@@ -335,7 +357,7 @@ pub enum ConfigError {
     },
 }
 
-fn invalid(hall: &str, field: impl Into<String>, message: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(hall: &str, field: impl Into<String>, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         hall: hall.to_string(),
         field: field.into(),

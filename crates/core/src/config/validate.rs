@@ -71,6 +71,7 @@ impl HallConfig {
         if self.near_turn_ahead > 50 {
             return Err(invalid(h, "near_turn_ahead", "must be 0 to 50"));
         }
+        self.validate_calendar()?;
         if self.categories.is_empty() {
             return Err(invalid(h, "category", "at least one category is needed"));
         }

@@ -32,10 +32,8 @@ impl Hall {
                 }
             }
             K::NoticeAdded { .. } | K::NoticeRemoved { .. } => self.apply_notices(ev),
-            K::TicketIssued { .. }
-            | K::TicketCancelled { .. }
-            | K::RatingRecorded { .. }
-            | K::AppointmentBooked { .. } => {
+            K::AppointmentBooked { .. } | K::AppointmentCancelled { .. } => self.apply_booking(ev),
+            K::TicketIssued { .. } | K::TicketCancelled { .. } | K::RatingRecorded { .. } => {
                 self.apply_tickets(ev);
                 self.forget_ticket_extras(ev);
             }

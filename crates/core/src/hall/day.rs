@@ -22,9 +22,10 @@ impl Hall {
         }
     }
 
+    /// Open days come from the calendar (`open_days`, holidays, 调休).
     pub(crate) fn is_open_at(&self, now: Millis) -> bool {
         let l = time::local(self.config.timezone, now);
-        self.config.open_days.iter().any(|d| d.index() == l.weekday)
+        self.config.is_open_date(l.date)
             && self.config.open_hours.iter().any(|r| r.contains(l.minute))
     }
 
@@ -143,7 +144,8 @@ impl Hall {
                     }
                 }
                 let horizon = at - 24 * 60 * MINUTE;
-                self.appointments.retain(|_, a| a.slot_start >= horizon);
+                // Missed bookings are remembered for the no-show ban first.
+                self.prune_appointments(at, horizon);
                 self.slot_load.retain(|k, _| {
                     k.rsplit_once('@')
                         .and_then(|(_, s)| s.parse::<Millis>().ok())

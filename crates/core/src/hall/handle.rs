@@ -94,7 +94,17 @@ impl Hall {
                 code,
                 category,
                 slot_start,
-            } => self.book(cx, code, category, slot_start),
+                phone,
+            } => self.book(
+                cx,
+                crate::hall::booking::Booking {
+                    code,
+                    category,
+                    slot_start,
+                    phone,
+                },
+            ),
+            Command::CancelAppointment { code } => self.cancel_appointment(cx, &code),
             Command::Cancel { ticket } => self.cancel(cx, &ticket),
             Command::Rate { ticket, score } => self.rate(cx, &ticket, score),
             Command::CallNext { window } => self.call_next(cx, window),

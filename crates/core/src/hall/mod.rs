@@ -25,6 +25,7 @@
 //! | `notices` | the hall display's scrolling notices |
 
 mod apply;
+mod booking;
 mod call_number;
 mod calling;
 mod chain;
@@ -59,7 +60,8 @@ use crate::time::Millis;
 pub use hold::Hold;
 pub use notices::Notice;
 pub use query::{NextStep, QueueEntry, TicketStatus};
-pub use tickets::{BOOKING_HORIZON, CHECK_IN_GRACE};
+pub use booking::{SlotInfo, NO_SHOW_WINDOW};
+pub use tickets::CHECK_IN_GRACE;
 pub use tidal::Load;
 
 /// Position in a queue: the fixed call-order key, then issue order.
@@ -72,6 +74,10 @@ pub struct Appointment {
     pub category: String,
     pub slot_start: Millis,
     pub used: bool,
+    /// Salted hash of the booker's phone (no-show ban); none for bookings
+    /// made before phones were asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
 }
 
 /// Pending tidal advice for the supervisor (`advise` mode).
@@ -212,6 +218,10 @@ pub struct Hall {
     pub(crate) appointments: Map<String, Appointment>,
     /// `"{category}@{slot_start}"` → bookings.
     pub(crate) slot_load: Map<String, u32>,
+    /// Per phone hash: when each missed appointment's check-in closed
+    /// (`booking::prune_appointments`), for the no-show ban.
+    #[serde(default)]
+    pub(crate) missed_appointments: booking::MissedAppointments,
     pub(crate) advice: BTreeMap<u64, Advice>,
     pub(crate) next_advice: u64,
     /// Per window number: the pending summons opening it.
@@ -324,6 +334,7 @@ impl Hall {
             windows,
             staff_at: Map::default(),
             appointments: Map::default(),
+            missed_appointments: Default::default(),
             slot_load: Map::default(),
             advice: BTreeMap::new(),
             next_advice: 1,

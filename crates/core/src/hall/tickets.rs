@@ -1,18 +1,16 @@
-//! Tickets and appointments: issuing a number (per prefix and business day,
-//! the call-order key with its priority bonus), appointment booking and
-//! check-in, a citizen's cancel and rating.
+//! Tickets: issuing a number (per prefix and business day,
+//! the call-order key with its priority bonus), appointment
+//! check-in (booking: `booking.rs`), a citizen's cancel and rating.
 
 use crate::error::Rejected;
 use crate::event::{Event, EventKind};
 use crate::hall::handle::{state_name, Ctx};
-use crate::hall::{Appointment, Hall};
+use crate::hall::Hall;
 use crate::model::{Channel, Level, Priority, Ticket, TicketState};
-use crate::time::{self, Millis, MINUTE, SECOND};
+use crate::time::{Millis, MINUTE, SECOND};
 
 /// Appointment check-in opens this long before the slot and closes this long after.
 pub const CHECK_IN_GRACE: Millis = 15 * MINUTE;
-/// How far ahead an appointment can be booked.
-pub const BOOKING_HORIZON: Millis = 30 * 24 * 60 * MINUTE;
 
 /// A ticket request as the kiosk (or a phone, or a greeter) makes it.
 pub(crate) struct Issue {
@@ -111,54 +109,6 @@ impl Hall {
             Priority::Military => b.military,
             Priority::Appointment => b.appointment,
         }
-    }
-
-    pub(crate) fn book(
-        &mut self,
-        cx: &mut Ctx,
-        code: String,
-        category: String,
-        slot_start: Millis,
-    ) -> Result<(), Rejected> {
-        let now = cx.now;
-        let c = self.cat_index(&category)?;
-        let slots = self.config.categories[c]
-            .appointment_slots
-            .clone()
-            .ok_or_else(|| Rejected::NoAppointments(category.clone()))?;
-        if code.is_empty() || self.appointments.contains_key(&code) {
-            return Err(Rejected::DuplicateCode);
-        }
-        if slot_start <= now {
-            return Err(Rejected::BadSlot("in the past"));
-        }
-        if slot_start > now + BOOKING_HORIZON {
-            return Err(Rejected::BadSlot("more than 30 days ahead"));
-        }
-        let l = time::local(self.config.timezone, slot_start);
-        if l.ms_of_day % (i64::from(slots.slot_s) * SECOND) != 0 {
-            return Err(Rejected::BadSlot("not aligned to the slot length"));
-        }
-        if !self.is_open_at(slot_start) {
-            return Err(Rejected::BadSlot("outside opening hours"));
-        }
-        let booked = self
-            .slot_load
-            .get(&slot_key(&category, slot_start))
-            .copied()
-            .unwrap_or(0);
-        if booked >= slots.capacity {
-            return Err(Rejected::SlotFull);
-        }
-        self.emit(
-            cx,
-            EventKind::AppointmentBooked {
-                code,
-                category,
-                slot_start,
-            },
-        );
-        Ok(())
     }
 
     /// The citizen leaves the queue (or gives up after a no-show).
@@ -264,25 +214,6 @@ impl Hall {
                 if let Some(t) = self.ticket_mut(ticket) {
                     t.rating = Some(*score);
                 }
-            }
-            EventKind::AppointmentBooked {
-                code,
-                category,
-                slot_start,
-            } => {
-                self.appointments.insert(
-                    code.clone(),
-                    Appointment {
-                        code: code.clone(),
-                        category: category.clone(),
-                        slot_start: *slot_start,
-                        used: false,
-                    },
-                );
-                *self
-                    .slot_load
-                    .entry(slot_key(category, *slot_start))
-                    .or_insert(0) += 1;
             }
             _ => {}
         }

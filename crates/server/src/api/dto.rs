@@ -152,6 +152,12 @@ pub struct HallSummary {
 pub struct StatsQuery {
     /// Business date `YYYY-MM-DD`; today by default.
     pub date: Option<String>,
+    /// First business date of a report over days (`YYYY-MM-DD`).
+    pub from: Option<String>,
+    /// Last business date of a report over days; today by default.
+    pub to: Option<String>,
+    /// `csv` for the CSV export without an `Accept` header (a plain link).
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

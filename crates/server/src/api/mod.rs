@@ -8,6 +8,7 @@
 //! `Command`, hand it to the hall's task and translate the outcome back. No
 //! hall rule lives here.
 
+pub mod booking;
 pub mod clerk;
 pub mod dto;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod extract;
 pub mod kiosk;
 pub mod ops;
 pub mod public;
+pub mod reports;
 pub mod supervisor;
 pub mod ws;
 
@@ -47,7 +49,7 @@ pub const MAX_BODY: usize = 16 * 1024;
     info(title = "hallcall", description = "排队叫号系统 API: tickets, windows, displays, statistics. Errors are {\"error\":{\"code\",\"message\"}}."),
     paths(
         public::list_halls, kiosk::issue_ticket, public::ticket_status, public::ticket_qr,
-        public::rate, kiosk::requeue, public::book, clerk::login, clerk::window_action,
+        public::rate, kiosk::requeue, public::book, booking::slots, booking::cancel, clerk::login, clerk::window_action,
         clerk::window_queue, clerk::window_stats, supervisor::advice, public::state, supervisor::stats,
         supervisor::lockouts, supervisor::staff_action, supervisor::devices,
         evaluator::view, evaluator::rate, evaluator::window_info, evaluator::staff_photo,
@@ -131,6 +133,11 @@ pub fn router(app: App) -> Router {
             axum::routing::delete(supervisor::remove_notice),
         )
         .route(&format!("{h}/appointments"), post(public::book))
+        .route(&format!("{h}/appointments/slots"), get(booking::slots))
+        .route(
+            &format!("{h}/appointments/{{code}}"),
+            axum::routing::delete(booking::cancel),
+        )
         .route(
             &format!("{h}/announcements/{{file}}"),
             get(public::announcement),
@@ -194,6 +201,7 @@ pub fn router(app: App) -> Router {
         .route("/clerk", get(pages::clerk))
         .route("/supervisor", get(pages::supervisor))
         .route("/t/{id}", get(pages::ticket))
+        .route("/book", get(pages::book))
         .route("/static/{*path}", get(pages::static_file));
     api.merge(pages)
         .fallback(ops::not_found)

@@ -135,10 +135,10 @@ pub async fn rate(
 
 #[utoipa::path(post, path = "/api/v1/halls/{hall}/appointments", tag = "public",
     params(("hall" = String, Path)), request_body = BookBody,
-    responses((status = 201, body = BookResponse),
+    responses((status = 201, body = crate::api::booking::BookedResponse),
         (status = 400, description = "bad slot", body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "slot full", body = ErrorBody),
+        (status = 409, description = "`slot_full`, `booking_banned` (this phone missed no_show_limit appointments in 30 days)", body = ErrorBody),
         (status = 429, description = "a booking limit (per phone, per address, per hall); `Retry-After` says when to try again", body = ErrorBody)))]
 pub async fn book(
     State(app): State<App>,
@@ -160,7 +160,7 @@ pub async fn book(
         )
     })?;
     let phone_hash = app.check_booking_rate(&hall, peer.ip(), &phone)?;
-    let booked = book_with_fresh_code(entry, &body, slot).await;
+    let booked = book_with_fresh_code(&hall, entry, &body, slot, &phone_hash).await;
     if booked.is_err() {
         app.refund_booking(&hall, phone_hash);
     }
@@ -187,9 +187,11 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
 }
 
 async fn book_with_fresh_code(
+    hall: &str,
     entry: &crate::app::HallEntry,
     body: &BookBody,
     slot: hallcall_core::time::Millis,
+    phone_hash: &str,
 ) -> Result<Response, ApiError> {
     for _ in 0..5 {
         let code = format!("{:06}", rand::random::<u32>() % 1_000_000);
@@ -197,13 +199,12 @@ async fn book_with_fresh_code(
             code: code.clone(),
             category: body.category.clone(),
             slot_start: slot,
+            phone: Some(phone_hash.to_string()),
         };
         match entry.handle.command(cmd, Actor::Public).await {
             Ok(_) => {
-                let resp = BookResponse {
-                    code,
-                    slot_start: hallcall_core::time::rfc3339(slot),
-                };
+                let resp =
+                    crate::api::booking::booked(hall, entry, code, body.category.clone(), slot);
                 return Ok((StatusCode::CREATED, Json(resp)).into_response());
             }
             Err(CommandError::Rejected(hallcall_core::Rejected::DuplicateCode)) => continue,

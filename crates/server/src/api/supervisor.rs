@@ -2,16 +2,15 @@
 //! as JSON or CSV.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use hallcall_core::stats::DayStats;
 use hallcall_core::{Actor, Command};
 
 use crate::api::dto::*;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::Bearer;
-use crate::api::{actor_of, business_date, day_events, events_response};
+use crate::api::{actor_of, events_response};
 use crate::app::{App, HallEntry};
 use crate::auth::{require_supervisor, Role};
 use crate::limits::LockInfo;
@@ -70,9 +69,14 @@ pub async fn advice(
 }
 
 #[utoipa::path(get, path = "/api/v1/halls/{hall}/stats", tag = "supervisor",
-    params(("hall" = String, Path), ("date" = Option<String>, Query, description = "YYYY-MM-DD business date")),
-    responses((status = 200, description = "DayStats (JSON) or CSV with `Accept: text/csv`", body = Object),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    params(("hall" = String, Path),
+        ("date" = Option<String>, Query, description = "YYYY-MM-DD business date (one day; today by default)"),
+        ("from" = Option<String>, Query, description = "YYYY-MM-DD: a report over the business days from..=to (at most 366)"),
+        ("to" = Option<String>, Query, description = "YYYY-MM-DD, with from; today by default"),
+        ("format" = Option<String>, Query, description = "csv or json; else `Accept: text/csv` picks CSV")),
+    responses((status = 200, description = "One day: {hall, date, stats: DayStats, names}; a range: {hall, from, to, total, days: [{date, ...DayStats}], names}. CSV (UTF-8 with BOM, Chinese headers) with `Accept: text/csv` or `format=csv`", body = Object),
+        (status = 400, description = "`bad_date`, `bad_from`, `bad_to`, `bad_range` (reversed, over 366 days, date with from/to), `bad_format`", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn stats(
     State(app): State<App>,
@@ -83,32 +87,7 @@ pub async fn stats(
 ) -> Result<Response, ApiError> {
     let role = app.role(&hall, token.as_deref()).await?;
     require_supervisor(&role)?;
-    let date = match q.date.as_deref() {
-        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map_err(|_| ApiError::bad_request("bad_date", "date must be YYYY-MM-DD"))?,
-        None => business_date(&app, &hall).await?,
-    };
-    let events = day_events(&app, &hall, date).await?;
-    let stats = DayStats::from_events(&events);
-    let wants_csv = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/csv"));
-    if wants_csv {
-        let disposition = format!("attachment; filename=\"{hall}-{date}.csv\"");
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (header::CONTENT_DISPOSITION, disposition),
-            ],
-            stats.to_csv(),
-        )
-            .into_response());
-    }
-    Ok(
-        Json(serde_json::json!({ "hall": hall, "date": date.to_string(), "stats": stats }))
-            .into_response(),
-    )
+    crate::api::reports::stats(&app, &hall, &q, &headers).await
 }
 
 #[utoipa::path(get, path = "/api/v1/halls/{hall}/lockouts", tag = "supervisor",
