@@ -12,6 +12,7 @@ command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)  # not `fc-list | grep -q`: under pipefail its SIGPIPE read as missing
 dpkg -s libasound2-dev >/dev/null 2>&1 || need+=(libasound2-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v haproxy >/dev/null 2>&1 || need+=(haproxy)  # tests/cluster.rs: three nodes behind deploy/haproxy.cfg
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -33,11 +34,14 @@ if ! cargo deny check bans licenses sources >target/deny.log 2>&1; then cat targ
 tail -n 1 target/deny.log
 
 eval "$(scripts/pg.sh || echo "exit 1")"  # throwaway PostgreSQL for the store tests (HALLCALL_TEST_PG); stops the run if it cannot start
+export HALLCALL_TEST_CLUSTER_REQUIRED=1  # tests/cluster.rs fails instead of skipping without PostgreSQL or haproxy
 echo "== cargo test (workspace)"
 mkdir -p target
-cargo test --workspace -- --skip kill_nine_loses_nothing_acknowledged 2>&1 | tee target/test.log
+cargo test --workspace -- --skip kill_nine_loses_nothing_acknowledged --skip three_nodes_behind_haproxy 2>&1 | tee target/test.log
 echo "== crash test: SIGKILL at random moments (prints its kill count)"
 cargo test --test crash kill_nine_loses_nothing_acknowledged -- --nocapture
+echo "== cluster test: 3 nodes + PostgreSQL + HAProxy; SIGKILL x10, SIGSTOP, SIGTERM (prints each failover time)"
+cargo test --test cluster three_nodes_behind_haproxy -- --nocapture
 
 echo "== announcer with the speaker feature"
 cargo test -p hallcall-announcer --features speaker -q

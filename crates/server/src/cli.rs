@@ -57,8 +57,9 @@ pub struct ServeArgs {
     pub advertise: Option<String>,
     /// With --node: milliseconds a hall's lease lasts without renewal (renewed
     /// every third of it, at most every second). A dead node's halls are taken
-    /// over about this long after it stopped.
-    #[arg(long, env = "HALLCALL_LEASE_MS", default_value_t = 5_000)]
+    /// over about this long after it stopped (3 s: failover within the 5 s
+    /// goal; a pause longer than this costs the node its halls, safely).
+    #[arg(long, env = "HALLCALL_LEASE_MS", default_value_t = 3_000)]
     pub lease_ms: u64,
 }
 

@@ -142,6 +142,13 @@ impl Cluster {
         for hall in &mine {
             lease::hand_over(self, app, hall).await;
         }
+        let others = self.live.load().iter().any(|n| n.node != self.opts.node);
+        if !others {
+            // The last node: nobody will take the halls; they wait, released,
+            // for the next node to start.
+            tracing::info!(halls = mine.len(), "no other node is live: halls released");
+            return;
+        }
         let deadline = tokio::time::Instant::now() + self.opts.lease * 3;
         loop {
             self.refresh_owners().await;
