@@ -21,6 +21,7 @@ let busy = false;
 function setLarge(on) {
   document.body.classList.toggle('large', on);
   $('#btn-large').setAttribute('aria-pressed', String(on));
+  fitCats();
 }
 $('#btn-large').addEventListener('click', () => {
   const on = !document.body.classList.contains('large');
@@ -121,7 +122,9 @@ function renderCats(v) {
 function fitCats() {
   fitText([$('#hall-name')]);
   // The button's own size may go below 14 px: its small lines have a 14 px floor in kiosk.css.
-  fitText(document.querySelectorAll('#cats .cat-btn'), { minPx: 8 });
+  // Large print (适老化) keeps its size: its list scrolls instead.
+  if (!document.body.classList.contains('large')) fitText(document.querySelectorAll('#cats .cat-btn'), { minPx: 8 });
+  else for (const b of document.querySelectorAll('#cats .cat-btn')) b.style.fontSize = '';
 }
 refitOn([$('#cats')], fitCats);
 

@@ -201,6 +201,11 @@ await suite('pages (issue 13: hall time, hero call, layouts at the limits, reada
     ['window display 15 closed 480×160', `/display/window/15?hall=${H}`, [480, 160], {}],
     ['kiosk 1080×1920', `/kiosk?hall=${H}&token=${BIG.kiosk}&print=0`, [1080, 1920], { expect: kioskComplete }],
     ['kiosk 1280×1024', `/kiosk?hall=${H}&token=${BIG.kiosk}&print=0`, [1280, 1024], { expect: kioskComplete }],
+    ['kiosk large print (适老化) 1080×1920', `/kiosk?hall=${H}&token=${BIG.kiosk}&print=0&large=1`, [1080, 1920], { expect: kioskComplete }],
+    ['kiosk large print (适老化) 1280×1024', `/kiosk?hall=${H}&token=${BIG.kiosk}&print=0&large=1`, [1280, 1024], { expect: kioskComplete }],
+    ['kiosk ticket of a long category 1080×1920', `/kiosk?hall=${H}&token=${BIG.kiosk}&print=0`, [1080, 1920], { prepare: kioskTicket }],
+    ['kiosk green channel 1080×1920', `/kiosk?hall=${H}&token=${BIG.kiosk}&print=0`, [1080, 1920], { prepare: (p) => p.click('#btn-green') }],
+    ['kiosk appointment check-in 1080×1920', `/kiosk?hall=${H}&token=${BIG.kiosk}&print=0`, [1080, 1920], { prepare: (p) => p.click('#btn-appt') }],
     ['clerk login 1366×768', `/clerk?hall=${H}`, [1366, 768], {}],
     ['clerk console 1366×768', `/clerk?hall=${H}`, [1366, 768], { prepare: clerkLogin }],
     ['supervisor 1920×1080', `/supervisor?hall=${H}&token=${BIG.supervisor}`, [1920, 1080], { expect: supervisorComplete }],
@@ -218,6 +223,11 @@ await suite('pages (issue 13: hall time, hero call, layouts at the limits, reada
   async function kioskComplete(page) {
     const n = await page.locator('.cat-btn').count();
     assert(n === 12, `kiosk shows ${n} of 12 categories`);
+  }
+  async function kioskTicket(page) {
+    page.on('dialog', (d) => d.accept()); // 预计超过今日办公时间: take it anyway
+    await page.click('.cat-btn[data-category="medical"]');
+    await page.waitForSelector('#ticket-modal:not([hidden])', { timeout: 5000 });
   }
   async function supervisorComplete(page) {
     await page.waitForFunction(() => document.querySelectorAll('#cats tr').length === 12 && document.querySelectorAll('#wins .sw').length === 20, null, { timeout: 5000 }).catch(async () => {
