@@ -67,7 +67,7 @@ async function main() {
   const watch = (page, name) => {
     page.on('pageerror', (e) => consoleErrors.push(`${name}: ${e.message}`));
     page.on('console', (m) => {
-      if (m.type() === 'error' && !/Failed to load resource|WebSocket connection|ERR_CONNECTION_REFUSED|net::ERR/.test(m.text())) consoleErrors.push(`${name}: ${m.text()}`);
+      if (m.type() === 'error' && !/Failed to load resource|WebSocket connection|ERR_CONNECTION_REFUSED|net::ERR|Blocked call to navigator\.vibrate/.test(m.text())) consoleErrors.push(`${name}: ${m.text()}`);
     });
     return page;
   };

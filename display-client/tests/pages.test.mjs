@@ -252,7 +252,9 @@ await suite('pages (issue 13: hall time, hero call, layouts at the limits, reada
       await page.goto(big.base + url);
       await page.waitForFunction(() => document.documentElement.dataset.live === 'up', null, { timeout: 10000 });
       if (o.prepare) await o.prepare(page);
-      await sleep(700); // the first view drawn and fitted, the flash of a fresh call begun
+      // The first view drawn and fitted (fonts loaded, two frames for the resize observers).
+      await page.evaluate(() => document.fonts.ready.then(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))));
+      await sleep(250);
       return page;
     };
     await step(`layout at the limits: ${name} — nothing cut, clipped, off screen or dropped`, async () => {
