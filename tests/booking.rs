@@ -38,15 +38,28 @@ async fn book_see_the_slot_fill_cancel_and_see_it_free_again() {
         .to_string();
     let day = tomorrow(&today);
     let r = s
-        .get(&format!("/appointments/slots?date={day}&category=market"), None)
+        .get(
+            &format!("/appointments/slots?date={day}&category=market"),
+            None,
+        )
         .await
         .expect(200);
     assert_eq!(r["open"], true, "{r}");
-    assert_eq!(r["categories"][0]["id"], "market", "the categories that take bookings: {r}");
+    assert_eq!(
+        r["categories"][0]["id"], "market",
+        "the categories that take bookings: {r}"
+    );
     assert_eq!(r["categories"].as_array().map(Vec::len), Some(1), "{r}");
-    assert_eq!(r["slots"].as_array().map(Vec::len), Some(48), "demo: 24 h of 30-minute slots: {r}");
+    assert_eq!(
+        r["slots"].as_array().map(Vec::len),
+        Some(48),
+        "demo: 24 h of 30-minute slots: {r}"
+    );
     let before = slot_of(&s, &day, "10:00").await;
-    assert_eq!((before["capacity"].as_u64(), before["booked"].as_u64()), (Some(2), Some(0)));
+    assert_eq!(
+        (before["capacity"].as_u64(), before["booked"].as_u64()),
+        (Some(2), Some(0))
+    );
     let slot_start = before["start"].as_str().expect("start").to_string();
 
     let b = s
@@ -62,15 +75,24 @@ async fn book_see_the_slot_fill_cancel_and_see_it_free_again() {
     assert_eq!(b["local"], format!("{day} 10:00"), "{b}");
     assert_eq!(b["category"], "market");
     assert!(
-        b["link"].as_str().unwrap_or("").ends_with(&format!("/book?hall={HALL}&code={code}")),
+        b["link"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with(&format!("/book?hall={HALL}&code={code}")),
         "{b}"
     );
-    assert!(b["qr_svg"].as_str().unwrap_or("").contains("<svg"), "a QR: {b}");
+    assert!(
+        b["qr_svg"].as_str().unwrap_or("").contains("<svg"),
+        "a QR: {b}"
+    );
     assert_eq!(slot_of(&s, &day, "10:00").await["booked"], 1);
 
     // The public stream says a slot filled and freed, never the code or phone.
     let c = s
-        .send(s.http().delete(s.hall_url(&format!("/appointments/{code}"))))
+        .send(
+            s.http()
+                .delete(s.hall_url(&format!("/appointments/{code}"))),
+        )
         .await
         .expect(200);
     assert_eq!(c["events"][0]["type"], "appointment_cancelled", "{c}");
@@ -86,9 +108,12 @@ async fn book_see_the_slot_fill_cancel_and_see_it_free_again() {
         assert!(e.get("code").is_none() && e.get("phone").is_none(), "{e}");
     }
     // Cancelled twice: gone.
-    s.send(s.http().delete(s.hall_url(&format!("/appointments/{code}"))))
-        .await
-        .expect_error(404, "unknown_appointment");
+    s.send(
+        s.http()
+            .delete(s.hall_url(&format!("/appointments/{code}"))),
+    )
+    .await
+    .expect_error(404, "unknown_appointment");
 }
 
 #[tokio::test]
@@ -103,10 +128,26 @@ async fn bad_slot_queries_and_bookings_are_json_4xx() {
         (d + chrono::Days::new(8)).to_string()
     };
     let cases = [
-        ("/appointments/slots?date=30-11-2026&category=market".to_string(), 400, "bad_date"),
-        (format!("/appointments/slots?date={far}&category=market"), 400, "bad_slot"),
-        (format!("/appointments/slots?date={today}&category=general"), 400, "no_appointments"),
-        (format!("/appointments/slots?date={today}&category=nope"), 404, "unknown_category"),
+        (
+            "/appointments/slots?date=30-11-2026&category=market".to_string(),
+            400,
+            "bad_date",
+        ),
+        (
+            format!("/appointments/slots?date={far}&category=market"),
+            400,
+            "bad_slot",
+        ),
+        (
+            format!("/appointments/slots?date={today}&category=general"),
+            400,
+            "no_appointments",
+        ),
+        (
+            format!("/appointments/slots?date={today}&category=nope"),
+            404,
+            "unknown_category",
+        ),
     ];
     for (path, status, code) in cases {
         s.get(&path, None).await.expect_error(status, code);

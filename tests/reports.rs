@@ -52,12 +52,20 @@ async fn a_report_over_days_has_every_day_names_and_a_csv_for_excel() {
     assert_eq!(r["hall"], HALL);
     assert_eq!(r["from"], from.as_str());
     let days = r["days"].as_array().expect("days");
-    assert_eq!(days.len(), 3, "every date of the range, quiet ones too: {r}");
+    assert_eq!(
+        days.len(),
+        3,
+        "every date of the range, quiet ones too: {r}"
+    );
     assert_eq!(days[0]["total"]["issued"], 0, "{r}");
     assert_eq!(days[2]["date"], today.as_str());
     assert_eq!(days[2]["total"]["issued"], 2, "{r}");
     let t = &r["total"]["total"];
-    assert_eq!((t["issued"].as_u64(), t["served"].as_u64()), (Some(2), Some(1)), "{t}");
+    assert_eq!(
+        (t["issued"].as_u64(), t["served"].as_u64()),
+        (Some(2), Some(1)),
+        "{t}"
+    );
     assert_eq!(t["no_show"], 1, "{t}");
     assert_eq!(t["no_show_rate"], 0.5, "1 of 2 first calls: {t}");
     assert_eq!(t["rating_levels"], json!([0, 0, 0, 0, 1]), "{t}");
@@ -82,10 +90,17 @@ async fn a_report_over_days_has_every_day_names_and_a_csv_for_excel() {
 
     // CSV by a plain link (format=csv): BOM, Chinese headers, names and ids.
     let csv = s
-        .get(&format!("/stats?from={from}&to={today}&format=csv"), Some(SUPERVISOR))
+        .get(
+            &format!("/stats?from={from}&to={today}&format=csv"),
+            Some(SUPERVISOR),
+        )
         .await;
     assert_eq!(csv.status, 200, "{}", csv.text());
-    assert!(csv.content_type.starts_with("text/csv"), "{}", csv.content_type);
+    assert!(
+        csv.content_type.starts_with("text/csv"),
+        "{}",
+        csv.content_type
+    );
     let disposition = csv
         .headers
         .get("content-disposition")
@@ -99,7 +114,10 @@ async fn a_report_over_days_has_every_day_names_and_a_csv_for_excel() {
     let text = csv.text();
     assert!(text.starts_with('\u{feff}'), "UTF-8 BOM for Excel");
     let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
-    assert!(lines[0].starts_with("日期,统计范围,名称,编号,取号数,叫号数,办结数"), "{text}");
+    assert!(
+        lines[0].starts_with("日期,统计范围,名称,编号,取号数,叫号数,办结数"),
+        "{text}"
+    );
     assert!(
         lines
             .iter()

@@ -340,7 +340,11 @@ async fn a_full_morning_through_the_http_api() {
     let text = csv.text();
     let mut lines = text.trim_start_matches('\u{feff}').lines();
     let header: Vec<&str> = lines.next().expect("header").split(',').collect();
-    assert_eq!(&header[..5], ["日期", "统计范围", "名称", "编号", "取号数"], "{text}");
+    assert_eq!(
+        &header[..5],
+        ["日期", "统计范围", "名称", "编号", "取号数"],
+        "{text}"
+    );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert!(rows.iter().all(|r| r.len() == header.len()), "{text}");
     let row = |scope: &str, key: &str| {

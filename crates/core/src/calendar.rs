@@ -89,13 +89,19 @@ mod tests {
         let mut c = demo_hall();
         c.closed_dates = vec![d(10, 1)];
         c.extra_open_dates = vec![d(10, 1)];
-        assert!(matches!(c.validate(), Err(ConfigError::Invalid { field, .. }) if field == "extra_open_dates"));
+        assert!(
+            matches!(c.validate(), Err(ConfigError::Invalid { field, .. }) if field == "extra_open_dates")
+        );
         let mut c = demo_hall();
         c.booking_days_ahead = 91;
-        assert!(matches!(c.validate(), Err(ConfigError::Invalid { field, .. }) if field == "booking_days_ahead"));
+        assert!(
+            matches!(c.validate(), Err(ConfigError::Invalid { field, .. }) if field == "booking_days_ahead")
+        );
         let mut c = demo_hall();
         c.no_show_ban_days = 0;
-        assert!(matches!(c.validate(), Err(ConfigError::Invalid { field, .. }) if field == "no_show_ban_days"));
+        assert!(
+            matches!(c.validate(), Err(ConfigError::Invalid { field, .. }) if field == "no_show_ban_days")
+        );
     }
 
     #[test]
@@ -104,6 +110,9 @@ mod tests {
         let c: HallConfig = toml::from_str(toml).expect("parses");
         assert_eq!(c.closed_dates, vec![d(10, 1)]);
         assert_eq!(c.extra_open_dates, vec![d(9, 27)]);
-        assert_eq!((c.booking_days_ahead, c.no_show_limit, c.no_show_ban_days), (14, 3, 30));
+        assert_eq!(
+            (c.booking_days_ahead, c.no_show_limit, c.no_show_ban_days),
+            (14, 3, 30)
+        );
     }
 }

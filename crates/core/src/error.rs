@@ -83,7 +83,7 @@ pub enum Rejected {
     SlotFull,
     #[error("this phone missed too many appointments and cannot book until {}", crate::time::rfc3339(*until))]
     BookingBanned { until: crate::time::Millis },
-    #[error("the appointment's check-in time is over: it counts as missed and cannot be cancelled")]
+    #[error("the check-in time is over: the appointment counts as missed")]
     AppointmentMissed,
     #[error("appointment code already exists")]
     DuplicateCode,

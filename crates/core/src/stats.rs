@@ -76,9 +76,8 @@ fn percentile(xs: &mut [f64], p: f64) -> Option<f64> {
 impl Figures {
     fn finish(&mut self) {
         if self.called > 0 {
-            self.no_show_rate = Some(
-                (f64::from(self.no_show) / f64::from(self.called) * 1000.0).round() / 1000.0,
-            );
+            self.no_show_rate =
+                Some((f64::from(self.no_show) / f64::from(self.called) * 1000.0).round() / 1000.0);
         }
         self.wait_p50_s = percentile(&mut self.waits, 0.5);
         self.wait_p90_s = percentile(&mut self.waits, 0.9);
@@ -263,7 +262,9 @@ impl DayStats {
                     }
                     for f in targets {
                         f.ratings += 1;
-                        if let Some(n) = f.rating_levels.get_mut(usize::from(*score).wrapping_sub(1)) {
+                        if let Some(n) =
+                            f.rating_levels.get_mut(usize::from(*score).wrapping_sub(1))
+                        {
                             *n += 1;
                         }
                         f.rating_sum += u32::from(*score);

@@ -87,7 +87,11 @@ fn a_holiday_takes_no_bookings_or_tickets_and_a_working_weekend_does() {
         "an ordinary Saturday"
     );
     book(&mut h, "200003", ten_am(29), None).expect("调休 Sunday opens");
-    assert!(h.hall.slots("market", date(25), h.now).expect("slots").is_empty());
+    assert!(h
+        .hall
+        .slots("market", date(25), h.now)
+        .expect("slots")
+        .is_empty());
     let sunday = h.hall.slots("market", date(29), h.now).expect("slots");
     // 08:30-12:00 and 13:30-17:30 in 30-minute slots: 7 + 8.
     assert_eq!(sunday.len(), 15);
@@ -116,7 +120,10 @@ fn slots_show_what_is_left_and_a_cancel_frees_a_place() {
     let mut h = H::new(weekday_hall());
     book(&mut h, "300001", ten_am(24), None).expect("first");
     book(&mut h, "300002", ten_am(24), None).expect("second");
-    assert_eq!(book(&mut h, "300003", ten_am(24), None).unwrap_err(), Rejected::SlotFull);
+    assert_eq!(
+        book(&mut h, "300003", ten_am(24), None).unwrap_err(),
+        Rejected::SlotFull
+    );
     let slot = |h: &H| {
         h.hall
             .slots("market", date(24), h.now)
@@ -131,7 +138,10 @@ fn slots_show_what_is_left_and_a_cancel_frees_a_place() {
     assert_eq!(H::types(&evs), ["appointment_cancelled"]);
     assert_eq!((slot(&h).booked, slot(&h).bookable), (1, true));
     book(&mut h, "300003", ten_am(24), None).expect("the freed place");
-    assert_eq!(cancel(&mut h, "300001").unwrap_err(), Rejected::UnknownAppointment);
+    assert_eq!(
+        cancel(&mut h, "300001").unwrap_err(),
+        Rejected::UnknownAppointment
+    );
     // Checked in: no longer cancellable.
     h.now = ten_am(24) - 10 * MIN;
     h.ok(
@@ -144,19 +154,31 @@ fn slots_show_what_is_left_and_a_cancel_frees_a_place() {
             appointment_code: Some("300002".into()),
         },
     );
-    assert_eq!(cancel(&mut h, "300002").unwrap_err(), Rejected::AppointmentUsed);
+    assert_eq!(
+        cancel(&mut h, "300002").unwrap_err(),
+        Rejected::AppointmentUsed
+    );
     // Past its check-in window: a no-show, not cancellable.
     h.now = ten_am(24) + 16 * MIN;
-    assert_eq!(cancel(&mut h, "300003").unwrap_err(), Rejected::AppointmentMissed);
+    assert_eq!(
+        cancel(&mut h, "300003").unwrap_err(),
+        Rejected::AppointmentMissed
+    );
     // The public event names no code and no phone.
     let public = serde_json::to_value(evs[0].public()).expect("json");
-    assert!(public.get("code").is_none() && public.get("phone").is_none(), "{public}");
+    assert!(
+        public.get("code").is_none() && public.get("phone").is_none(),
+        "{public}"
+    );
     // Bad queries.
     assert!(matches!(
         h.hall.slots("general", date(24), h.now),
         Err(Rejected::NoAppointments(_))
     ));
-    assert!(h.hall.slots("market", date(23) - chrono::Days::new(1), h.now).is_err());
+    assert!(h
+        .hall
+        .slots("market", date(23) - chrono::Days::new(1), h.now)
+        .is_err());
 }
 
 /// Books a market slot on each given day for `phone` and lets every day

@@ -357,7 +357,11 @@ pub enum ConfigError {
     },
 }
 
-pub(crate) fn invalid(hall: &str, field: impl Into<String>, message: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(
+    hall: &str,
+    field: impl Into<String>,
+    message: impl Into<String>,
+) -> ConfigError {
     ConfigError::Invalid {
         hall: hall.to_string(),
         field: field.into(),

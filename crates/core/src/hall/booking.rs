@@ -157,12 +157,8 @@ impl Hall {
         while minute < 24 * 60 {
             let m = minute as u16;
             let start = time::instant_of(tz, date, m);
-            let open = self
-                .config
-                .open_hours
-                .iter()
-                .any(|r| r.contains(m))
-                && slots.slot_s % 60 == 0;
+            let open =
+                self.config.open_hours.iter().any(|r| r.contains(m)) && slots.slot_s % 60 == 0;
             if open {
                 let booked = self.slot_booked(category, start);
                 out.push(SlotInfo {

@@ -57,10 +57,10 @@ use crate::config::{HallConfig, WindowKind};
 use crate::model::{Duty, Ticket, Window, WindowState};
 use crate::time::Millis;
 
+pub use booking::{SlotInfo, NO_SHOW_WINDOW};
 pub use hold::Hold;
 pub use notices::Notice;
 pub use query::{NextStep, QueueEntry, TicketStatus};
-pub use booking::{SlotInfo, NO_SHOW_WINDOW};
 pub use tickets::CHECK_IN_GRACE;
 pub use tidal::Load;
 

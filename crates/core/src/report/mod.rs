@@ -118,7 +118,11 @@ impl Names {
         for c in &config.categories {
             n.categories.insert(c.id.clone(), c.name.clone());
         }
-        for w in s.by_window.keys().chain(config.windows.iter().map(|w| &w.number)) {
+        for w in s
+            .by_window
+            .keys()
+            .chain(config.windows.iter().map(|w| &w.number))
+        {
             n.windows.insert(*w, window_name(config, *w));
         }
         for id in s.by_staff.keys() {

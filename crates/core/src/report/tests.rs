@@ -155,7 +155,11 @@ fn arrivals_count_by_the_halls_local_hour() {
     let r = report(&demo_hall());
     let h = &r.days[0].stats.total.arrivals_by_hour;
     assert_eq!(h.len(), 24);
-    assert_eq!((h[9], h[10], h[1]), (2, 2, 0), "09:10 and 09:20 Beijing time are 01:xx UTC");
+    assert_eq!(
+        (h[9], h[10], h[1]),
+        (2, 2, 0),
+        "09:10 and 09:20 Beijing time are 01:xx UTC"
+    );
     assert_eq!(r.total.by_category["civil"].arrivals_by_hour[14], 1);
     assert!(
         r.total.by_window[&1].arrivals_by_hour.is_empty(),
@@ -184,7 +188,10 @@ fn the_csv_opens_in_excel_with_chinese_headers_names_and_ids() {
     let mut cfg = demo_hall();
     cfg.windows[0].name = "综合受理, 1号".into();
     let csv = report(&cfg).to_csv();
-    assert!(csv.starts_with('\u{feff}'), "UTF-8 byte-order mark for Excel");
+    assert!(
+        csv.starts_with('\u{feff}'),
+        "UTF-8 byte-order mark for Excel"
+    );
     let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').split("\r\n").collect();
     assert!(lines[0].starts_with("日期,统计范围,名称,编号,取号数,叫号数,办结数,过号数,过号率"));
     assert!(lines[0].ends_with("非常满意,满意,基本满意,不满意,非常不满意,平均评分,满意率"));

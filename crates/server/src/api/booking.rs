@@ -73,8 +73,9 @@ pub struct BookedResponse {
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, ApiError> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| ApiError::bad_request("bad_date", format!("date must be YYYY-MM-DD, got {s:?}")))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+        ApiError::bad_request("bad_date", format!("date must be YYYY-MM-DD, got {s:?}"))
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/halls/{hall}/appointments/slots", tag = "public",
@@ -196,4 +197,3 @@ pub async fn cancel(
         .await?;
     Ok(events_response(evs))
 }
-
