@@ -204,6 +204,8 @@ mod tests {
                     walk_ms: 0,
                     no_show: false,
                     requeue_after_ms: None,
+                    cancel_after_ms: None,
+                    hold_away_ms: None,
                 })
                 .collect(),
             breaks: Vec::new(),

@@ -29,6 +29,10 @@ pub struct Arrival {
     pub no_show: bool,
     /// For a no-show who comes back: after how long they requeue.
     pub requeue_after_ms: Option<i64>,
+    /// 不排了: gives up after waiting this long (cancels if still waiting).
+    pub cancel_after_ms: Option<i64>,
+    /// 挂起: the service is held halfway; the citizen is away this long.
+    pub hold_away_ms: Option<i64>,
 }
 
 /// A clerk's break: start (ms after local midnight) and duration.
@@ -293,7 +297,23 @@ impl Demand {
                     walk_ms,
                     no_show,
                     requeue_after_ms: (no_show && back).then_some(back_after),
+                    cancel_after_ms: None,
+                    hold_away_ms: None,
                 });
+            }
+        }
+        // Cancels and holds from a stream of their own: a profile without
+        // them draws exactly the citizens, services and walks it did before.
+        if p.cancel_share > 0.0 || p.hold_share > 0.0 {
+            let mut xrng = Demand::rng(seed, day, 4);
+            for a in &mut arrivals {
+                let cancels = xrng.gen::<f64>() < p.cancel_share;
+                let patience: f64 = Exp1.sample(&mut xrng);
+                let holds = xrng.gen::<f64>() < p.hold_share;
+                let away: f64 = Exp1.sample(&mut xrng);
+                a.cancel_after_ms =
+                    cancels.then(|| (patience * p.cancel_patience_s * 1000.0).round() as i64);
+                a.hold_away_ms = holds.then(|| (away * p.hold_away_s * 1000.0).round() as i64);
             }
         }
         let mut brng = Demand::rng(seed, day, 2);

@@ -110,6 +110,13 @@ pub struct Tally {
     pub served: u64,
     pub no_shows: u64,
     pub requeued: u64,
+    /// 不排了: citizens who cancelled from their phone while waiting.
+    pub cancelled: u64,
+    /// 挂起: services held, held tickets called back, holds that ran out
+    /// (counted in `no_shows` too).
+    pub holds: u64,
+    pub holds_called_back: u64,
+    pub holds_expired: u64,
     /// Sent home at day end while still waiting (their wait counts, censored).
     pub expired: u64,
     /// Waits in seconds: served citizens (core's `wait_s`) and expired ones.
@@ -155,6 +162,12 @@ enum Ev {
     BreakStart(u16, u16),
     BreakEnd(u16, u32),
     Requeue(u32),
+    /// 不排了: citizen `i` gives up, if still waiting.
+    GiveUp(u32),
+    /// 挂起: the clerk at window `w` (generation `g`) holds the ticket.
+    Hold(u16, u32),
+    /// The held citizen `i` is back with the document.
+    HoldBack(u32),
     /// The core's deadline (`Hall::poll_timeout`).
     Timeout,
     Accept(u64),
@@ -183,6 +196,8 @@ struct WinSim {
     ready_at: Millis,
     /// Who the plan put on duty here (gets the window back after a break).
     home: Option<usize>,
+    /// Citizens held here who are back: called back when the window is free.
+    back: Vec<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -215,6 +230,8 @@ pub struct Engine<'a> {
     next_arrival: usize,
     /// Per ticket of the day: it has already walked away once.
     no_showed: Vec<bool>,
+    /// Per ticket of the day: its service was held once (and where).
+    held: Vec<Option<u16>>,
     day_base: Millis,
     open_at: Millis,
     closing: bool,
@@ -279,6 +296,7 @@ impl<'a> Engine<'a> {
                 gen: 0,
                 ready_at: 0,
                 home: None,
+                back: Vec::new(),
             })
             .collect();
         for seat in &setup.seats {
@@ -317,6 +335,7 @@ impl<'a> Engine<'a> {
             plan: DayPlan::default(),
             next_arrival: 0,
             no_showed: Vec::new(),
+            held: Vec::new(),
             day_base: 0,
             open_at: 0,
             closing: false,
@@ -382,6 +401,7 @@ impl<'a> Engine<'a> {
             .day_budget
             .unwrap_or(200_000 + 200 * plan.arrivals.len() as u64);
         self.no_showed = vec![false; plan.arrivals.len()];
+        self.held = vec![None; plan.arrivals.len()];
         self.plan = plan;
         self.next_arrival = 0;
         self.heap.clear();
@@ -392,6 +412,7 @@ impl<'a> Engine<'a> {
             w.phase = Phase::Idle;
             w.gen += 1;
             w.ready_at = 0;
+            w.back.clear();
         }
         for p in &mut self.persons {
             p.away = false;
@@ -726,8 +747,12 @@ impl<'a> Engine<'a> {
                 ticket,
                 window,
                 recall: false,
+                resumed,
                 ..
             } => {
+                if *resumed {
+                    self.tally.holds_called_back += 1;
+                }
                 let (Some(&w), Some(i)) =
                     (self.win_index.get(window), Engine::ticket_index(ticket))
                 else {
@@ -756,7 +781,14 @@ impl<'a> Engine<'a> {
                     .map_or(0, |a| a.cat as usize);
                 self.record_wait(cat, *wait_s);
             }
-            EventKind::TicketNoShow { .. } => self.tally.no_shows += 1,
+            EventKind::TicketNoShow { held, .. } => {
+                self.tally.no_shows += 1;
+                if *held {
+                    self.tally.holds_expired += 1;
+                }
+            }
+            EventKind::TicketCancelled { .. } => self.tally.cancelled += 1,
+            EventKind::TicketHeld { .. } => self.tally.holds += 1,
             EventKind::TicketRequeued { .. } => self.tally.requeued += 1,
             EventKind::WindowOpened { window, tidal, .. } => {
                 if let Some(&w) = self.win_index.get(window) {
@@ -861,6 +893,8 @@ impl<'a> Engine<'a> {
                     self.tally.refused = refused;
                     self.tally.first_refusals.truncate(firsts);
                     self.tally.turned_away += 1;
+                } else if let Some(patience) = a.cancel_after_ms {
+                    self.push(self.now + patience, Ev::GiveUp(i as u32));
                 }
                 self.dirty_all = true;
             }
@@ -871,7 +905,19 @@ impl<'a> Engine<'a> {
                 }
                 if self.clerk(w, |window| Command::Start { window }) {
                     let service = self.current_arrival(w).map_or(60_000, |a| a.service_ms);
-                    self.push(self.now + service, Ev::Done(w as u16, g));
+                    let ticket = self.current_ticket(w);
+                    let holds = self
+                        .current_arrival(w)
+                        .is_some_and(|a| a.hold_away_ms.is_some());
+                    let held = ticket.and_then(|i| self.held.get(i).copied().flatten());
+                    if held.is_some() {
+                        // Back from the hold: the second half of the service.
+                        self.push(self.now + service - service / 2, Ev::Done(w as u16, g));
+                    } else if holds {
+                        self.push(self.now + service / 2, Ev::Hold(w as u16, g));
+                    } else {
+                        self.push(self.now + service, Ev::Done(w as u16, g));
+                    }
                 } else {
                     self.wins[w].phase = Phase::Idle;
                     self.dispatch(w);
@@ -910,6 +956,55 @@ impl<'a> Engine<'a> {
                 self.dispatch(w);
             }
             Ev::Ready(w) => self.dispatch(w as usize),
+            Ev::GiveUp(i) => {
+                let waiting = self
+                    .hall
+                    .ticket(&i.to_string())
+                    .is_some_and(|t| t.state == TicketState::Waiting);
+                if waiting {
+                    self.exec(
+                        Command::Cancel {
+                            ticket: i.to_string(),
+                        },
+                        Actor::Public,
+                    );
+                    self.dirty_all = true;
+                }
+            }
+            Ev::Hold(w, g) => {
+                let w = w as usize;
+                if self.wins[w].gen != g {
+                    return;
+                }
+                let ticket = self.current_ticket(w);
+                let away = self.current_arrival(w).and_then(|a| a.hold_away_ms);
+                if let (Some(i), Some(away)) = (ticket, away) {
+                    if self.clerk(w, |window| Command::Hold { window }) {
+                        self.held[i] = Some(w as u16);
+                        self.push(self.now + away, Ev::HoldBack(i as u32));
+                        self.wins[w].phase = Phase::Idle;
+                        self.wins[w].gen += 1;
+                        self.dispatch(w);
+                        return;
+                    }
+                }
+                // Could not hold: the service goes on to its end.
+                let rest = self
+                    .current_arrival(w)
+                    .map_or(0, |a| a.service_ms - a.service_ms / 2);
+                self.push(self.now + rest, Ev::Done(w as u16, g));
+            }
+            Ev::HoldBack(i) => {
+                let held = self
+                    .hall
+                    .ticket(&i.to_string())
+                    .is_some_and(|t| t.state == TicketState::Held);
+                if let (true, Some(w)) = (held, self.held.get(i as usize).copied().flatten()) {
+                    let w = usize::from(w);
+                    self.wins[w].back.push(i);
+                    self.dispatch(w);
+                }
+            }
             Ev::BreakStart(p, b) => self.break_start(p as usize, b as usize),
             Ev::BreakEnd(p, g) => self.break_end(p as usize, g),
             Ev::Requeue(i) => {
@@ -1303,7 +1398,20 @@ impl<'a> Engine<'a> {
                 .standby
                 .as_ref()
                 .and_then(|s| self.staff_index.get(&s.staff).copied());
-            let nothing = self.hall.peek_next(number).is_none();
+            // Held citizens who are back come first; one whose hold ran
+            // out (a no-show now) is dropped.
+            while let Some(&i) = self.wins[w].back.first() {
+                let held = self
+                    .hall
+                    .ticket(&i.to_string())
+                    .is_some_and(|t| t.state == TicketState::Held);
+                if held {
+                    break;
+                }
+                self.wins[w].back.remove(0);
+            }
+            let back = self.wins[w].back.first().copied();
+            let nothing = self.hall.peek_next(number).is_none() && back.is_none();
             if self.closing && (self.overtime || nothing) {
                 self.exec(Command::CloseWindow { window: number }, Actor::Supervisor);
                 return;
@@ -1368,6 +1476,17 @@ impl<'a> Engine<'a> {
                 .is_some_and(|n| !self.closing && self.staffed_count() > n)
                 && self.close_for_schedule(w)
             {
+                return;
+            }
+            if let Some(i) = back {
+                let number_of = self
+                    .hall
+                    .ticket(&i.to_string())
+                    .map(|t| t.number.to_string());
+                self.wins[w].back.remove(0);
+                if let Some(n) = number_of {
+                    self.clerk(w, |window| Command::CallNumber { window, number: n });
+                }
                 return;
             }
             if !nothing {

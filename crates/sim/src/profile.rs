@@ -23,6 +23,10 @@
 //! walk_s = 25             # called citizen walks to the window (mean, exponential)
 //! no_show_wait_s = 60     # clerk recalls at half of this, marks no-show at the end
 //! tidal_walk_s = 90       # clerk reaching a tidal window after the core opens it
+//! cancel_share = 0.03     # 不排了: give up after waiting cancel_patience_s (mean,
+//! cancel_patience_s = 1200 #   exponential) and cancel from the phone (default 0)
+//! hold_share = 0.05       # 挂起: services held halfway while the citizen fetches a
+//! hold_away_s = 600       #   document, away this long (mean, exponential); default 0
 //!
 //! [mix]                   # share of arrivals per category (normalised)
 //! general = 0.35
@@ -112,6 +116,21 @@ pub struct Profile {
     pub no_show_wait_s: f64,
     #[serde(default = "default_tidal_walk")]
     pub tidal_walk_s: f64,
+    /// 不排了: the share of citizens who give up waiting after a patience
+    /// drawn with mean `cancel_patience_s` (exponential) and cancel from
+    /// their phone, if still waiting then. 0 (the default): nobody does.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cancel_share: f64,
+    #[serde(default = "default_cancel_patience")]
+    pub cancel_patience_s: f64,
+    /// 挂起: the share of services the clerk holds halfway (the citizen
+    /// fetches a missing document, away for a time with mean `hold_away_s`,
+    /// exponential); the window calls them back when it is next free, or
+    /// they become a no-show after the hall's `hold_max_min`. 0: none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub hold_share: f64,
+    #[serde(default = "default_hold_away")]
+    pub hold_away_s: f64,
     /// Default category shares; empty means equal shares over the hall's categories.
     #[serde(default)]
     pub mix: BTreeMap<String, f64>,
@@ -144,6 +163,12 @@ fn default_no_show_wait() -> f64 {
 }
 fn default_tidal_walk() -> f64 {
     90.0
+}
+fn default_cancel_patience() -> f64 {
+    1200.0
+}
+fn default_hold_away() -> f64 {
+    600.0
 }
 
 fn tod(h: u16, m: u16) -> TimeOfDay {
@@ -185,6 +210,10 @@ impl Profile {
             walk_s: 25.0,
             no_show_wait_s: 60.0,
             tidal_walk_s: 90.0,
+            cancel_share: 0.0,
+            cancel_patience_s: default_cancel_patience(),
+            hold_share: 0.0,
+            hold_away_s: default_hold_away(),
             mix,
             // 20 + 190 + 65 + 30 + 35 + 180 + 80 = 600 tickets.
             rates: vec![
@@ -272,6 +301,8 @@ impl Profile {
             ("green_share", self.green_share),
             ("no_show_share", self.no_show_share),
             ("requeue_share", self.requeue_share),
+            ("cancel_share", self.cancel_share),
+            ("hold_share", self.hold_share),
         ] {
             if !(0.0..=1.0).contains(&v) {
                 return bad(name, format!("{name} must be within 0..1, got {v}"));
@@ -282,6 +313,8 @@ impl Profile {
             ("walk_s", self.walk_s),
             ("no_show_wait_s", self.no_show_wait_s),
             ("tidal_walk_s", self.tidal_walk_s),
+            ("cancel_patience_s", self.cancel_patience_s),
+            ("hold_away_s", self.hold_away_s),
         ] {
             if !(v.is_finite() && (0.0..=86_400.0).contains(&v)) {
                 return bad(

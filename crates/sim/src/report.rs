@@ -18,6 +18,12 @@ pub struct PolicyReport {
     pub served: u64,
     pub no_shows: u64,
     pub requeued: u64,
+    /// 不排了: cancelled from the phone while waiting.
+    pub cancelled: u64,
+    /// 挂起: services held; called back; ran out (no-shows, in `no_shows` too).
+    pub holds: u64,
+    pub holds_called_back: u64,
+    pub holds_expired: u64,
     /// Still waiting when the clerks stopped (counted in the waits, censored).
     pub unserved: u64,
     /// Still at a window just before the core's day close: served to the end
@@ -114,6 +120,10 @@ impl PolicyReport {
             served: t.served,
             no_shows: t.no_shows,
             requeued: t.requeued,
+            cancelled: t.cancelled,
+            holds: t.holds,
+            holds_called_back: t.holds_called_back,
+            holds_expired: t.holds_expired,
             unserved: t.expired,
             cut_at_close: t.cut_at_close,
             turned_away: t.turned_away,
@@ -325,6 +335,24 @@ impl Report {
                 "note: under {}, the kiosk turned {} citizen(s) away (the hall's daily cap or last ticket before closing)",
                 p.policy.name(),
                 p.turned_away
+            );
+        }
+        for p in self
+            .policies
+            .iter()
+            .filter(|p| p.cancelled > 0 || p.holds > 0)
+        {
+            let days = f64::from(p.days.max(1));
+            let _ = writeln!(
+                o,
+                "{}: {} cancelled (不排了, {:.1}/day); {} held (挂起, {:.1}/day), {} called back, {} no-show after the hold",
+                p.policy.name(),
+                p.cancelled,
+                p.cancelled as f64 / days,
+                p.holds,
+                p.holds as f64 / days,
+                p.holds_called_back,
+                p.holds_expired
             );
         }
         for p in self.policies.iter().filter(|p| p.cut_at_close > 0) {
