@@ -3,6 +3,7 @@
 import { $, el, params, hallId, hallBase, lastPathSegment, api } from '/static/lib/api.js';
 import { label, langOf, windowList } from '/static/lib/labels.js';
 import { Live } from '/static/lib/live.js';
+import { fitText, refitOn } from '/static/lib/ui.js';
 
 const lang = langOf(params);
 const hall = hallId();
@@ -93,6 +94,7 @@ function render(v) {
     photo.hidden = true;
     photo.removeAttribute('src');
   }
+  fitTop();
   const flashing = main.classList.contains('flash');
   if (w.current) {
     show(w.current);
@@ -110,6 +112,12 @@ function render(v) {
   }
 }
 
+/** The clerk's name first, then the window's name in what is left: shrunk to fit, never cut. */
+function fitTop() {
+  fitText([$('#wstaff'), $('#wkind'), $('#wname-full'), $('#wphone')]);
+}
+refitOn([document.querySelector('.wd-top')], fitTop);
+
 // Window name, 工号, photos and 监督电话 (configuration: fetched at start and
 // every few minutes, so a reload shows up without a page reload).
 let info = null;
@@ -123,6 +131,7 @@ async function loadInfo() {
   $('#wname-full').textContent = info.window_name;
   $('#wphone').textContent = info.supervision_phone ? `${lang === 'en' ? 'Complaints' : '监督电话'} ${info.supervision_phone}` : '';
   if (lastView) render(lastView);
+  else fitTop();
 }
 loadInfo();
 setInterval(loadInfo, 5 * 60 * 1000);
