@@ -89,16 +89,28 @@ export function fitText(els, { minPx = 14, step = 0.93 } = {}) {
   for (const e of els) {
     if (!e || !e.isConnected) continue;
     e.style.fontSize = '';
+    // Displays redraw the same texts in the same boxes on every view: a size
+    // found once is reused (one layout instead of one per step).
+    const key = `${e.className}|${e.clientWidth}x${e.clientHeight}|${e.textContent}`;
+    const known = fitted.get(key);
+    if (known) {
+      e.style.fontSize = known;
+      if (!over(e)) continue;
+      e.style.fontSize = '';
+    }
     if (!over(e)) continue;
     let px = parseFloat(getComputedStyle(e).fontSize);
     for (let i = 0; i < 40 && over(e) && px > minPx; i++) {
       px = Math.max(minPx, Math.floor(px * step * 10) / 10);
       e.style.fontSize = `${px}px`;
     }
+    if (fitted.size > 2000) fitted.clear();
+    fitted.set(key, e.style.fontSize);
     if (over(e)) stuck.push(e);
   }
   return stuck;
 }
+const fitted = new Map();
 
 /**
  * Calls fn now, when the fonts have loaded, and whenever one of `els` changes
