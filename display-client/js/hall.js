@@ -293,10 +293,7 @@ function fitAll() {
   const recent = $('#recent');
   const recentRow = rowHeight(recent, 10, 3.28);
   document.documentElement.style.setProperty('--recent-row', `${recentRow}px`);
-  // Other calls: as many as the panel shows whole (each is also on its window's tile).
-  const others = $('#others');
-  const bottom = others.getBoundingClientRect().bottom;
-  for (const o of [...others.querySelectorAll('.other')].reverse()) if (o.getBoundingClientRect().bottom > bottom + 1 && others.children.length > 1) o.remove();
+  trimOthers();
   fitText([
     $('#hall-name'),
     $('#notice-text'),
@@ -306,6 +303,14 @@ function fitAll() {
   ]);
 }
 refitOn([document.querySelector('.main'), $('#windows')], () => live.state && fitAll());
+
+/** Other calls: as many as the panel shows whole (each is also on its window's tile). */
+function trimOthers() {
+  const others = $('#others');
+  const bottom = others.getBoundingClientRect().bottom;
+  for (const o of [...others.querySelectorAll('.other')].reverse()) if (o.getBoundingClientRect().bottom > bottom + 1 && others.children.length > 1) o.remove();
+  fitText(others.querySelectorAll('.other .w'));
+}
 
 function renderOthers(v) {
   const box = $('#others');
@@ -318,6 +323,7 @@ function renderOthers(v) {
       ? calling.map((w) => el('div', { class: 'other' }, el('span', { class: 'n num' }, w.current.number), el('span', { class: 'w' }, windowName(lang, w.number))))
       : [el('div', { class: 'others-empty' }, T.noOthers)]),
   );
+  trimOthers();
 }
 
 function renderRecent(v) {
