@@ -265,10 +265,11 @@ async fn a_full_morning_through_the_http_api() {
     assert_eq!(serve(t2.clone(), 2, "C001").await, c1_id);
     assert_eq!(serve(t1.clone(), 1, "A001").await, a1_id);
     grew(&s, &mut last, "rest of the morning").await;
+    // 非常不满意 needs a reason (好差评).
     s.post(
         &format!("/tickets/{a1_id}/rating"),
         None,
-        Some(json!({"score": 1})),
+        Some(json!({"score": 1, "reasons": ["long_wait"]})),
     )
     .await
     .expect(200);

@@ -6,6 +6,7 @@
 
 import { $, el, params, hallId, hallBase, lastPathSegment, api } from '/static/lib/api.js';
 import { Live } from '/static/lib/live.js';
+import { LEVELS, REASONS, MAX_REASON_CHARS, charCount } from '/static/lib/rating.js';
 
 const n = Number(params.get('window') || lastPathSegment());
 const token = params.get('token') || '';
@@ -14,19 +15,11 @@ const base = hallBase();
 // rating from the phone); the poll is only a safety net.
 const POLL_MS = 20000;
 const THANKS_MS = 6000;
-const REASONS = ['等候时间过长', '办事效率低', '服务态度不好', '业务不熟练', '未一次性告知', '材料要求不清楚', '其他'];
-const LEVELS = [
-  [5, '非常满意'],
-  [4, '满意'],
-  [3, '基本满意'],
-  [2, '不满意'],
-  [1, '非常不满意'],
-];
 
 let state = null;
 let tz = 'Asia/Shanghai';
 let chosen = null; // the bad score waiting for a reason
-const picked = new Set();
+const picked = new Set(); // reason codes
 let thanksUntil = 0;
 let ratedId = null;
 const hooks = (globalThis.__hallcall = Object.assign(globalThis.__hallcall || {}, { ratings: [] }));
@@ -101,20 +94,25 @@ function resetReason() {
   $('#reason').hidden = true;
   $('#levels').hidden = false;
   $('#reason-text').value = '';
-  for (const b of $('#chips').children) b.classList.remove('on');
+  for (const b of $('#chips').children) {
+    b.classList.remove('on');
+    b.setAttribute('aria-pressed', 'false');
+  }
   updateSubmit();
 }
 
 function updateSubmit() {
-  $('#reason-submit').disabled = !(picked.size || $('#reason-text').value.trim());
+  const text = $('#reason-text').value.trim();
+  $('#reason-submit').disabled = !(picked.size || text) || charCount(text) > MAX_REASON_CHARS;
 }
 
-async function submit(score, reason) {
+/** Sends the rating; a bad one with its reason codes and text (the core checks them). */
+async function submit(score, reasons = [], text = '') {
   const t = state && state.to_rate;
   if (!t) return;
   try {
-    await api(`${base}/windows/${n}/evaluator/rating`, { method: 'POST', token, body: { ticket: t.id, score, reason: reason || undefined } });
-    hooks.ratings.push({ ticket: t.id, number: t.number, score });
+    await api(`${base}/windows/${n}/evaluator/rating`, { method: 'POST', token, body: { ticket: t.id, score, reasons, reason: text || undefined } });
+    hooks.ratings.push({ ticket: t.id, number: t.number, score, reasons, reason: text });
     ratedId = t.id;
     thanksUntil = Date.now() + THANKS_MS;
     resetReason();
@@ -129,7 +127,8 @@ async function submit(score, reason) {
       mode('thanks');
       return;
     }
-    showError(`评价未能提交：${e.message}`);
+    const words = { reason_required: '请选择或填写不满意的原因', reason_too_long: `原因请不超过${MAX_REASON_CHARS}字`, unknown_reason: '原因选项无效，请重新选择', not_done: '业务办结后才能评价' };
+    showError(`评价未能提交：${words[e.code] || e.message}`);
   }
 }
 
@@ -147,25 +146,28 @@ for (const b of $('#levels').querySelectorAll('button')) {
   });
 }
 $('#chips').replaceChildren(
-  ...REASONS.map((r) =>
+  ...REASONS.map(([code, name]) =>
     el('button', {
       type: 'button',
       class: 'chip',
+      'data-reason': code,
+      'aria-pressed': 'false',
       onclick: (e) => {
-        const on = !picked.has(r);
-        if (on) picked.add(r);
-        else picked.delete(r);
+        const on = !picked.has(code);
+        if (on) picked.add(code);
+        else picked.delete(code);
         e.currentTarget.classList.toggle('on', on);
+        e.currentTarget.setAttribute('aria-pressed', String(on));
         updateSubmit();
       },
-    }, r),
+    }, name),
   ),
 );
 $('#reason-text').addEventListener('input', updateSubmit);
 $('#reason-cancel').addEventListener('click', resetReason);
 $('#reason-submit').addEventListener('click', () => {
-  const text = [...picked, $('#reason-text').value.trim()].filter(Boolean).join('；').slice(0, 200);
-  if (chosen && text) submit(chosen, text);
+  const text = $('#reason-text').value.trim();
+  if (chosen && (picked.size || text) && charCount(text) <= MAX_REASON_CHARS) submit(chosen, [...picked], text);
 });
 
 async function refresh() {

@@ -78,17 +78,58 @@ $('#btn-appt').addEventListener('click', () => {
   openModal('appt-modal');
   $('#appt-code').focus();
 });
-function apptNext() {
-  const code = $('#appt-code').value.trim();
-  if (!code) {
-    toast('请输入预约码', 'error');
-    return;
+// Check-in by the code alone: the booking knows its category. Too early (or a
+// slot of an earlier day) the server says when check-in opens; it shows in
+// the large dialog that stays until touched.
+async function checkIn() {
+  const code = $('#appt-code').value.trim().toUpperCase();
+  if (!code) return showError('请输入预约码', '签到未成功');
+  if (busy) return;
+  if (!token) return showError('本取号机未配置令牌（URL 缺少 token 参数），请联系管理员', '签到未成功');
+  busy = true;
+  $('#busy').hidden = false;
+  try {
+    const t = await api(`${base}/appointments/${encodeURIComponent(code)}/check-in`, { method: 'POST', token });
+    setMode(null);
+    showTicket(t, { name: t.category_name }, { appointment_code: code, late: t.appointment && t.appointment.late ? t.appointment.local : null });
+  } catch (e) {
+    showError(checkInError(e), '签到未成功');
+  } finally {
+    busy = false;
+    $('#busy').hidden = true;
   }
-  closeModals();
-  setMode({ kind: 'appt', code });
 }
-$('#appt-next').addEventListener('click', apptNext);
-$('#appt-code').addEventListener('keydown', (e) => e.key === 'Enter' && apptNext());
+function checkInError(e) {
+  // The server's message says when check-in opens (in the hall's time).
+  if (e.code === 'appointment_too_early' || e.code === 'appointment_expired') return e.message;
+  if (e.code === 'unknown_appointment') return '没有这个预约码，请核对后重新输入；如有疑问请咨询工作人员';
+  if (e.code === 'appointment_used') return '该预约码已签到取号，请勿重复签到';
+  return errorText(e);
+}
+$('#appt-next').addEventListener('click', checkIn);
+$('#appt-code').addEventListener('keydown', (e) => e.key === 'Enter' && checkIn());
+
+// ---- errors: a large dialog that stays until touched -------------------------------
+function showError(text, title = '取号未成功') {
+  $('#err-title').textContent = title;
+  $('#err-text').textContent = text;
+  $('#err-box').hidden = false;
+  globalThis.__hallcall = Object.assign(globalThis.__hallcall || {}, { lastError: text });
+}
+function hideError() {
+  $('#err-box').hidden = true;
+}
+// Any touch on the dialog closes it (not a timer: a slow reader keeps it).
+$('#err-box').addEventListener('pointerdown', (e) => {
+  e.preventDefault();
+  hideError();
+});
+document.addEventListener('keydown', (e) => {
+  if (!$('#err-box').hidden && (e.key === 'Enter' || e.key === 'Escape' || e.key === ' ')) {
+    e.preventDefault();
+    hideError();
+  }
+});
 
 // ---- categories ----------------------------------------------------------------
 function renderCats(v) {
@@ -132,7 +173,7 @@ refitOn([$('#cats')], fitCats);
 async function issue(c) {
   if (busy) return;
   if (!token) {
-    toast('本取号机未配置令牌（URL 缺少 token 参数），请联系管理员', 'error', 8000);
+    showError('本取号机未配置令牌（URL 缺少 token 参数），请联系管理员');
     return;
   }
   const body = { category: c.id };
@@ -142,7 +183,7 @@ async function issue(c) {
   else if (mode && mode.kind === 'appt') body.appointment_code = mode.code;
   // Issuing knows the day (a booked check-in is exempt): 今日号已取完, and an estimate past closing is said before printing.
   if (!body.appointment_code && c.sold_out) {
-    toast(`「${c.name}」今日号已取完，请明日再来`, 'error', 7000);
+    showError(`「${c.name}」今日号已取完，请明日再来`);
     return;
   }
   if (!body.appointment_code && c.past_closing && !confirm(`「${c.name}」预计等候时间已超过今日办公结束时间${view && view.closes_at ? `（${fmtTime(view.closes_at)}）` : ''}，今日可能无法办理。仍要取号吗？`)) return;
@@ -153,7 +194,7 @@ async function issue(c) {
     showTicket(t, c, body);
     setMode(null);
   } catch (e) {
-    toast(`取号失败：${issueError(e)}`, 'error', 7000);
+    showError(issueError(e));
   } finally {
     busy = false;
     $('#busy').hidden = true;
@@ -179,7 +220,7 @@ function showTicket(t, c, body) {
   $('#t-est').textContent = t.estimated_wait_s === null || t.estimated_wait_s === undefined ? '请咨询工作人员' : t.ahead ? fmtWait(t.estimated_wait_s) : '即将叫号';
   const extra = [];
   if (body.priority) extra.push('绿色通道');
-  if (body.appointment_code) extra.push('预约签到');
+  if (body.appointment_code) extra.push(body.late ? '预约（已过签到时间，按普通号排队）' : '预约签到');
   if (body.channel === 'assisted' && !body.priority) extra.push('帮办代办');
   $('#t-extra').textContent = extra.join(' · ');
   $('#t-qr').src = `${base}/tickets/${encodeURIComponent(t.id)}/qr.svg`;

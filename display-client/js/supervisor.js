@@ -402,6 +402,7 @@ async function loadPrinters() {
   } catch {
     return;
   }
+  renderLinks(d);
   const list = (d && d.printer_warnings) || [];
   const box = $('#printers');
   box.hidden = !list.length;
@@ -416,6 +417,21 @@ async function loadPrinters() {
   );
 }
 
+// Printed QR codes and status links must open on a citizen's phone: without a
+// public_url (or with a loopback/private one) they point at an address phones cannot reach.
+function renderLinks(d) {
+  const p = d && d.public_url_problem;
+  const box = $('#links-warn');
+  box.hidden = !p;
+  if (!p) return;
+  const here = location.hostname;
+  const why =
+    p.code === 'missing'
+      ? `本大厅未配置对外访问地址（public_url）：号票二维码和查询链接将指向取号机访问本服务器所用的地址（如 ${here}），市民手机无法打开。`
+      : `对外访问地址 public_url 指向${p.code === 'loopback' ? '本机' : '内网'}地址 ${p.host}：号票二维码和查询链接在市民手机上无法打开。`;
+  box.replaceChildren(el('b', {}, '号票链接不可用'), ` ${why}请在配置文件中为本大厅设置 public_url（如 https://dt.example.gov.cn）后重新加载配置。`);
+}
+
 // ---- the feed of warnings and dispatch events --------------------------------------
 
 function staffName(id) {
@@ -426,7 +442,7 @@ function feedItem(ev) {
   const w = ev.window ? `${ev.window}号窗口` : '';
   switch (ev.type) {
     case 'warning': {
-      const kind = { service_time: '办理超时', wait: '等候超时', failover: '故障转移' }[ev.kind] || '预警';
+      const kind = { service_time: '办理超时', wait: '等候超时', failover: '故障转移', bad_rating: '差评' }[ev.kind] || '预警';
       return { cls: ev.level === 'red' ? 'red' : 'yellow', text: [el('b', {}, `${label('zh', 'level', ev.level)}·${kind}`), ` ${warningText('zh', ev, view) || [w, ev.number].filter(Boolean).join(' ')}`] };
     }
     case 'failover':
@@ -478,6 +494,8 @@ function addFeed(ev, prepend = true) {
 function onEvent(ev) {
   if (ev.type === 'window_opened' || ev.type === 'post_handover') for (const k of ['staff', 'to', 'from']) if (ev[k] && !knownStaff.has(ev[k])) knownStaff.set(ev[k], ev[k]);
   addFeed(ev);
+  // Other cards (supervisor-ratings.js: a 差评 or its follow-up) follow the stream too.
+  document.dispatchEvent(new CustomEvent('hallcall:event', { detail: ev }));
   // The view comes with the stream; statistics are a log read, refreshed on
   // a timer rather than per event.
 }

@@ -4,6 +4,7 @@ import { $, el, api, params, hallId, hallBase, lastPathSegment, fmtWait, fmtTime
 import { label } from '/static/lib/labels.js';
 import { Live } from '/static/lib/live.js';
 import { toast, errorText } from '/static/lib/ui.js';
+import { REASONS, MAX_REASON_CHARS, isBad, charCount } from '/static/lib/rating.js';
 
 const hall = hallId();
 const id = params.get('id') || lastPathSegment();
@@ -153,19 +154,36 @@ function onCall(ev) {
 
 // ---- rating ------------------------------------------------------------------
 let score = 0;
+// 不满意 and 非常不满意 need a reason: common reasons (codes) and/or a text.
+const picked = new Set();
+const rateReady = () => !!score && (!isBad(score) || picked.size > 0 || !!$('#rate-text').value.trim()) && charCount($('#rate-text').value.trim()) <= MAX_REASON_CHARS;
+$('#rate-chips').replaceChildren(
+  ...REASONS.map(([code, name]) =>
+    el('button', { type: 'button', class: 'chip', 'data-reason': code, 'aria-pressed': 'false', onclick: (e) => {
+      if (picked.has(code)) picked.delete(code);
+      else picked.add(code);
+      e.currentTarget.classList.toggle('on', picked.has(code));
+      e.currentTarget.setAttribute('aria-pressed', String(picked.has(code)));
+      $('#rate-submit').disabled = !rateReady();
+    } }, name),
+  ),
+);
+$('#rate-text').addEventListener('input', () => ($('#rate-submit').disabled = !rateReady()));
 for (const b of document.querySelectorAll('#stars button')) {
   b.addEventListener('click', () => {
     score = Number(b.dataset.score);
     for (const o of document.querySelectorAll('#stars button')) o.classList.toggle('on', Number(o.dataset.score) <= score);
     $('#star-label').textContent = STAR_WORDS[score];
-    $('#rate-submit').disabled = false;
+    $('#rate-reason').hidden = !isBad(score);
+    $('#rate-submit').disabled = !rateReady();
   });
 }
 $('#rate-submit').addEventListener('click', async () => {
-  if (!score) return;
+  if (!rateReady()) return;
   $('#rate-submit').disabled = true;
+  const body = isBad(score) ? { score, reasons: [...picked], reason: $('#rate-text').value.trim() || undefined } : { score };
   try {
-    await api(`${base}/tickets/${encodeURIComponent(id)}/rating`, { method: 'POST', body: { score } });
+    await api(`${base}/tickets/${encodeURIComponent(id)}/rating`, { method: 'POST', body });
     status = { ...status, rating: score, can_rate: false };
     render();
     toast('评价已提交，谢谢！', 'ok');

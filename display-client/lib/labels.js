@@ -172,6 +172,13 @@ export function warningText(lang, ev, view) {
     case 'failover':
     case 'failover_unserved':
       return failoverText(lang, d, view);
+    case 'bad_rating': {
+      // 好差评: the reason is in the supervisor's 差评 list, not in the (public) warning.
+      const lv = d.score <= 1 ? (en ? 'very dissatisfied' : '非常不满意') : en ? 'dissatisfied' : '不满意';
+      return en
+        ? `${ev.number} at ${windowName(lang, ev.window)} rated ${lv} (${cat}): follow it up in the complaints list`
+        : `${windowName(lang, ev.window)}${ev.number}（${cat}）评价为「${lv}」，请在差评回访中跟进`;
+    }
     default:
       return ev.message || d.code || '';
   }

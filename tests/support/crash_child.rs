@@ -271,6 +271,11 @@ fn pick(hall: &Hall, rng: &mut StdRng, tag: u64, issued: &mut u64) -> Option<(Ac
                 Command::Rate {
                     ticket: t.id.to_string(),
                     score: rng.gen_range(1..=5),
+                    // 差评 (1, 2) need a reason; it must survive a crash too.
+                    reason: hallcall_core::hall::RatingReason {
+                        codes: vec!["long_wait".into()],
+                        text: "等了很久".into(),
+                    },
                 },
             ));
         }

@@ -93,9 +93,22 @@ pub enum Command {
     DismissAdvice {
         advice: u64,
     },
+    /// 好差评: 5 非常满意 … 1 非常不满意; 1 and 2 need a reason.
     Rate {
         ticket: String,
         score: u8,
+        #[serde(default)]
+        reason: crate::hall::RatingReason,
+    },
+    /// The supervisor records the follow-up of a 差评 (回访 / 整改) with a
+    /// note; `handler` names who followed up (回访人).
+    FollowUpRating {
+        ticket: String,
+        status: crate::hall::FollowUpStatus,
+        #[serde(default)]
+        note: String,
+        #[serde(default)]
+        handler: String,
     },
     /// Ends the business day now (`Hall::handle_timeout` does it at
     /// `day_close` by itself).

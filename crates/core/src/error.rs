@@ -91,6 +91,8 @@ pub enum Rejected {
     AppointmentUsed,
     #[error("check-in opens 15 minutes before the slot")]
     AppointmentTooEarly,
+    #[error("the appointment was for an earlier day: check-in has closed")]
+    AppointmentExpired,
     #[error("the appointment is for category {0:?}")]
     AppointmentCategory(String),
     #[error("configuration: {0}")]
@@ -127,6 +129,20 @@ pub enum Rejected {
     UnknownNotice(u64),
     #[error("only the supervisor may do this")]
     SupervisorOnly,
+    #[error("不满意 and 非常不满意 (score {0}) need a reason: a common reason or a text")]
+    ReasonRequired(u8),
+    #[error("a rating reason has at most {max} characters")]
+    ReasonTooLong { max: usize },
+    #[error("unknown rating reason {0:?}")]
+    UnknownReason(String),
+    #[error("no 差评 (score 1 or 2) on record for this ticket")]
+    UnknownBadRating,
+    #[error("a follow-up note has at most {max} characters")]
+    NoteTooLong { max: usize },
+    #[error("已回访 and 已整改 need a note saying what was done")]
+    NoteRequired,
+    #[error("the handler's name has at most {max} characters")]
+    HandlerTooLong { max: usize },
 }
 
 impl Rejected {
@@ -172,6 +188,7 @@ impl Rejected {
             DuplicateCode => "duplicate_code",
             AppointmentUsed => "appointment_used",
             AppointmentTooEarly => "appointment_too_early",
+            AppointmentExpired => "appointment_expired",
             AppointmentCategory(_) => "appointment_category",
             BadConfig(_) => "bad_config",
             WrongHall(_) => "wrong_hall",
@@ -190,6 +207,13 @@ impl Rejected {
             BadNotice(_) => "bad_notice",
             UnknownNotice(_) => "unknown_notice",
             SupervisorOnly => "supervisor_only",
+            ReasonRequired(_) => "reason_required",
+            ReasonTooLong { .. } => "reason_too_long",
+            UnknownReason(_) => "unknown_reason",
+            UnknownBadRating => "unknown_bad_rating",
+            NoteTooLong { .. } => "note_too_long",
+            NoteRequired => "note_required",
+            HandlerTooLong { .. } => "handler_too_long",
         }
     }
 
@@ -197,9 +221,8 @@ impl Rejected {
         use Rejected::*;
         match self {
             UnknownCategory(_) | UnknownWindow(_) | UnknownTicket | UnknownStaff(_)
-            | UnknownAppointment | UnknownAdvice(_) | UnknownNumber(_) | UnknownNotice(_) => {
-                RejectClass::NotFound
-            }
+            | UnknownAppointment | UnknownAdvice(_) | UnknownNumber(_) | UnknownNotice(_)
+            | UnknownBadRating => RejectClass::NotFound,
             NotOnDuty { .. } | ClerkOnly | NotAPost { .. } | SupervisorOnly => {
                 RejectClass::Forbidden
             }
@@ -213,7 +236,13 @@ impl Rejected {
             | AppointmentCategory(_)
             | NoAppointments(_)
             | ChainSameCategory(_)
-            | BadNotice(_) => RejectClass::Invalid,
+            | BadNotice(_)
+            | ReasonRequired(_)
+            | ReasonTooLong { .. }
+            | UnknownReason(_)
+            | NoteTooLong { .. }
+            | NoteRequired
+            | HandlerTooLong { .. } => RejectClass::Invalid,
             _ => RejectClass::Conflict,
         }
     }

@@ -50,6 +50,8 @@ pub enum WarningKind {
     Wait,
     /// A window stopped and its work moved elsewhere.
     Failover,
+    /// A citizen rated 不满意 (yellow) or 非常不满意 (red): follow it up.
+    BadRating,
 }
 
 /// How a summons ended without the clerk logging in.
@@ -72,6 +74,9 @@ pub struct CategoryWindows {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum WarningDetail {
+    /// A 差评 with its `score` (1 or 2); the reason is not in the warning
+    /// (warnings are public), the supervisor's 差评 list has it.
+    BadRating { score: u8 },
     /// Serving for `elapsed_s` of a `limit_s` time limit.
     ServiceTime { elapsed_s: i64, limit_s: u32 },
     /// Waiting for `waited_s`, beyond the `target_s` wait target.
@@ -240,6 +245,20 @@ pub enum EventKind {
         score: u8,
         window: Option<u32>,
         staff: Option<String>,
+        /// Why (required for 1 and 2): common reasons and a text. Not public.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        reasons: Vec<crate::hall::ReasonCode>,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        comment: String,
+    },
+    /// The supervisor followed up a 差评 (回访 / 整改). The note is not public.
+    RatingFollowedUp {
+        ticket: String,
+        number: String,
+        status: crate::hall::FollowUpStatus,
+        note: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        handler: String,
     },
     AppointmentBooked {
         code: String,
@@ -411,6 +430,7 @@ impl EventKind {
             NoticeAdded { .. } => "notice_added",
             NoticeRemoved { .. } => "notice_removed",
             RatingRecorded { .. } => "rating_recorded",
+            RatingFollowedUp { .. } => "rating_followed_up",
             AppointmentBooked { .. } => "appointment_booked",
             AppointmentCancelled { .. } => "appointment_cancelled",
             StaffLoggedIn { .. } => "staff_logged_in",
@@ -448,7 +468,8 @@ impl EventKind {
             | TicketHeld { ticket, .. }
             | TicketChained { ticket, .. }
             | TicketNearTurn { ticket, .. }
-            | RatingRecorded { ticket, .. } => Some(ticket),
+            | RatingRecorded { ticket, .. }
+            | RatingFollowedUp { ticket, .. } => Some(ticket),
             Warning { ticket, .. } => ticket.as_deref(),
             _ => None,
         }

@@ -31,6 +31,7 @@ pub mod demo;
 pub mod error;
 pub mod event;
 pub mod hall;
+pub mod links;
 pub mod model;
 pub mod public;
 pub mod reason;

@@ -125,11 +125,18 @@ pub enum PublicKind<'a> {
     TicketExpired {
         number: &'a str,
     },
+    /// The reasons and the comment stay in the log (the supervisor's 差评
+    /// list): a citizen's words about a named clerk are not broadcast.
     RatingRecorded {
         number: &'a str,
         score: u8,
         window: Option<u32>,
         staff: Option<&'a str>,
+    },
+    /// Only that a 差评 was followed up, and how far: the note stays private.
+    RatingFollowedUp {
+        number: &'a str,
+        status: crate::hall::FollowUpStatus,
     },
     /// The booking's code is its holder's key: only that a slot filled.
     AppointmentBooked {
@@ -420,6 +427,10 @@ impl EventKind {
                 score: *score,
                 window: *window,
                 staff: staff.as_deref(),
+            },
+            K::RatingFollowedUp { number, status, .. } => P::RatingFollowedUp {
+                number,
+                status: *status,
             },
             K::AppointmentBooked {
                 category,

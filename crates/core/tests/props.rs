@@ -271,6 +271,11 @@ impl Run {
                 Command::Rate {
                     ticket: self.ids.get(i).cloned().unwrap_or_default(),
                     score: s,
+                    // 差评 need a reason: give one, so replays cover them.
+                    reason: hallcall_core::hall::RatingReason {
+                        codes: vec!["other".into()],
+                        text: String::new(),
+                    },
                 },
             ),
             Op::Advance(secs) => {

@@ -327,6 +327,7 @@ fn completing_and_rating_follow_the_ticket_life() {
             Command::Rate {
                 ticket: id.clone(),
                 score: 5,
+                reason: Default::default(),
             },
         )
         .unwrap_err();
@@ -338,6 +339,7 @@ fn completing_and_rating_follow_the_ticket_life() {
             Command::Rate {
                 ticket: id.clone(),
                 score: 6,
+                reason: Default::default(),
             },
         )
         .unwrap_err();
@@ -347,6 +349,7 @@ fn completing_and_rating_follow_the_ticket_life() {
         Command::Rate {
             ticket: id.clone(),
             score: 5,
+            reason: Default::default(),
         },
     );
     assert!(matches!(
@@ -363,6 +366,7 @@ fn completing_and_rating_follow_the_ticket_life() {
             Command::Rate {
                 ticket: id,
                 score: 4,
+                reason: Default::default(),
             },
         )
         .unwrap_err();
@@ -1003,6 +1007,7 @@ fn stats_fold_counts_waits_and_ratings() {
         Command::Rate {
             ticket: id,
             score: 4,
+            reason: Default::default(),
         },
     );
     h.call(1);

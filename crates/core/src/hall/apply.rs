@@ -18,8 +18,13 @@ impl Hall {
         let at = ev.at;
         let mut windows_changed = false;
         match &ev.kind {
-            K::DayOpened { .. } | K::TicketExpired { .. } | K::DayClosed { .. } => {
+            K::DayOpened { .. } | K::TicketExpired { .. } => {
                 self.apply_day(ev);
+                self.forget_ticket_extras(ev);
+            }
+            K::DayClosed { .. } => {
+                self.apply_day(ev);
+                self.prune_bad_ratings(at);
                 self.forget_ticket_extras(ev);
             }
             // A held ticket's no-show must not free the window it was held
@@ -32,8 +37,9 @@ impl Hall {
                 }
             }
             K::NoticeAdded { .. } | K::NoticeRemoved { .. } => self.apply_notices(ev),
+            K::RatingRecorded { .. } | K::RatingFollowedUp { .. } => self.apply_rating(ev),
             K::AppointmentBooked { .. } | K::AppointmentCancelled { .. } => self.apply_booking(ev),
-            K::TicketIssued { .. } | K::TicketCancelled { .. } | K::RatingRecorded { .. } => {
+            K::TicketIssued { .. } | K::TicketCancelled { .. } => {
                 self.apply_tickets(ev);
                 self.forget_ticket_extras(ev);
             }

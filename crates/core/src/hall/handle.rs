@@ -106,7 +106,17 @@ impl Hall {
             ),
             Command::CancelAppointment { code } => self.cancel_appointment(cx, &code),
             Command::Cancel { ticket } => self.cancel(cx, &ticket),
-            Command::Rate { ticket, score } => self.rate(cx, &ticket, score),
+            Command::Rate {
+                ticket,
+                score,
+                reason,
+            } => self.rate(cx, &ticket, score, &reason),
+            Command::FollowUpRating {
+                ticket,
+                status,
+                note,
+                handler,
+            } => self.follow_up_rating(cx, ticket, status, &note, &handler),
             Command::CallNext { window } => self.call_next(cx, window),
             Command::Recall { window } => self.recall(cx, window),
             Command::NoShow { window } => self.no_show(cx, window),

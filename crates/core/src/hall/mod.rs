@@ -11,7 +11,8 @@
 //! | `apply` | the thin dispatch of events, and what follows every event |
 //! | `calling` | the call order, call-next, recall, no-show, start, complete, transfer, requeue |
 //! | `staffing` | AB posts, login/logout, pause/resume, handover, open/close, failover |
-//! | `tickets` | numbering, issue, appointments, cancel, rating |
+//! | `tickets` | numbering, issue, appointments, cancel |
+//! | `rating` | 好差评: the five levels, reasons for 差评, their warning and follow-up |
 //! | `tidal` | the tidal policy, its advice, load and estimates |
 //! | `warnings` | red/yellow service-time and wait warnings |
 //! | `day` | opening hours, the business day's roll and close |
@@ -35,6 +36,7 @@ mod hold;
 mod near_turn;
 mod notices;
 mod query;
+mod rating;
 mod reload;
 mod staffing;
 #[cfg(test)]
@@ -61,6 +63,10 @@ pub use booking::{SlotInfo, NO_SHOW_WINDOW};
 pub use hold::Hold;
 pub use notices::Notice;
 pub use query::{NextStep, QueueEntry, TicketStatus};
+pub use rating::{
+    BadRating, FollowUp, FollowUpStatus, RatingReason, ReasonCode, MAX_HANDLER_CHARS,
+    MAX_NOTE_CHARS, MAX_REASON_CHARS,
+};
 pub use tickets::CHECK_IN_GRACE;
 pub use tidal::Load;
 
@@ -238,6 +244,10 @@ pub struct Hall {
     pub(crate) recent_calls: VecDeque<RecentCall>,
     /// Per 10-minute bucket of the business day: the most tickets waiting.
     pub(crate) waiting_series: BTreeMap<Millis, u32>,
+    /// Per ticket id: the 差评 (1 and 2) and their follow-up; they outlive
+    /// the business day (`rating::BAD_RATING_KEEP`).
+    #[serde(default)]
+    pub(crate) bad_ratings: BTreeMap<String, BadRating>,
     /// Per half-hour of the business day: (most, last) windows open, for
     /// the dashboard's plan against what is staffed (tidal mode `plan`).
     #[serde(default)]
@@ -344,6 +354,7 @@ impl Hall {
             underload_since: None,
             recent_calls: VecDeque::new(),
             waiting_series: BTreeMap::new(),
+            bad_ratings: BTreeMap::new(),
             staffed_series: BTreeMap::new(),
             holds: BTreeMap::new(),
             resumed: BTreeMap::new(),

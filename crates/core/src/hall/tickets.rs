@@ -1,6 +1,6 @@
 //! Tickets: issuing a number (per prefix and business day,
 //! the call-order key with its priority bonus), appointment
-//! check-in (booking: `booking.rs`), a citizen's cancel and rating.
+//! check-in, a citizen's cancel (booking: `booking.rs`, rating: `rating.rs`).
 
 use crate::error::Rejected;
 use crate::event::{Event, EventKind};
@@ -56,6 +56,13 @@ impl Hall {
             }
             if now < a.slot_start - CHECK_IN_GRACE {
                 return Err(Rejected::AppointmentTooEarly);
+            }
+            // Late on the day of the slot: served as a normal ticket (below).
+            // A slot of an earlier business day is over: book again.
+            if now > a.slot_start + CHECK_IN_GRACE
+                && self.business_date_of(a.slot_start) < self.business_date_of(now)
+            {
+                return Err(Rejected::AppointmentExpired);
             }
             if now <= a.slot_start + CHECK_IN_GRACE {
                 priority = Priority::Appointment;
@@ -126,30 +133,6 @@ impl Hall {
         Ok(())
     }
 
-    /// 好差评: once, after the service is done.
-    pub(crate) fn rate(&mut self, cx: &mut Ctx, ticket: &str, score: u8) -> Result<(), Rejected> {
-        if !(1..=5).contains(&score) {
-            return Err(Rejected::BadScore(score));
-        }
-        let serial = self.serial_of(ticket)?;
-        let t = &self.tickets[&serial];
-        if t.state != TicketState::Done {
-            return Err(Rejected::NotDone);
-        }
-        if t.rating.is_some() {
-            return Err(Rejected::AlreadyRated);
-        }
-        let kind = EventKind::RatingRecorded {
-            ticket: t.id.to_string(),
-            number: t.number.to_string(),
-            score,
-            window: t.window,
-            staff: t.staff.clone(),
-        };
-        self.emit(cx, kind);
-        Ok(())
-    }
-
     /// State changes of this rule's events.
     pub(super) fn apply_tickets(&mut self, ev: &Event) {
         let at = ev.at;
@@ -209,11 +192,6 @@ impl Hall {
                     self.dequeue(serial);
                 }
                 self.set_ticket_state(ticket, TicketState::Cancelled, at);
-            }
-            EventKind::RatingRecorded { ticket, score, .. } => {
-                if let Some(t) = self.ticket_mut(ticket) {
-                    t.rating = Some(*score);
-                }
             }
             _ => {}
         }

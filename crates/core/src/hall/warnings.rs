@@ -190,7 +190,7 @@ impl Hall {
                     self.trim_watch(c);
                 }
             }
-            WarningKind::Failover => {}
+            WarningKind::Failover | WarningKind::BadRating => {}
         }
     }
 

@@ -60,8 +60,16 @@ pub struct BookResponse {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RatingBody {
-    /// 1 (差) to 5 (好).
+    /// 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意.
     pub score: u8,
+    /// Common reasons (`long_wait`, `slow`, `attitude`, `unskilled`,
+    /// `not_told_at_once`, `unclear_materials`, `other`); 1 and 2 need a
+    /// reason or a `reason` text.
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    /// The citizen's own words, at most 200 characters.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -23,8 +23,6 @@ use crate::app::{App, HallEntry};
 /// A rating offered for this long after the service ended, while the window
 /// has not called the next ticket.
 const RATE_WITHIN_MS: i64 = 10 * 60 * 1000;
-/// Longest reason accepted.
-pub const MAX_REASON_CHARS: usize = 200;
 
 /// A staff member as displays show them.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -86,7 +84,12 @@ pub struct EvaluatorRatingBody {
     pub ticket: String,
     /// 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意.
     pub score: u8,
-    /// Required for 1 and 2, at most 200 characters.
+    /// Common reasons (`long_wait`, `slow`, `attitude`, `unskilled`,
+    /// `not_told_at_once`, `unclear_materials`, `other`); 1 and 2 need one
+    /// of them or a `reason` text.
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    /// The citizen's own words, at most 200 characters.
     #[serde(default)]
     pub reason: Option<String>,
 }
@@ -262,7 +265,7 @@ pub async fn view(
     params(("hall" = String, Path), ("n" = u32, Path, description = "window number")),
     request_body = EvaluatorRatingBody,
     responses((status = 200, body = EventsResponse),
-        (status = 400, description = "`bad_score`, `reason_required` (1 and 2), `reason_too_long`", body = ErrorBody),
+        (status = 400, description = "`bad_score`, `reason_required` (1 and 2), `reason_too_long`, `unknown_reason`", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "not this window's evaluator token", body = ErrorBody),
         (status = 404, description = "unknown hall, window or ticket", body = ErrorBody),
@@ -277,25 +280,6 @@ pub async fn rate(
     let entry = app.hall(&hall)?;
     let cfg = config(entry)?;
     check_evaluator(&cfg, n, token.as_deref())?;
-    if !(1..=5).contains(&body.score) {
-        return Err(ApiError::bad_request(
-            "bad_score",
-            "score must be 1 (非常不满意) to 5 (非常满意)",
-        ));
-    }
-    let reason = body.reason.as_deref().map(str::trim).unwrap_or_default();
-    if body.score <= 2 && reason.is_empty() {
-        return Err(ApiError::bad_request(
-            "reason_required",
-            "不满意 and 非常不满意 (scores 1 and 2) need a reason",
-        ));
-    }
-    if reason.chars().count() > MAX_REASON_CHARS {
-        return Err(ApiError::bad_request(
-            "reason_too_long",
-            format!("a reason has at most {MAX_REASON_CHARS} characters"),
-        ));
-    }
     let id = body.ticket.clone();
     let served_here = entry
         .handle
@@ -309,17 +293,18 @@ pub async fn rate(
             format!("the ticket was not served at window {n}"),
         ));
     }
-    // TODO(issue 13 item 13): the core's Rate takes no reason yet; it is
-    // checked here and logged, and goes into the event once the core has it.
-    if !reason.is_empty() {
-        tracing::info!(hall = %hall, window = n, score = body.score, reason, "evaluator rating reason");
-    }
+    // The score and its reason are checked by the core (hall::rating),
+    // the same for the evaluator and the phone.
     let evs = entry
         .handle
         .command(
             Command::Rate {
                 ticket: body.ticket,
                 score: body.score,
+                reason: hallcall_core::hall::RatingReason {
+                    codes: body.reasons,
+                    text: body.reason.unwrap_or_default(),
+                },
             },
             Actor::Public,
         )

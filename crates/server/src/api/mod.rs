@@ -17,6 +17,7 @@ pub mod extract;
 pub mod kiosk;
 pub mod ops;
 pub mod public;
+pub mod ratings;
 pub mod reports;
 pub mod supervisor;
 pub mod ws;
@@ -53,6 +54,7 @@ pub const MAX_BODY: usize = 16 * 1024;
         clerk::window_queue, clerk::window_stats, supervisor::advice, public::state, supervisor::stats,
         supervisor::lockouts, supervisor::staff_action, supervisor::devices,
         evaluator::view, evaluator::rate, evaluator::window_info, evaluator::staff_photo,
+        ratings::list, ratings::follow_up, kiosk::check_in,
         public::cancel, supervisor::notices, supervisor::add_notice, supervisor::remove_notice,
         public::announcement
     ),
@@ -167,6 +169,17 @@ pub fn router(app: App) -> Router {
         .route(&format!("{h}/stats"), get(supervisor::stats))
         .route(&format!("{h}/lockouts"), get(supervisor::lockouts))
         .route(&format!("{h}/devices"), get(supervisor::devices))
+        // 好差评: the supervisor's 差评 list, export and follow-up
+        .route(&format!("{h}/ratings/bad"), get(ratings::list))
+        .route(
+            &format!("{h}/ratings/{{ticket}}/follow-up"),
+            post(ratings::follow_up),
+        )
+        // kiosk: appointment check-in by code alone
+        .route(
+            &format!("{h}/appointments/{{code}}/check-in"),
+            post(kiosk::check_in),
+        )
         // the window evaluator (评价器) and what window displays show
         .route(
             &format!("{h}/windows/{{n}}/evaluator"),

@@ -111,7 +111,7 @@ pub async fn ticket_qr(
 #[utoipa::path(post, path = "/api/v1/halls/{hall}/tickets/{id}/rating", tag = "public",
     params(("hall" = String, Path), ("id" = String, Path)), request_body = RatingBody,
     responses((status = 200, body = EventsResponse),
-        (status = 400, description = "score not 1..5", body = ErrorBody),
+        (status = 400, description = "`bad_score` (not 1..5), `reason_required` (1 and 2), `reason_too_long` (over 200 characters), `unknown_reason`", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "not done yet, or already rated", body = ErrorBody)))]
 pub async fn rate(
@@ -126,6 +126,10 @@ pub async fn rate(
             Command::Rate {
                 ticket: id,
                 score: body.score,
+                reason: hallcall_core::hall::RatingReason {
+                    codes: body.reasons,
+                    text: body.reason.unwrap_or_default(),
+                },
             },
             Actor::Public,
         )

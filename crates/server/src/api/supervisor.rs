@@ -218,6 +218,14 @@ pub struct DevicesResponse {
     /// Printers with a problem now (paper out, cover open, offline, paper
     /// nearly used up), from the last poll or ticket.
     pub printer_warnings: Vec<crate::devices::PrinterWarning>,
+    /// The hall's `public_url` (base of printed QR codes and `status_url`);
+    /// empty when not configured.
+    pub public_url: String,
+    /// Why printed links will not open on a citizen's phone: `{"code":
+    /// "missing"}` (no `public_url`: links use the address the kiosk
+    /// used), `loopback` or `private` (with `host`); null when fine.
+    #[schema(value_type = Option<Object>)]
+    pub public_url_problem: Option<hallcall_core::links::LinkProblem>,
 }
 
 #[utoipa::path(get, path = "/api/v1/halls/{hall}/devices", tag = "supervisor",
@@ -233,12 +241,14 @@ pub async fn devices(
     let entry = app.hall(&hall)?;
     let role = app.role(&hall, token.as_deref()).await?;
     require_supervisor(&role)?;
-    let printers = entry
-        .config
-        .read()
-        .map_err(|_| ApiError::internal("config lock"))?
-        .printers
-        .len();
+    let (printers, public_url) = {
+        let c = entry
+            .config
+            .read()
+            .map_err(|_| ApiError::internal("config lock"))?;
+        (c.printers.len(), c.public_url.clone())
+    };
+    let public_url_problem = hallcall_core::links::public_url_problem(&public_url);
     let printer_warnings = entry
         .printer_warnings
         .lock()
@@ -249,6 +259,8 @@ pub async fn devices(
     Ok(Json(DevicesResponse {
         printers,
         printer_warnings,
+        public_url,
+        public_url_problem,
     }))
 }
 
