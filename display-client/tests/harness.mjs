@@ -244,6 +244,9 @@ export function textOverflows(rootSel) {
     if (el.closest('[hidden], [aria-hidden="true"], svg, script, style, template')) continue;
     const text = ownText(el) || (el.tagName === 'INPUT' || el.tagName === 'BUTTON' ? el.value || el.textContent.trim() : '');
     if (!text || !visible(el)) continue;
+    // A marquee (text that scrolls through its box by an animation) is meant to overflow.
+    const moves = el.getAnimations().some((a) => a.playState === 'running' && a.effect && a.effect.getKeyframes().some((k) => 'transform' in k || 'translate' in k || 'left' in k || 'marginLeft' in k));
+    if (moves) continue;
     const cs = getComputedStyle(el);
     const r = el.getBoundingClientRect();
     const why = [];
