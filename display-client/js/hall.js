@@ -330,7 +330,7 @@ function renderRecent(v) {
   const calls = (v.recent_calls || []).slice(0, 10);
   // A call just received may not be in this view yet: put it on top.
   if (heroCall && !calls.some((c) => c.seq === heroCall.seq) && (!calls.length || heroCall.seq > calls[0].seq)) {
-    calls.unshift({ ...heroCall, at: new Date().toISOString() });
+    calls.unshift({ ...heroCall, at: new Date(live.serverNow()).toISOString() }); // the server's clock, shown in hall time
     calls.length = Math.min(calls.length, 10);
   }
   $('#recent').replaceChildren(

@@ -1,6 +1,6 @@
 // Supervisor dashboard (运行监控): /supervisor?hall=ID&token=SUPERVISOR_TOKEN
 
-import { $, el, api, params, hallId, hallBase, fmtWait, fmtDuration, fmtTime, startClock } from '/static/lib/api.js';
+import { $, el, api, params, hallId, hallBase, fmtWait, fmtDuration, fmtTime, startClock, hallDate } from '/static/lib/api.js';
 import { label, categoryName, reasonText, warningText, failoverEventText } from '/static/lib/labels.js';
 import { Live } from '/static/lib/live.js';
 import { toast, errorText } from '/static/lib/ui.js';
@@ -286,7 +286,7 @@ $('#csv').addEventListener('click', async () => {
   try {
     const res = await api(`${base}/stats`, { token, accept: 'text/csv' });
     const blob = await res.blob();
-    const date = (view && view.business_date) || new Date().toISOString().slice(0, 10);
+    const date = (view && view.business_date) || hallDate(); // the hall's day, not UTC's
     const a = el('a', { href: URL.createObjectURL(blob), download: `hallcall-${hall}-${date}.csv` });
     document.body.append(a);
     a.click();

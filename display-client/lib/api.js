@@ -188,6 +188,12 @@ export function fmtTime(iso, withSeconds = false) {
   return `${p2(t.hour)}:${p2(t.minute)}${withSeconds ? ':' + p2(t.second) : ''}`;
 }
 
+/** YYYY-MM-DD of an instant (ms, default now) in the hall's zone: the hall's calendar day. */
+export function hallDate(ms = Date.now()) {
+  const t = hallParts(new Date(ms));
+  return `${t.year}-${p2(t.month)}-${p2(t.day)}`;
+}
+
 /** YYYY-MM-DD HH:MM:SS of an RFC 3339 time, in the hall's zone (the printed ticket). */
 export function fmtDateTime(iso) {
   if (!iso) return '';
