@@ -75,6 +75,16 @@ impl Frame {
         Some((Self::slot(u32::from(open)), close.min(SLOTS)))
     }
 
+    /// Whether the hall is open at some minute of half-hour `k` (a lunch
+    /// closure between two ranges of `open_hours` leaves its half-hours out).
+    pub fn slot_open(cfg: &HallConfig, k: usize) -> bool {
+        let from = (k as i64 * SLOT_MS / 60_000) as u16;
+        let to = ((k as i64 + 1) * SLOT_MS / 60_000) as u16;
+        cfg.open_hours
+            .iter()
+            .any(|r| r.start.minutes() < to && r.end.minutes() > from)
+    }
+
     /// The plan for a day on `weekday`: Erlang C on the forecast while open
     /// (`open_slot..close_slot`), the last ticket's half-hour's windows held
     /// until the close (those citizens are still being served), plus the

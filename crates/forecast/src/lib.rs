@@ -68,11 +68,12 @@ impl History {
     }
 
     /// Mean work per citizen (handling + walk), seconds, over the last
-    /// `weeks` weeks; `None` without history.
+    /// `weeks` weeks; `None` without history or without any work in it.
     pub fn work_per_citizen_s(&self) -> Option<f64> {
         let recent = self.days.iter().rev().take(7 * self.weeks);
         let (w, n) = recent.fold((0.0, 0u64), |(w, n), d| (w + d.work_s, n + d.served));
-        (n > 0).then(|| w / n as f64)
+        // Nobody served yet (a new hall): no figure to plan with.
+        (n > 0 && w > 0.0).then(|| w / n as f64)
     }
 
     /// Mean seconds from a summons to the clerk's arrival over the last
@@ -233,7 +234,13 @@ pub fn day_plan<'a>(
             frame.is_pooled(cfg, c)
         }));
     }
-    let plan = frame.plan(&history, weekday(date), open, close, close)?;
+    let mut plan = frame.plan(&history, weekday(date), open, close, close)?;
+    // Nobody is summoned while the hall is closed between two opening ranges.
+    for (k, n) in plan.windows.iter_mut().enumerate() {
+        if !Frame::slot_open(cfg, k) {
+            *n = 0;
+        }
+    }
     let lead = history
         .summon_lead_s()
         .map_or(DEFAULT_LEAD_S, |s| s.ceil().clamp(0.0, 3600.0) as u32);

@@ -173,3 +173,99 @@ fn opening_hours_become_half_hour_slots_and_a_closed_day_has_none() {
     assert_eq!((f.specialist, f.max), (2, 7));
     assert!(!f.is_pooled(&cfg, "market") && f.is_pooled(&cfg, "general"));
 }
+
+#[test]
+fn a_lunch_closure_gets_no_windows_in_the_plan() {
+    let mut cfg = hallcall_core::demo::demo_hall();
+    cfg.open_hours = ["08:30-12:00", "14:00-17:30"]
+        .iter()
+        .map(|r| hallcall_core::time::TimeRange::parse(r).expect("range"))
+        .collect();
+    let frame = Frame::of(&cfg);
+    let monday = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+    // Two Mondays of history, a ticket every half-hour while open.
+    let mut days = Vec::new();
+    for back in [7u64, 14] {
+        let date = monday - chrono::Days::new(back);
+        let mut hall = Hall::new(cfg.clone());
+        let mut log = Vec::new();
+        let t0 = instant_of(cfg.timezone, date, 0);
+        log.extend(hall.handle_timeout(t0 + S));
+        for k in 0..48i64 {
+            if Frame::slot_open(&cfg, k as usize) {
+                // The last half-hour before each close takes no tickets.
+                let at = t0 + k * SLOT_MS + 60 * S;
+                let cmd = issue("general", &format!("{back}-{k}"));
+                if let Ok(evs) = hall.handle(cmd, Actor::Kiosk, at) {
+                    log.extend(evs);
+                }
+            }
+        }
+        days.push((date, log));
+    }
+    // Work per ticket: none was served, so no plan at all.
+    assert!(hallcall_forecast::day_plan(
+        &cfg,
+        monday,
+        days.iter().map(|(d, e)| (*d, e.as_slice()))
+    )
+    .is_none());
+    // With work: serve one ticket each day.
+    for (date, log) in &mut days {
+        let mut hall = Hall::new(cfg.clone());
+        for e in log.iter() {
+            hall.apply(e);
+        }
+        let t = instant_of(cfg.timezone, *date, 16 * 60);
+        let s01 = Actor::Staff("s01".into());
+        run(
+            &mut hall,
+            log,
+            t,
+            Command::Login {
+                staff: "s01".into(),
+                window: 1,
+            },
+            s01.clone(),
+        );
+        run(
+            &mut hall,
+            log,
+            t + S,
+            Command::CallNext { window: 1 },
+            s01.clone(),
+        );
+        run(
+            &mut hall,
+            log,
+            t + 20 * S,
+            Command::Start { window: 1 },
+            s01.clone(),
+        );
+        run(
+            &mut hall,
+            log,
+            t + 620 * S,
+            Command::Complete { window: 1 },
+            s01,
+        );
+    }
+    let (windows, lead) =
+        hallcall_forecast::day_plan(&cfg, monday, days.iter().map(|(d, e)| (*d, e.as_slice())))
+            .expect("a plan");
+    assert_eq!(
+        lead,
+        hallcall_forecast::DEFAULT_LEAD_S,
+        "no summons in the history"
+    );
+    let slot = |h: i64, m: i64| ((h * 60 + m) * 60_000 / SLOT_MS) as usize;
+    assert_eq!(windows[slot(8, 0)], 0, "before opening");
+    assert!(
+        windows[slot(9, 0)] > frame.specialist,
+        "open in the morning: {windows:?}"
+    );
+    assert_eq!(windows[slot(12, 0)], 0, "lunch: {windows:?}");
+    assert_eq!(windows[slot(13, 30)], 0, "lunch: {windows:?}");
+    assert!(windows[slot(14, 0)] > 0, "open again: {windows:?}");
+    assert_eq!(windows[slot(17, 30)], 0, "closed: {windows:?}");
+}
