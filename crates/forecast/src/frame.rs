@@ -64,11 +64,17 @@ impl Frame {
     }
 
     /// The hall's opening hours on `weekday` as half-hour slots
-    /// `(open, close)`, the close exclusive; `None` on a closed day.
+    /// `(open, close)`, the close exclusive; `None` on a closed weekday.
     pub fn open_slots(cfg: &HallConfig, weekday: u8) -> Option<(usize, usize)> {
         if !cfg.open_days.iter().any(|d| d.index() == weekday) {
             return None;
         }
+        Self::hours(cfg)
+    }
+
+    /// The hall's opening hours as half-hour slots `(open, close)`, the
+    /// close exclusive, whatever the day.
+    pub fn hours(cfg: &HallConfig) -> Option<(usize, usize)> {
         let open = cfg.open_hours.iter().map(|r| r.start.minutes()).min()?;
         let close = cfg.open_hours.iter().map(|r| r.end.minutes()).max()?;
         let close = Self::slot(u32::from(close).saturating_sub(1)) + 1;

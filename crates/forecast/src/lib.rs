@@ -213,7 +213,7 @@ pub const HISTORY_DAYS: i64 = 28;
 /// only the [`HISTORY_DAYS`] before `date` count). Returns the windows per
 /// half-hour after local midnight and the lead in seconds, as
 /// `Command::SetStaffingPlan` takes them; `None` on a day the hall is
-/// closed or without history.
+/// closed (its calendar) or without history.
 pub fn day_plan<'a>(
     cfg: &hallcall_core::HallConfig,
     date: chrono::NaiveDate,
@@ -221,7 +221,12 @@ pub fn day_plan<'a>(
 ) -> Option<(Vec<u32>, u32)> {
     use chrono::Datelike;
     let weekday = |d: chrono::NaiveDate| d.weekday().num_days_from_monday() as u8;
-    let (open, close) = Frame::open_slots(cfg, weekday(date))?;
+    // The hall's calendar: open days, holidays (closed_dates), 调休
+    // (extra_open_dates).
+    if !cfg.is_open_date(date) {
+        return None;
+    }
+    let (open, close) = Frame::hours(cfg)?;
     let frame = Frame::of(cfg);
     let mut past: Vec<_> = days
         .into_iter()
