@@ -718,3 +718,116 @@ async fn shutdown_sends_every_subscriber_a_1001_close() {
         }
     }
 }
+
+// ---- 8. Every error is JSON ------------------------------------------------------
+
+/// Sends raw bytes and returns (status, content type, body) of the answer.
+async fn raw_request(s: &Server, req: &[u8]) -> (u16, String, String) {
+    let mut c = tokio::net::TcpStream::connect(("127.0.0.1", s.port))
+        .await
+        .expect("connect");
+    c.write_all(req).await.expect("write");
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(PATIENCE, c.read_to_end(&mut out)).await;
+    let text = String::from_utf8_lossy(&out).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let ctype = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-type: ")
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    (status, ctype, body.to_string())
+}
+
+/// Each error the issue found in plain text or with an empty body is JSON
+/// naming its problem: a URI over 64 KiB (414), an unparsable request (400),
+/// a repeated `since=`, a path escaping `/static/`, an unknown path, a bad
+/// method, a body too large, bad JSON, a bad query value, a path segment
+/// that is not UTF-8.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_error_is_json_naming_the_problem() {
+    let s = Server::start().await;
+    let long = format!(
+        "GET /api/v1/halls/demo/state?{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "x".repeat(70_000)
+    );
+    let cases: Vec<(Vec<u8>, u16, &str)> = vec![
+        (long.into_bytes(), 414, "uri_too_long"),
+        (b"GARBAGE\r\n\r\n".to_vec(), 400, "bad_request"),
+        (
+            b"GET /api/v1/halls/demo/events?since=1&since=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(),
+            400,
+            "bad_request",
+        ),
+        (
+            b"GET /static/../Cargo.toml HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(),
+            404,
+            "not_found",
+        ),
+        (
+            b"GET /static/%2e%2e/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(),
+            404,
+            "not_found",
+        ),
+        (
+            b"GET /api/v1/halls/demo/tickets/%ff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(),
+            400,
+            "bad_request",
+        ),
+        (
+            b"GET /api/v1/halls/demo/stats?date=2026-01-01&date=2026-01-02 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer supervisor-demo\r\nConnection: close\r\n\r\n".to_vec(),
+            400,
+            "bad_request",
+        ),
+        (
+            b"GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(),
+            404,
+            "not_found",
+        ),
+        (
+            b"DELETE /api/v1/halls/demo/state HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(),
+            405,
+            "method_not_allowed",
+        ),
+        (
+            b"POST /api/v1/halls/demo/tickets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer kiosk-demo\r\nContent-Type: application/json\r\nContent-Length: 4\r\nConnection: close\r\n\r\n{bad".to_vec(),
+            400,
+            "bad_json",
+        ),
+        (
+            format!(
+                "POST /api/v1/halls/demo/tickets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer kiosk-demo\r\nContent-Type: application/json\r\nContent-Length: 20008\r\nConnection: close\r\n\r\n{{\"a\":\"{}\"}}",
+                "x".repeat(20_000)
+            )
+            .into_bytes(),
+            413,
+            "body_too_large",
+        ),
+    ];
+    let seq = s.seq().await;
+    for (req, status, code) in cases {
+        let what = String::from_utf8_lossy(&req[..req.len().min(60)]).to_string();
+        let (got, ctype, body) = raw_request(&s, &req).await;
+        assert_eq!(got, status, "{what}: {body}");
+        assert!(
+            ctype.starts_with("application/json"),
+            "{what}: {ctype} {body}"
+        );
+        let v: Value =
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("{what}: {e}: {body}"));
+        assert_eq!(v["error"]["code"], code, "{what}: {v}");
+        assert!(
+            v["error"]["message"].as_str().is_some_and(|m| m.len() > 5),
+            "{what}: {v}"
+        );
+    }
+    assert_eq!(s.seq().await, seq, "no error changed anything");
+}

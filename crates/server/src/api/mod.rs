@@ -219,6 +219,8 @@ pub fn router(app: App) -> Router {
     api.merge(pages)
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
+        // Every error in the API's JSON shape, whoever made it (issue 14 item 8).
+        .layer(axum::middleware::map_response(error::json_errors))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
