@@ -41,7 +41,9 @@
 //
 // Run one file:  cargo build --bin hallcall -q &&
 //   HALLCALL_BIN=$PWD/target/debug/hallcall node display-client/tests/<area>.test.mjs
-// (a debug binary serves display-client/ from disk, so page edits need no rebuild).
+// (a debug binary serves display-client/ from disk — the folder of the checkout
+// it was built in — so page edits need no rebuild; with a binary built elsewhere
+// add HALLCALL_PAGES_DIR=display-client to take the pages from this tree).
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, createWriteStream, existsSync, readFileSync } from 'node:fs';
@@ -197,13 +199,26 @@ export async function launchBrowser(extraArgs = [], { tz = 'UTC' } = {}) {
   }
   // playwright-core gives every launch a fresh temporary --user-data-dir of its
   // own (and refuses one in args), which it removes on close.
-  return chromium.launch({
+  // A page fulfilled by the test (HALLCALL_PAGES_DIR) has no address, and
+  // Chrome's local-network checks would then block its WebSocket to 127.0.0.1.
+  const pagesArgs = process.env.HALLCALL_PAGES_DIR ? ['--disable-features=LocalNetworkAccessChecks'] : [];
+  const browser = await chromium.launch({
     executablePath,
     headless: true,
-    args: [...CHROMIUM_ARGS, ...extraArgs],
+    args: [...CHROMIUM_ARGS, ...pagesArgs, ...extraArgs],
     env: { ...process.env, TZ: tz },
     timeout: 60000,
   });
+  if (process.env.HALLCALL_PAGES_DIR) {
+    // Every context takes the pages from that folder (see pagesFromDisk).
+    const newContext = browser.newContext.bind(browser);
+    browser.newContext = async (...a) => {
+      const ctx = await newContext(...a);
+      await pagesFromDisk(ctx);
+      return ctx;
+    };
+  }
+  return browser;
 }
 
 export function cleanup(dir) {
@@ -311,6 +326,38 @@ export async function runAxe(page, { include, impacts = ['serious', 'critical'] 
   return res.violations
     .filter((v) => impacts.includes(v.impact))
     .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 6).map((n) => `${n.target.join(' ')}${n.any && n.any[0] ? ' — ' + n.any[0].message : ''}`) }));
+}
+
+const PAGE_FILES = [
+  [/^\/display\/hall$/, 'hall.html'],
+  [/^\/display\/window\/[^/]+$/, 'window.html'],
+  [/^\/evaluator\/[^/]+$/, 'evaluator.html'],
+  [/^\/kiosk$/, 'kiosk.html'],
+  [/^\/clerk$/, 'clerk.html'],
+  [/^\/supervisor$/, 'supervisor.html'],
+  [/^\/t\/[^/]+$/, 'ticket.html'],
+  [/^\/book$/, 'book.html'],
+];
+const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
+
+/**
+ * HALLCALL_PAGES_DIR=display-client (env): the pages and /static files come
+ * from that folder instead of the server binary (which serves the folder it
+ * was built from: another checkout's, or an older one). For trying page
+ * edits against any binary; the API still comes from the server.
+ */
+export async function pagesFromDisk(ctx, dir = process.env.HALLCALL_PAGES_DIR) {
+  if (!dir) return;
+  const root = isAbsolute(dir) ? dir : join(ROOT, dir);
+  await ctx.route(/\/(static\/.*|display\/.*|evaluator\/.*|kiosk|clerk|supervisor|t\/.*|book)(\?.*)?$/, (route) => {
+    const path = new URL(route.request().url()).pathname;
+    let file = null;
+    if (path.startsWith('/static/')) file = path.slice('/static/'.length);
+    else for (const [re, f] of PAGE_FILES) if (re.test(path)) file = f;
+    if (!file || file.includes('..') || !existsSync(join(root, file))) return route.continue();
+    const ext = file.slice(file.lastIndexOf('.'));
+    return route.fulfill({ status: 200, contentType: MIME[ext] || 'application/octet-stream', headers: { 'cache-control': 'no-cache' }, body: readFileSync(join(root, file)) });
+  });
 }
 
 /**
