@@ -43,7 +43,7 @@ await suite('ratings', async ({ step, assert, startServer, newPage, sleep, log }
   await step('evaluator: five labelled levels; 不满意 asks for a reason and sends the codes and the text', async () => {
     first = await serveOne();
     await ev.goto(`${base}/evaluator/1?hall=${HALL}&token=${EVAL}`);
-    await ev.waitForSelector('#mode-rate:not([hidden])', { timeout: 8000 });
+    await ev.waitForSelector('#mode-rate:not([hidden])', { timeout: 15000 });
     const labels = await ev.$$eval('#levels button', (bs) => bs.map((b) => b.textContent.trim()));
     assert(JSON.stringify(labels) === JSON.stringify(['非常满意', '满意', '基本满意', '不满意', '非常不满意']), `levels ${labels}`);
     await ev.click('#levels button[data-score="2"]');
@@ -56,7 +56,7 @@ await suite('ratings', async ({ step, assert, startServer, newPage, sleep, log }
     assert(!(await ev.isDisabled('#reason-submit')), 'submit disabled with a reason');
     await ev.screenshot({ path: join(shots, 'evaluator-reason.png') });
     await ev.click('#reason-submit');
-    await ev.waitForSelector('#mode-thanks:not([hidden])', { timeout: 5000 });
+    await ev.waitForSelector('#mode-thanks:not([hidden])', { timeout: 10000 });
     const list = await badList();
     const b = list.ratings.find((r) => r.ticket === first.id);
     assert(b, `not on the 差评 list: ${JSON.stringify(list)}`);
@@ -69,7 +69,7 @@ await suite('ratings', async ({ step, assert, startServer, newPage, sleep, log }
   await step('phone: labelled stars; 非常不满意 needs a reason chip before it can be sent', async () => {
     second = await serveOne();
     await phone.goto(`${base}/t/${second.id}?hall=${HALL}`);
-    await phone.waitForSelector('#rate-box:not([hidden])', { timeout: 8000 });
+    await phone.waitForSelector('#rate-box:not([hidden])', { timeout: 15000 });
     const labels = await phone.$$eval('#stars button small', (s) => s.map((x) => x.textContent));
     assert(JSON.stringify(labels) === JSON.stringify(['非常不满意', '不满意', '基本满意', '满意', '非常满意']), `labels ${labels}`);
     // Five labels fit the phone's width (none cut, no horizontal scroll).
@@ -88,7 +88,7 @@ await suite('ratings', async ({ step, assert, startServer, newPage, sleep, log }
     assert(!(await phone.isDisabled('#rate-submit')), 'submit disabled with a reason');
     await phone.screenshot({ path: join(shots, 'phone-reason.png') });
     await phone.click('#rate-submit');
-    await phone.waitForSelector('#rated-box:not([hidden])', { timeout: 5000 });
+    await phone.waitForSelector('#rated-box:not([hidden])', { timeout: 10000 });
     const b = (await badList()).ratings.find((r) => r.ticket === second.id);
     assert(b && b.score === 1 && b.reasons[0] === 'attitude', JSON.stringify(b));
   });
@@ -97,19 +97,19 @@ await suite('ratings', async ({ step, assert, startServer, newPage, sleep, log }
   const sv = await newPage({ width: 1920, height: 1080 }, 'supervisor', { acceptDownloads: true });
   await step('supervisor: warned that printed links point at an address phones cannot open (no public_url)', async () => {
     await sv.goto(`${base}/supervisor?hall=${HALL}&token=${SUP}`);
-    await sv.waitForSelector('#links-warn:not([hidden])', { timeout: 8000 });
+    await sv.waitForSelector('#links-warn:not([hidden])', { timeout: 15000 });
     const t = await sv.textContent('#links-warn');
     assert(t.includes('public_url') && t.includes('无法打开'), t);
   });
 
   await step('supervisor: the 差评 panel lists both with reasons and 待回访; the feed has the 差评 warnings', async () => {
-    await sv.waitForSelector('#cp-rows tr[data-ticket]', { timeout: 8000 });
+    await sv.waitForSelector('#cp-rows tr[data-ticket]', { timeout: 15000 });
     const rows = await sv.$$eval('#cp-rows tr[data-ticket]', (trs) => trs.map((tr) => ({ t: tr.dataset.ticket, s: tr.dataset.status, text: tr.textContent })));
     assert(rows.length === 2, `rows ${JSON.stringify(rows)}`);
     const a = rows.find((r) => r.t === first.id);
     assert(a && a.s === 'pending' && a.text.includes('等候时间过长') && a.text.includes('材料清单没有一次说清') && a.text.includes('不满意') && a.text.includes('王建国'), JSON.stringify(a));
     assert((await sv.textContent('#cp-pending')).includes('待回访 2'), await sv.textContent('#cp-pending'));
-    await sv.waitForFunction(() => [...document.querySelectorAll('#feed li')].some((li) => li.textContent.includes('差评')), null, { timeout: 8000 });
+    await sv.waitForFunction(() => [...document.querySelectorAll('#feed li')].some((li) => li.textContent.includes('差评')), null, { timeout: 15000 });
   });
 
   await step('supervisor: 回访 needs a note for 已回访; saved, the row says 已回访 with the note', async () => {
@@ -123,8 +123,8 @@ await suite('ratings', async ({ step, assert, startServer, newPage, sleep, log }
     await sv.fill('#cp-handler', '王主任');
     await sv.screenshot({ path: join(shots, 'supervisor-follow-up.png') });
     await sv.click('#cp-form button[type="submit"]');
-    await sv.waitForSelector('#cp-modal', { state: 'hidden', timeout: 5000 });
-    await sv.waitForSelector(`#cp-rows tr[data-ticket="${first.id}"][data-status="contacted"]`, { timeout: 5000 });
+    await sv.waitForSelector('#cp-modal', { state: 'hidden', timeout: 10000 });
+    await sv.waitForSelector(`#cp-rows tr[data-ticket="${first.id}"][data-status="contacted"]`, { timeout: 10000 });
     const row = await sv.textContent(`#cp-rows tr[data-ticket="${first.id}"]`);
     assert(row.includes('已回访') && row.includes('已电话回访，群众表示理解') && row.includes('王主任'), row);
     const b = (await badList()).ratings.find((r) => r.ticket === first.id);
@@ -134,10 +134,10 @@ await suite('ratings', async ({ step, assert, startServer, newPage, sleep, log }
 
   await step('supervisor: the 待回访 tab and the CSV export (BOM, Chinese headers)', async () => {
     await sv.click('#cp-tabs button[data-status="pending"]');
-    await sv.waitForFunction((id) => document.querySelectorAll('#cp-rows tr[data-ticket]').length === 1 && document.querySelector('#cp-rows tr[data-ticket]').dataset.ticket === id, second.id, { timeout: 5000 });
+    await sv.waitForFunction((id) => document.querySelectorAll('#cp-rows tr[data-ticket]').length === 1 && document.querySelector('#cp-rows tr[data-ticket]').dataset.ticket === id, second.id, { timeout: 10000 });
     await sv.click('#cp-tabs button[data-status=""]');
-    await sv.waitForFunction(() => document.querySelectorAll('#cp-rows tr[data-ticket]').length === 2, null, { timeout: 5000 });
-    const [dl] = await Promise.all([sv.waitForEvent('download', { timeout: 8000 }), sv.click('#cp-csv')]);
+    await sv.waitForFunction(() => document.querySelectorAll('#cp-rows tr[data-ticket]').length === 2, null, { timeout: 10000 });
+    const [dl] = await Promise.all([sv.waitForEvent('download', { timeout: 15000 }), sv.click('#cp-csv')]);
     const file = join(shots, 'export.csv');
     await dl.saveAs(file);
     const bytes = readFileSync(file);
@@ -162,11 +162,11 @@ await suite('ratings', async ({ step, assert, startServer, newPage, sleep, log }
   };
   await step('kiosk: too early, a large dialog says when check-in opens and stays until touched', async () => {
     await kiosk.goto(`${base}/kiosk?hall=${HALL}&token=${KIOSK}&print=0`);
-    await kiosk.waitForSelector('.cat-btn', { timeout: 8000 });
+    await kiosk.waitForSelector('.cat-btn', { timeout: 15000 });
     await kiosk.click('#btn-appt');
     await kiosk.fill('#appt-code', codeLater);
     await kiosk.click('#appt-next');
-    await kiosk.waitForSelector('#err-box:not([hidden])', { timeout: 5000 });
+    await kiosk.waitForSelector('#err-box:not([hidden])', { timeout: 10000 });
     const text = await kiosk.textContent('#err-text');
     // The hall's local times (Asia/Shanghai), not the browser's UTC.
     const hm = (ms) => new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hour12: false }).format(new Date(ms));
@@ -186,7 +186,7 @@ await suite('ratings', async ({ step, assert, startServer, newPage, sleep, log }
     await openAppt();
     await kiosk.fill('#appt-code', '000000');
     await kiosk.click('#appt-next');
-    await kiosk.waitForSelector('#err-box:not([hidden])', { timeout: 5000 });
+    await kiosk.waitForSelector('#err-box:not([hidden])', { timeout: 10000 });
     assert((await kiosk.textContent('#err-text')).includes('预约码'), await kiosk.textContent('#err-text'));
     await kiosk.mouse.click(540, 960);
     await kiosk.waitForSelector('#err-box', { state: 'hidden', timeout: 3000 });
@@ -196,7 +196,7 @@ await suite('ratings', async ({ step, assert, startServer, newPage, sleep, log }
     await openAppt();
     await kiosk.fill('#appt-code', codeSoon);
     await kiosk.click('#appt-next');
-    await kiosk.waitForSelector('#ticket-modal:not([hidden])', { timeout: 5000 });
+    await kiosk.waitForSelector('#ticket-modal:not([hidden])', { timeout: 10000 });
     const t = await kiosk.evaluate(() => globalThis.__hallcall.lastTicket);
     assert(t.category === 'market' && t.number.startsWith('D') && t.appointment && t.appointment.late === false, JSON.stringify(t));
     assert((await kiosk.textContent('#t-cat')) === '市场准入', await kiosk.textContent('#t-cat'));
