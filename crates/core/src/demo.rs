@@ -190,5 +190,6 @@ pub fn demo_hall() -> HallConfig {
             .collect(),
         printers: Vec::new(),
         voice: None,
+        webhooks: Vec::new(),
     }
 }

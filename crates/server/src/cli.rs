@@ -310,6 +310,8 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
     let config_path = args.config.clone();
     tokio::spawn(reload_on_sighup(reload_app, config_path));
     tokio::spawn(crate::ops::backup_on_sigusr1(store.clone(), data.clone()));
+    // `[[hall.webhook]]`: delivery from the durable log, positions in `data`.
+    crate::webhooks::start(app.clone(), &data)?;
     let done = tokio::spawn(crate::listen::serve(listener, router, limits, async move {
         let _ = rx.await;
     }));

@@ -40,5 +40,6 @@ pub mod ops;
 pub mod pages;
 pub mod sessions;
 pub mod snapshot;
+pub mod webhooks;
 
 pub use cli::{HashPinArgs, ServeArgs};

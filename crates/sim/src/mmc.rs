@@ -116,6 +116,7 @@ pub fn mmc_hall(c: u32, mean_service_s: u32) -> HallConfig {
             .collect(),
         printers: Vec::new(),
         voice: None,
+        webhooks: Vec::new(),
     }
 }
 

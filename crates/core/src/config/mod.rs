@@ -146,6 +146,10 @@ pub struct HallConfig {
     /// `hallcall_announcer::VoiceConfig` (docs/voice.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voice: Option<toml::Value>,
+    /// `[[hall.webhook]]`: other systems told of chosen events, delivered
+    /// by the server from the durable log (`webhook.rs`).
+    #[serde(rename = "webhook", default, skip_serializing_if = "Vec::is_empty")]
+    pub webhooks: Vec<WebhookConfig>,
 }
 
 fn one() -> u32 {
@@ -389,6 +393,8 @@ impl HallConfig {
 }
 
 mod validate;
+mod webhook;
+pub use webhook::{WebhookConfig, WebhookPayload};
 
 #[cfg(test)]
 mod tests;

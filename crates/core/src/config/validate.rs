@@ -72,6 +72,7 @@ impl HallConfig {
             return Err(invalid(h, "near_turn_ahead", "must be 0 to 50"));
         }
         self.validate_calendar()?;
+        self.validate_webhooks()?;
         if self.categories.is_empty() {
             return Err(invalid(h, "category", "at least one category is needed"));
         }

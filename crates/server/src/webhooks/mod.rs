@@ -1,0 +1,122 @@
+//! Webhooks (`[[hall.webhook]]`): a hall's chosen events posted to another
+//! system — an SMS gateway, WeChat, the province's 好差评 platform — at
+//! least once, in seq order per hall, from the durable log.
+//!
+//! Why from the log and not from the broadcast: the broadcast drops a slow
+//! reader and forgets everything at a restart, whereas the log holds every
+//! acknowledged event; a hook that is down for an hour, or a server that
+//! restarts mid-delivery, resumes from its persisted position
+//! ([`position`]) and misses nothing. Each hook of each hall is one task
+//! ([`deliver`]), so a dead receiver delays only its own hook.
+//!
+//! Every request: `POST` the event as JSON, with
+//! `Idempotency-Key: {hall}:{seq}` (a repeat after a retry or restart has
+//! the same key), `X-Hallcall-Event: {type}` and
+//! `X-Hallcall-Signature: sha256={hex HMAC-SHA256 of the body with the
+//! hook's secret}`.
+
+mod deliver;
+pub mod position;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hallcall_core::config::{WebhookConfig, WebhookPayload};
+use hallcall_core::{Event, EventKind};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::app::App;
+use position::Positions;
+
+pub const SIGNATURE_HEADER: &str = "x-hallcall-signature";
+pub const EVENT_HEADER: &str = "x-hallcall-event";
+/// How soon a changed `[[hall.webhook]]` (SIGHUP) takes effect.
+const CONFIG_CHECK: Duration = Duration::from_secs(3);
+
+/// `sha256=` and the hex HMAC-SHA256 of `body` keyed with `secret`: what a
+/// receiver recomputes to know the request came from this hall.
+pub fn signature(secret: &[u8], body: &[u8]) -> String {
+    // HMAC accepts a key of any length; `new_from_slice` cannot fail here.
+    let mut mac = match Hmac::<Sha256>::new_from_slice(secret) {
+        Ok(m) => m,
+        Err(_) => return String::new(),
+    };
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// The body posted for `ev`: its public form, or with `payload = "full"`
+/// the event as logged — except events that carry configuration (tokens,
+/// PIN hashes, other hooks' secrets), which are always sent public.
+pub fn body_of(ev: &Event, payload: WebhookPayload) -> String {
+    match payload {
+        WebhookPayload::Full if !carries_configuration(&ev.kind) => ev.to_json(),
+        _ => ev.public().to_json(),
+    }
+}
+
+fn carries_configuration(kind: &EventKind) -> bool {
+    matches!(kind, EventKind::ConfigReloaded { .. })
+}
+
+/// Starts the delivery of every hall's hooks, positions in `data`.
+/// Refuses (an error) a damaged position file.
+pub fn start(app: App, data: &Path) -> std::io::Result<()> {
+    let positions = Positions::load(data)?;
+    tokio::spawn(positions.clone().run_writer());
+    for hall in app.halls.keys() {
+        tokio::spawn(manage(app.clone(), hall.clone(), positions.clone()));
+    }
+    Ok(())
+}
+
+/// Keeps one task per configured hook of `hall`, following reloads: a hook
+/// whose keys changed is restarted (from its position), a removed one stops.
+async fn manage(app: App, hall: String, positions: Positions) {
+    let mut running: HashMap<String, (WebhookConfig, tokio::task::JoinHandle<()>)> = HashMap::new();
+    loop {
+        let Ok(entry) = app.hall(&hall) else { return };
+        let hooks = match entry.config.read() {
+            Ok(c) => c.webhooks.clone(),
+            Err(p) => p.into_inner().webhooks.clone(),
+        };
+        running.retain(|_, (cfg, task)| {
+            let keep = hooks.contains(cfg) && !task.is_finished();
+            if !keep {
+                task.abort();
+            }
+            keep
+        });
+        for cfg in hooks {
+            let key = cfg.key().to_string();
+            if running.contains_key(&key) {
+                continue;
+            }
+            let task = deliver::HookTask {
+                hall: Arc::from(hall.as_str()),
+                cfg: cfg.clone(),
+                store: app.store.clone(),
+                handle: entry.handle.clone(),
+                positions: positions.clone(),
+            };
+            running.insert(key, (cfg, tokio::spawn(task.run())));
+        }
+        tokio::time::sleep(CONFIG_CHECK).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signature_is_hmac_sha256_rfc_4231_case_2() {
+        assert_eq!(
+            signature(b"Jefe", b"what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+}
