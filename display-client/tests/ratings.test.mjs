@@ -9,7 +9,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { suite, tempDir, cleanup } from './harness.mjs';
+import { suite, tempDir, cleanup, runAxe } from './harness.mjs';
 
 const HALL = 'rt';
 const H = `/api/v1/halls/${HALL}`;
@@ -55,6 +55,8 @@ await suite('ratings', async ({ step, assert, startServer, newPage, sleep, log }
     await ev.fill('#reason-text', '材料清单没有一次说清');
     assert(!(await ev.isDisabled('#reason-submit')), 'submit disabled with a reason');
     await ev.screenshot({ path: join(shots, 'evaluator-reason.png') });
+    const bad = await runAxe(ev, { include: '#mode-rate' });
+    assert(bad.length === 0, `axe on the evaluator's reason: ${JSON.stringify(bad)}`);
     await ev.click('#reason-submit');
     await ev.waitForSelector('#mode-thanks:not([hidden])', { timeout: 10000 });
     const list = await badList();
@@ -87,6 +89,8 @@ await suite('ratings', async ({ step, assert, startServer, newPage, sleep, log }
     await phone.click('#rate-chips .chip[data-reason="attitude"]');
     assert(!(await phone.isDisabled('#rate-submit')), 'submit disabled with a reason');
     await phone.screenshot({ path: join(shots, 'phone-reason.png') });
+    const bad = await runAxe(phone, { include: '#rate-box' });
+    assert(bad.length === 0, `axe on the rating box: ${JSON.stringify(bad)}`);
     await phone.click('#rate-submit');
     await phone.waitForSelector('#rated-box:not([hidden])', { timeout: 10000 });
     const b = (await badList()).ratings.find((r) => r.ticket === second.id);
@@ -130,6 +134,10 @@ await suite('ratings', async ({ step, assert, startServer, newPage, sleep, log }
     const b = (await badList()).ratings.find((r) => r.ticket === first.id);
     assert(b.status === 'contacted' && b.follow_ups[0].by === 'supervisor' && b.follow_ups[0].handler === '王主任', JSON.stringify(b));
     await sv.locator('#chaping').screenshot({ path: join(shots, 'supervisor-chaping.png') });
+    for (const sel of ['#chaping', '#links-warn']) {
+      const bad = await runAxe(sv, { include: sel });
+      assert(bad.length === 0, `axe on ${sel}: ${JSON.stringify(bad)}`);
+    }
   });
 
   await step('supervisor: the 待回访 tab and the CSV export (BOM, Chinese headers)', async () => {
@@ -176,6 +184,8 @@ await suite('ratings', async ({ step, assert, startServer, newPage, sleep, log }
     const fontPx = await kiosk.$eval('#err-text', (p) => parseFloat(getComputedStyle(p).fontSize));
     assert(fontPx >= 28, `error text ${fontPx}px`);
     await kiosk.screenshot({ path: join(shots, 'kiosk-too-early.png') });
+    const bad = await runAxe(kiosk, { include: '#err-box' });
+    assert(bad.length === 0, `axe on the error dialog: ${JSON.stringify(bad)}`);
     await sleep(2500);
     assert(await kiosk.isVisible('#err-box'), 'the dialog went away by itself');
     await kiosk.mouse.click(540, 1500);
