@@ -50,37 +50,6 @@ pub struct DayPlan {
     pub breaks: Vec<Vec<Break>>,
 }
 
-impl DayPlan {
-    /// What the day's log would say to the forecast: its arrivals and their
-    /// work (handling + walk), counting the categories marked in `pooled`
-    /// (those the schedule's windows serve; the others have specialist
-    /// windows of their own). Read from the day's facts rather than the
-    /// core's events: the same figures, without keeping every event.
-    pub fn day_log(&self, weekday: u8, pooled: &[bool]) -> crate::forecast::DayLog {
-        use crate::forecast::{SLOTS, SLOT_MS};
-        let mut arrivals = [0.0; SLOTS];
-        let mut work_s = 0.0;
-        let mut served = 0;
-        for a in &self.arrivals {
-            if !pooled.get(usize::from(a.cat)).copied().unwrap_or(true) {
-                continue;
-            }
-            served += 1;
-            let k = (a.at / SLOT_MS).clamp(0, SLOTS as i64 - 1) as usize;
-            arrivals[k] += 1.0;
-            work_s += (a.service_ms + a.walk_ms) as f64 / 1000.0;
-        }
-        crate::forecast::DayLog {
-            weekday,
-            arrivals,
-            work_s,
-            served,
-            summons_s: 0.0,
-            summons: 0,
-        }
-    }
-}
-
 #[derive(Clone, Debug)]
 struct Segment {
     from: i64,

@@ -259,6 +259,9 @@ pub struct Engine<'a> {
     pub tally: Tally,
     /// Print window, post and tidal events to stderr (debugging aid).
     pub trace: bool,
+    /// The day's events as the core emitted them, when asked for
+    /// ([`Engine::keep_log`]): `plan` learns from the log, as the server does.
+    log: Option<Vec<hallcall_core::Event>>,
 }
 
 impl<'a> Engine<'a> {
@@ -353,6 +356,7 @@ impl<'a> Engine<'a> {
             released: vec![false; cfg.windows.len()],
             restaff: false,
             trace: false,
+            log: None,
             tally: Tally {
                 slot_waiting: vec![0.0; slots],
                 slot_staffed: vec![0.0; slots],
@@ -364,6 +368,16 @@ impl<'a> Engine<'a> {
 
     pub fn hall(&self) -> &Hall {
         &self.hall
+    }
+
+    /// Keep every event the core emits until [`Engine::take_log`].
+    pub fn keep_log(&mut self) {
+        self.log.get_or_insert_with(Vec::new);
+    }
+
+    /// The events kept since the last call (empty unless [`Engine::keep_log`]).
+    pub fn take_log(&mut self) -> Vec<hallcall_core::Event> {
+        self.log.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// The windows wanted per half-hour for the next day (`plan`, `bound`).
@@ -710,6 +724,9 @@ impl<'a> Engine<'a> {
                 for ev in &evs {
                     self.observe(&ev.kind);
                 }
+                if let Some(log) = self.log.as_mut() {
+                    log.extend(evs);
+                }
                 true
             }
             Err(e) => {
@@ -1027,6 +1044,9 @@ impl<'a> Engine<'a> {
                     self.tally.core_events += evs.len() as u64;
                     for ev in &evs {
                         self.observe(&ev.kind);
+                    }
+                    if let Some(log) = self.log.as_mut() {
+                        log.extend(evs);
                     }
                 }
             }

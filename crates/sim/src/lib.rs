@@ -257,7 +257,6 @@ pub fn simulate(sim: &Simulation, progress: Option<&ProgressBar>) -> Result<Repo
 struct ScheduleFrame {
     hall: forecast::Frame,
     target_s: f64,
-    pooled: Vec<bool>,
     /// Per specialist window: its categories as a bit mask (for `bound`).
     specialist_masks: Vec<u64>,
     min: u32,
@@ -278,7 +277,6 @@ impl ScheduleFrame {
         let p = &sim.profile;
         ScheduleFrame {
             target_s: hall.target_s,
-            pooled: hall.pooled.clone(),
             specialist_masks: cfg
                 .windows
                 .iter()
@@ -347,12 +345,15 @@ fn run_policy(
         let days = if last { dates } else { &dates[..calib] };
         let mut engine = Engine::new(setup, demand, sim.engine);
         let mut history = forecast::History::new(4);
+        if setup.policy == Policy::Plan {
+            // plan learns from the day's log, with the server's own reducer.
+            engine.keep_log();
+        }
         for (day, date) in days.iter().enumerate() {
             let facts = demand.day_on(sim.seed, day as u32, Some(weekday(date)));
             match setup.policy {
                 Policy::Plan => {
                     engine.set_schedule(frame.plan(&history, weekday(date)).as_ref());
-                    history.push(facts.day_log(weekday(date), &frame.pooled));
                 }
                 Policy::Bound => {
                     let s = bound::search(
@@ -372,6 +373,16 @@ fn run_policy(
                 _ => {}
             }
             engine.run_day(*date, facts)?;
+            if setup.policy == Policy::Plan {
+                let cfg = &setup.config;
+                let log = engine.take_log();
+                history.push(forecast::DayLog::from_events(
+                    &log,
+                    weekday(date),
+                    cfg.timezone,
+                    |c| frame.hall.is_pooled(cfg, c),
+                ));
+            }
             if last {
                 if let Some(pb) = progress {
                     pb.inc(1);
