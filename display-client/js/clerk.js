@@ -562,7 +562,8 @@ function onEvent(ev) {
     saveSession(null);
     showLogin(`您已退出 ${mine}号窗口：${reasonText('zh', ev.reason)}`, 'info');
     return;
-  } else if (ev.type === 'warning' && ev.window === mine && ev.kind !== 'failover') {
+  } else if (ev.type === 'warning' && ev.window === mine && ev.kind !== 'failover' && ev.kind !== 'bad_rating') {
+    // A 差评 is the supervisor's to follow up (回访), not an alarm at the window.
     alert(`预警：${warningText('zh', ev, view)}`, ev.level === 'red' ? 'red' : 'yellow');
   }
   if (ev.window === mine || ['ticket_issued', 'ticket_called', 'ticket_transferred', 'ticket_requeued', 'ticket_cancelled', 'ticket_chained', 'window_opened', 'window_closed', 'window_paused', 'window_resumed', 'failover', 'day_closed'].includes(ev.type)) refreshQueueSoon();
