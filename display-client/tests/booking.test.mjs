@@ -58,6 +58,10 @@ await suite('booking page', async ({ step, assert, startServer, newPage, log }) 
     const ten = (await slotsOf(tomorrow)).slots.find((s) => hallHm(s.start) === '10:00');
     await page.click(`.bk-slot[data-start="${ten.start}"]`);
     await page.fill('#phone', '138 0013 8000');
+    if (process.env.SHOT_DIR) {
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: join(process.env.SHOT_DIR, 'book-390x844.png') });
+    }
     await page.click('#submit');
     await page.waitForSelector('#done:not([hidden])');
     code = (await page.textContent('#code')).trim();
@@ -70,7 +74,7 @@ await suite('booking page', async ({ step, assert, startServer, newPage, log }) 
     const after = (await slotsOf(tomorrow)).slots.find((s) => hallHm(s.start) === '10:00');
     assert(after.booked === 1, `booked ${after.booked}`);
     // SHOT_DIR=dir keeps a screenshot of the booked page to look at.
-    if (process.env.SHOT_DIR) await page.screenshot({ path: join(process.env.SHOT_DIR, 'book-done.png'), fullPage: true });
+    if (process.env.SHOT_DIR) await page.screenshot({ path: join(process.env.SHOT_DIR, 'book-done-390x844.png'), fullPage: true });
   });
 
   await step('the page cancels the booking and the place is free again', async () => {
@@ -139,7 +143,7 @@ name = "张敏"
     const r = await holiday.api('/api/v1/halls/town/appointments', { method: 'POST', body: { category: 'market', slot_start: `${tomorrow}T10:00:00+08:00`, phone: '13800138000' } });
     assert(r.status === 400 && r.body.error.code === 'bad_slot', JSON.stringify(r));
     log(`holiday ${tomorrow}: ${r.body.error.message}`);
-    if (process.env.SHOT_DIR) await p.screenshot({ path: join(process.env.SHOT_DIR, 'book-holiday.png'), fullPage: true });
+    if (process.env.SHOT_DIR) await p.screenshot({ path: join(process.env.SHOT_DIR, 'book-holiday-390x844.png'), fullPage: true });
     cleanup(dir);
   });
 });

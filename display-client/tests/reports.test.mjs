@@ -103,6 +103,6 @@ await suite('reports', async ({ step, assert, startServer, newPage }) => {
   await step('the report card is readable (axe-core)', async () => {
     const v = await runAxe(page, { include: '#reports' });
     assert(v.length === 0, JSON.stringify(v, null, 1).slice(0, 1500));
-    if (process.env.SHOT_DIR) await page.locator('#reports').screenshot({ path: join(process.env.SHOT_DIR, 'reports.png') });
+    if (process.env.SHOT_DIR) await page.locator('#reports').screenshot({ path: join(process.env.SHOT_DIR, 'supervisor-reports-1920.png') });
   });
 });
