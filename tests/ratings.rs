@@ -41,6 +41,9 @@ async fn bad_ratings_keep_their_reason_and_the_supervisor_follows_them_up() {
 
     // The phone: 不满意 needs a reason; unknown reasons and long texts are refused.
     let a = served(&s, &clerk).await;
+    // A display subscribed from here on, and the seq to replay from later.
+    let from = s.seq().await;
+    let mut live = Sub::connect(&s, None).await;
     rate(&s, &a, json!({"score": 2}))
         .await
         .expect_error(400, "reason_required");
@@ -225,7 +228,48 @@ async fn bad_ratings_keep_their_reason_and_the_supervisor_follows_them_up() {
         .await;
     assert_eq!(via_accept.body, csv.body);
 
-    // The public never sees reasons or notes.
+    // The public never sees reasons or notes: not live, not in a since=
+    // replay (both are the core's public projection), not in the status.
+    let mut seen = live.until_type("rating_followed_up").await;
+    seen.extend(live.until_type("rating_followed_up").await);
+    let mut replay = Sub::connect(&s, Some(from)).await;
+    seen.extend(replay.until_seq(s.seq().await).await);
+    let kinds: Vec<String> = seen
+        .iter()
+        .filter(|e| e["type"] == "warning")
+        .map(|e| format!("{}:{}", str_of(&e["kind"]), str_of(&e["level"])))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "bad_rating:yellow",
+            "bad_rating:red",
+            "bad_rating:yellow",
+            "bad_rating:red"
+        ],
+        "live then replayed"
+    );
+    assert_eq!(
+        seen.iter()
+            .filter(|e| e["type"] == "rating_followed_up")
+            .count(),
+        4
+    );
+    for e in &seen {
+        let t = e.to_string();
+        for secret in [
+            a.as_str(),
+            b.as_str(),
+            "long_wait",
+            "材料清单没说全",
+            "态度生硬",
+            "已电话回访",
+            "窗口张贴材料清单",
+            "王主任",
+        ] {
+            assert!(!t.contains(secret), "{secret} on the public stream: {t}");
+        }
+    }
     let status = s.ticket(&a).await.to_string();
     assert!(
         !status.contains("材料清单") && !status.contains("long_wait"),
