@@ -9,8 +9,10 @@
 //!
 //! One small task per hall, asleep between checks: it reads the current
 //! configuration from the hall's snapshot every time, so a reload into or
-//! out of mode `plan` takes effect within [`RECHECK`].
+//! out of mode `plan` takes effect within [`RECHECK`], and so does a node
+//! becoming the hall's owner (several nodes: only the owner plans).
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -56,7 +58,10 @@ async fn run(handle: HallHandle, store: Store) {
         let cfg = handle.snapshot().hall().config().clone();
         let now = now_ms();
         let today = local(cfg.timezone, now).date;
-        if cfg.tidal.mode == TidalMode::Plan && planned != Some(today) {
+        // Several nodes: only the hall's owner plans (a follower would read
+        // four weeks of log for a command the owner refuses to take).
+        let owner = handle.owner.load(Ordering::Acquire);
+        if owner && cfg.tidal.mode == TidalMode::Plan && planned != Some(today) {
             let (s, c) = (store.clone(), cfg.clone());
             let made = tokio::task::spawn_blocking(move || plan_for(&s, &c, today)).await;
             match made {
@@ -66,6 +71,8 @@ async fn run(handle: HallHandle, store: Store) {
                         planned = Some(today);
                     }
                     Err(CommandError::Gone) => return,
+                    // Ownership moved meanwhile: the new owner plans.
+                    Err(CommandError::NotOwner) => {}
                     Err(e) => tracing::warn!(hall = %cfg.id, error = %e, "staffing plan refused"),
                 },
                 Ok(Ok(None)) => {
