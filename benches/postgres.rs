@@ -2,7 +2,11 @@
 //! `HALLCALL_TEST_PG` set: `eval "$(scripts/pg.sh)"` starts a throwaway
 //! cluster): a durable command's latency beside a raw single-row INSERT +
 //! COMMIT in the same run, on the same server, table shape and session
-//! settings; and group-commit throughput over 100 halls.
+//! settings; group-commit throughput over 100 halls; and failover times of
+//! two `hallcall serve --node` processes: SIGKILL or SIGSTOP of the owner
+//! to the first command the other node accepts (`support/failover.rs`;
+//! `HALLCALL_BENCH_ONLY=failover` runs only that part, with the default
+//! lease unless `HALLCALL_BENCH_LEASE_MS` is set).
 //!
 //! Prints a table; the figures go to BENCHMARKS.md.
 
@@ -12,6 +16,8 @@ use std::time::{Duration, Instant};
 use hallcall_core::Hall;
 use hallcall_store::{Store, StoreOptions};
 
+#[path = "support/failover.rs"]
+mod failover;
 #[path = "support/script.rs"]
 mod script;
 use script::{config, pct, us, Script};
@@ -188,6 +194,56 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    let only_failover = std::env::var("HALLCALL_BENCH_ONLY").is_ok_and(|v| v == "failover");
+    if !only_failover {
+        latency_and_throughput(&rt, &url);
+    }
+    let lease_ms = std::env::var("HALLCALL_BENCH_LEASE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3_000);
+    let db = rt.block_on(fresh_database(&url));
+    let f = rt.block_on(failover::run(&db, lease_ms, 5, 3));
+    let secs = |v: &[Duration]| {
+        v.iter()
+            .map(|d| format!("{:.2}", d.as_secs_f64()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let worst = |v: &[Duration]| v.iter().max().copied().unwrap_or_default();
+    println!();
+    println!("failover, 2 nodes, lease {} ms:", f.lease_ms);
+    println!(
+        "  SIGKILL of the owner -> first command accepted by the other node (s): {}; worst {:.2} (target <= 5) {}",
+        secs(&f.kills),
+        worst(&f.kills).as_secs_f64(),
+        if worst(&f.kills) <= Duration::from_secs(5) { "MET" } else { "MISSED" }
+    );
+    let stop_goal = Duration::from_millis(f.lease_ms + 2_000);
+    println!(
+        "  SIGSTOP of the owner -> first command accepted by the other node (s): {}; worst {:.2} (target <= lease + 2 = {:.1}) {}",
+        secs(&f.stops),
+        worst(&f.stops).as_secs_f64(),
+        stop_goal.as_secs_f64(),
+        if worst(&f.stops) <= stop_goal { "MET" } else { "MISSED" }
+    );
+}
+
+/// A database of its own for the failover nodes (they use the default
+/// schema), named after this process.
+async fn fresh_database(url: &str) -> String {
+    let name = format!("bench_failover_{}", std::process::id());
+    let mut c = PgConnection::connect(url).await.expect("connect");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut c)
+        .await
+        .expect("create the failover database");
+    let (base, _) = url.rsplit_once('/').expect("a URL with a database");
+    format!("{base}/{name}")
+}
+
+fn latency_and_throughput(rt: &tokio::runtime::Runtime, url: &str) {
+    let url = url.to_string();
     let schema = format!("bench_{}", std::process::id());
     let ((raw, single), (conc, conc_events), version) = rt.block_on(async {
         let lat = latency(&url, &schema).await;

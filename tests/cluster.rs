@@ -735,6 +735,40 @@ async fn three_nodes_behind_haproxy_survive_kills_a_freeze_and_a_clean_stop() {
         "requests refused during the clean handoff: {term_failures:?}"
     );
 
+    // /metrics has the lease and forwarding figures.
+    let live = nodes
+        .iter()
+        .find(|n| n.child.is_some())
+        .expect("a live node");
+    let metrics = http
+        .get(format!("http://{}/metrics", live.addr()))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    let figure = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(-1.0)
+    };
+    assert!(
+        figure("hallcall_cluster_lease_renewals_total{") > 0.0,
+        "lease renewals counted"
+    );
+    assert!(
+        figure("hallcall_cluster_forwarded_total{") >= 0.0,
+        "forwarding counted"
+    );
+    assert!(
+        figure("hallcall_cluster_owned_halls{") >= 0.0,
+        "owned halls shown"
+    );
+
     // Quiesce and check.
     stop.store(true, Ordering::Release);
     for w in workers {

@@ -38,7 +38,9 @@ pub const FORWARDED: &str = "x-hallcall-forwarded";
 /// Time to connect to an owner before trying again.
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 /// Time for the owner's answer.
-const ANSWER_TIMEOUT: Duration = Duration::from_secs(15);
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often a forward waiting for its answer checks the owner's lease.
+const LEASE_CHECK: Duration = Duration::from_millis(250);
 /// Pause between attempts while nobody owns the hall.
 const PAUSE: Duration = Duration::from_millis(50);
 /// Largest body forwarded (the API's own limit is 16 KiB).
@@ -122,7 +124,7 @@ pub async fn route(State(app): State<App>, req: Request, next: Next) -> Response
             _ => continue,
         };
         match send(
-            &owner.addr,
+            &owner,
             &parts.method,
             &parts.uri,
             &parts.headers,
@@ -225,15 +227,21 @@ fn hop_by_hop(name: &header::HeaderName) -> bool {
     )
 }
 
-/// Sends one request to `addr` on a fresh connection (HTTP/1.1).
+/// Sends one request to `owner` on a fresh connection (HTTP/1.1). Gives
+/// up (outcome unknown) if the owner's lease moves away while it holds the
+/// request — a frozen owner — rather than waiting for it to wake: what it
+/// committed before its lease lapsed stands, and after that it can only
+/// refuse a forwarded request (`not_owner`, one hop), so nothing is
+/// repeated by giving up.
 async fn send(
-    addr: &str,
+    owner: &hallcall_store::Lease,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: Bytes,
     c: &Arc<Cluster>,
 ) -> Result<Response, Sent> {
+    let addr = owner.addr.as_str();
     let stream =
         match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(addr)).await {
             Ok(Ok(s)) => s,
@@ -259,10 +267,22 @@ async fn send(
         .header(FORWARDED, c.opts.node.as_str())
         .body(Body::from(body))
         .map_err(|e| Sent::No(e.to_string()))?;
-    let resp = match tokio::time::timeout(ANSWER_TIMEOUT, sender.send_request(req)).await {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => return Err(Sent::Unknown(e.to_string())),
-        Err(_) => return Err(Sent::Unknown("no answer in time".into())),
+    let lapsed = async {
+        loop {
+            tokio::time::sleep(LEASE_CHECK).await;
+            // The controller refreshes the map every renewal period.
+            if c.owner_of(&owner.hall).is_none_or(|l| l.node != owner.node) {
+                return;
+            }
+        }
+    };
+    let resp = tokio::select! {
+        r = tokio::time::timeout(ANSWER_TIMEOUT, sender.send_request(req)) => match r {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return Err(Sent::Unknown(e.to_string())),
+            Err(_) => return Err(Sent::Unknown("no answer in time".into())),
+        },
+        () = lapsed => return Err(Sent::Unknown(format!("the lease of node {} lapsed while it held the request", owner.node))),
     };
     Ok(resp.map(Body::new))
 }
