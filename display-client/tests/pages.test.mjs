@@ -195,6 +195,7 @@ await suite('pages (issue 13: hall time, hero call, layouts at the limits, reada
   log(`big hall: ${view.categories.length} categories, ${view.windows.length} windows, ${view.load.waiting} waiting, estimates up to ${Math.max(...view.categories.map((c) => c.estimated_wait_s || 0))} s (filled in ${ms} ms, beside the demo hall's steps)`);
   const waitingTicket = filled.tickets[filled.tickets.length - 1];
   const calledTicket = filled.tickets.find((t) => t.number === view.windows.find((w) => w.number === 7).current.number);
+  const servedTicket = filled.tickets.find((t) => t.number === view.windows.find((w) => w.number === 1).current.number);
   const H = BIG.hall;
 
   // [name, url, viewport, {mobile, prepare(page), expect(page)}]
@@ -221,6 +222,9 @@ await suite('pages (issue 13: hall time, hero call, layouts at the limits, reada
     ['ticket page waiting 390×844', `/t/${waitingTicket.id}?hall=${H}`, [390, 844], { mobile: true }],
     ['ticket page called 390×844', `/t/${calledTicket.id}?hall=${H}`, [390, 844], { mobile: true }],
     ['evaluator 1280×800', `/evaluator/1?hall=${H}&token=${BIG.evaluator}`, [1280, 800], {}],
+    // Last: it completes window 1's ticket to rate it.
+    ['evaluator rating with a reason 1280×800', `/evaluator/1?hall=${H}&token=${BIG.evaluator}`, [1280, 800], { prepare: evaluatorRating }],
+    ['ticket page rating with a reason 390×844', `/t/${servedTicket.id}?hall=${H}`, [390, 844], { mobile: true, prepare: phoneRating }],
   ];
 
   async function hallComplete(page) {
@@ -237,6 +241,25 @@ await suite('pages (issue 13: hall time, hero call, layouts at the limits, reada
     page.on('dialog', (d) => d.accept()); // 预计超过今日办公时间: take it anyway
     await page.click('.cat-btn[data-category="medical"]');
     await page.waitForSelector('#ticket-modal:not([hidden])', { timeout: 5000 });
+  }
+  let completed = null;
+  /** Completes window 1's ticket once (both rating pages need it done, either may run alone under a filter). */
+  async function completeWindow1() {
+    completed ||= big.api(`/api/v1/halls/${H}/windows/1/complete`, { method: 'POST', token: filled.tokens[1], body: {} });
+    const r = await completed;
+    assert(r.status === 200, `complete at window 1: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+  async function evaluatorRating(page) {
+    await completeWindow1();
+    await page.waitForFunction(() => document.documentElement.dataset.mode === 'rate', null, { timeout: 8000 });
+    await page.click('#levels button[data-score="2"]'); // 不满意: the reasons
+    await page.waitForSelector('#reason:not([hidden])', { timeout: 3000 });
+  }
+  async function phoneRating(page) {
+    await completeWindow1();
+    await page.waitForSelector('#rate-box:not([hidden])', { timeout: 8000 });
+    await page.click('#stars button[data-score="1"]'); // 非常不满意: the reasons
+    await page.waitForSelector('#rate-reason:not([hidden])', { timeout: 3000 });
   }
   async function supervisorComplete(page) {
     await page.waitForFunction(() => document.querySelectorAll('#cats tr').length === 12 && document.querySelectorAll('#wins .sw').length === 20, null, { timeout: 5000 }).catch(async () => {
