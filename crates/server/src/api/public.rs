@@ -38,7 +38,7 @@ pub async fn list_halls(State(app): State<App>) -> Json<Vec<HallSummary>> {
 
 #[utoipa::path(get, path = "/api/v1/halls/{hall}/state", tag = "public",
     params(("hall" = String, Path)),
-    responses((status = 200, description = "HallView snapshot with `seq`: categories, windows, recent calls, advice, load, totals", body = Object),
+    responses((status = 200, description = "HallView snapshot with `seq`: categories, windows, recent calls, advice, load, totals, waiting_series; staffing_plan {lead_s, slots [{at, planned, staffed}]} in tidal mode plan once today's plan is set", body = Object),
         (status = 404, body = ErrorBody)))]
 pub async fn state(State(app): State<App>, Path(hall): Path<String>) -> Result<Response, ApiError> {
     let entry = app.hall(&hall)?;
