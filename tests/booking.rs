@@ -166,3 +166,73 @@ async fn bad_slot_queries_and_bookings_are_json_4xx() {
         .await
         .expect_error(404, "unknown_appointment");
 }
+
+/// Walks a directory tree and says whether any file holds `needle`.
+fn any_file_contains(dir: &std::path::Path, needle: &[u8]) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let p = e.path();
+        if p.is_dir() {
+            any_file_contains(&p, needle)
+        } else {
+            std::fs::read(&p)
+                .map(|b| b.windows(needle.len()).any(|w| w == needle))
+                .unwrap_or(false)
+        }
+    })
+}
+
+#[tokio::test]
+async fn the_phone_reaches_the_log_only_as_a_keyed_hash() {
+    let mut s = Server::start().await;
+    let today = s.state().await["business_date"]
+        .as_str()
+        .expect("business_date")
+        .to_string();
+    let day = tomorrow(&today);
+    // The same number written two ways, and another number.
+    for (slot, phone) in [
+        ("10:00", "13800138000"),
+        ("10:30", "+86 138-0013-8000"),
+        ("11:00", "13900139000"),
+    ] {
+        s.post(
+            "/appointments",
+            None,
+            Some(json!({"category": "market", "slot_start": format!("{day}T{slot}:00+08:00"), "phone": phone})),
+        )
+        .await
+        .expect(201);
+    }
+    s.kill();
+    let data = s.data_path();
+    let store =
+        hallcall_store::Store::open(&data.join("db"), hallcall_store::StoreOptions::default())
+            .expect("store opens");
+    let phones: Vec<String> = store
+        .read_log(HALL, 1, 10_000)
+        .expect("log")
+        .into_iter()
+        .filter_map(|e| match e.kind {
+            hallcall_core::EventKind::AppointmentBooked { phone, .. } => phone,
+            _ => None,
+        })
+        .collect();
+    drop(store);
+    assert_eq!(phones.len(), 3, "every booking carries its phone's hash");
+    assert_eq!(
+        phones[0], phones[1],
+        "one number, one hash (normalised first)"
+    );
+    assert_ne!(phones[0], phones[2]);
+    assert!(
+        phones.iter().all(|h| h.len() >= 32 && !h.contains("138")),
+        "{phones:?}"
+    );
+    assert!(
+        !any_file_contains(&data, b"13800138000") && !any_file_contains(&data, b"13900139000"),
+        "no phone number anywhere in the data directory"
+    );
+}
