@@ -280,4 +280,50 @@ mod tests {
         h.ok(crate::Actor::Kiosk, Command::Requeue { ticket: a1.clone() });
         assert_eq!(h.hall.ticket(&a1).unwrap().state, TicketState::Waiting);
     }
+
+    #[test]
+    fn the_log_rebuilds_holds_chains_notices_and_near_turns() {
+        let mut h = H::demo();
+        h.open(1);
+        for _ in 0..6 {
+            h.issue("general");
+        }
+        h.ok(
+            crate::Actor::Supervisor,
+            Command::AddNotice {
+                text: "今天下午暂停不动产登记".into(),
+                starts_at: h.now,
+                ends_at: h.now + 3_600_000,
+            },
+        );
+        call_number(&mut h, 1, "A004").unwrap();
+        h.clerk(1, Command::Start { window: 1 }).unwrap();
+        h.advance(60);
+        hold(&mut h, 1).unwrap(); // A004 held, 60 s served
+        h.call(1);
+        h.clerk(1, Command::Start { window: 1 }).unwrap();
+        h.advance(30);
+        // A001 goes on to market at its original place.
+        h.clerk(
+            1,
+            Command::CompleteAndSend {
+                window: 1,
+                next_category: "market".into(),
+            },
+        )
+        .unwrap();
+        call_number(&mut h, 1, "A004").unwrap(); // back from hold, not started yet
+        h.assert_replays();
+        h.clerk(1, Command::Start { window: 1 }).unwrap();
+        h.clerk(1, Command::Hold { window: 1 }).unwrap();
+        h.now += 31 * 60_000;
+        h.tick(); // the second hold runs out
+        h.assert_replays();
+        h.ok(crate::Actor::Kiosk, Command::CloseDay);
+        h.assert_replays();
+        assert_eq!(
+            h.hall.holds.len() + h.hall.chained.len() + h.hall.near_turn.len(),
+            0
+        );
+    }
 }

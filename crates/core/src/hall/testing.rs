@@ -11,6 +11,8 @@ pub(crate) struct H {
     pub hall: Hall,
     pub now: Millis,
     next_id: u64,
+    /// Every event, in order, for replay checks.
+    pub log: Vec<Event>,
 }
 
 impl H {
@@ -20,6 +22,7 @@ impl H {
             hall: Hall::new(crate::demo::demo_hall()),
             now: NINE_AM,
             next_id: 1,
+            log: Vec::new(),
         }
     }
 
@@ -31,8 +34,9 @@ impl H {
     pub fn run(&mut self, by: Actor, cmd: Command) -> Result<Vec<Event>, Rejected> {
         let before = self.hall.clone();
         let r = self.hall.handle(cmd, by, self.now);
-        if let Err(e) = &r {
-            assert!(self.hall == before, "refused command changed state: {e}");
+        match &r {
+            Ok(evs) => self.log.extend(evs.iter().cloned()),
+            Err(e) => assert!(self.hall == before, "refused command changed state: {e}"),
         }
         r
     }
@@ -114,7 +118,21 @@ impl H {
     }
 
     pub fn tick(&mut self) -> Vec<Event> {
-        self.hall.handle_timeout(self.now)
+        let evs = self.hall.handle_timeout(self.now);
+        self.log.extend(evs.iter().cloned());
+        evs
+    }
+
+    /// A fresh hall that applied the log (what recovery does) equals the
+    /// live one, and so does one restored from a snapshot of the live hall.
+    pub fn assert_replays(&self) {
+        let mut replayed = Hall::new(self.hall.config.clone());
+        for ev in &self.log {
+            replayed.apply(ev);
+        }
+        assert!(replayed == self.hall, "replaying the log differs");
+        let restored = Hall::from_snapshot(&self.hall.to_snapshot()).expect("snapshot");
+        assert!(restored == self.hall, "the snapshot differs");
     }
 }
 
