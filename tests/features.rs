@@ -305,3 +305,32 @@ async fn a_ticket_near_its_turn_is_told_once_on_its_status_and_the_stream() {
     );
     assert_eq!(s.ticket(&ids[4]).await["near_turn"], true);
 }
+
+#[tokio::test]
+async fn the_openapi_document_has_the_new_paths() {
+    let s = Server::start().await;
+    let doc = s
+        .send(s.http().get(s.url("/api/v1/openapi.json")))
+        .await
+        .expect(200);
+    let paths = doc["paths"].as_object().expect("paths");
+    for p in [
+        "/api/v1/halls/{hall}/tickets/{id}/cancel",
+        "/api/v1/halls/{hall}/notices",
+        "/api/v1/halls/{hall}/notices/{id}",
+    ] {
+        assert!(paths.contains_key(p), "{p} missing");
+    }
+    let notices = &paths["/api/v1/halls/{hall}/notices"];
+    assert!(notices.get("get").is_some() && notices.get("post").is_some());
+    assert!(paths["/api/v1/halls/{hall}/notices/{id}"]
+        .get("delete")
+        .is_some());
+    let action = paths["/api/v1/halls/{hall}/windows/{n}/{action}"].to_string();
+    assert!(
+        action.contains("hold")
+            && action.contains("next_category")
+            && action.contains("call {number}"),
+        "{action}"
+    );
+}
