@@ -8,9 +8,10 @@
 //
 //   cargo build --bin hallcall -q &&
 //   HALLCALL_BIN=$PWD/target/debug/hallcall node display-client/tests/features.test.mjs
+// (SHOT_DIR=dir to keep screenshots of the phone, the console, the dashboard card and the display)
 
 import { join } from 'node:path';
-import { suite, tempDir } from './harness.mjs';
+import { suite } from './harness.mjs';
 
 const HALL = 'demo';
 const H = `/api/v1/halls/${HALL}`;
@@ -18,11 +19,12 @@ const KIOSK = 'kiosk-demo';
 const SUP = 'supervisor-demo';
 const pin = (staff) => staff.replace(/\D/g, '').repeat(2); // demo PINs: s01 -> 0101
 
-await suite('features', async ({ step, assert, startServer, newPage, browser, watch, log }) => {
+await suite('features', async ({ step, assert, startServer, newPage, browser, watch }) => {
   const server = await startServer({});
   const base = server.base;
-  const shots = tempDir('hallcall-features-shots-');
-  log(`screenshots in ${shots}`);
+  // SHOT_DIR=dir keeps screenshots of each page to look at.
+  const shots = process.env.SHOT_DIR;
+  const shot = (target, name) => (shots ? target.screenshot({ path: join(shots, name) }) : null);
   const must = async (what, p) => {
     const r = await p;
     if (r.status >= 300) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
@@ -57,7 +59,7 @@ await suite('features', async ({ step, assert, startServer, newPage, browser, wa
     await phone.waitForSelector('#near-box:not([hidden])', { timeout: 8000 });
     const v = await phone.evaluate(() => window.__vibrated.length);
     assert(v === 0, `vibrated again after a reload: ${v}`);
-    await phone.screenshot({ path: join(shots, 'phone-near-turn.png') });
+    await shot(phone, 'phone-near-turn.png');
   });
   await step('phone: a ticket 5 ahead is not near; it vibrates when a call moves it up', async () => {
     await phone.goto(`${base}/t/${tickets[5].id}?hall=${HALL}`);
@@ -89,7 +91,7 @@ await suite('features', async ({ step, assert, startServer, newPage, browser, wa
     assert(asked.includes('A005'), `confirm text ${asked}`);
     assert((await status(tickets[4].id)).state === 'cancelled', 'not cancelled on the server');
     assert(await phone.isHidden('#cancel-btn'), 'cancel button still shown');
-    await phone.screenshot({ path: join(shots, 'phone-cancelled.png') });
+    await shot(phone, 'phone-cancelled.png');
   });
 
   // ---- the clerk: 指定叫号, 挂起, 多窗联办 ------------------------------------------------
@@ -117,7 +119,7 @@ await suite('features', async ({ step, assert, startServer, newPage, browser, wa
     const left = await clerk.textContent('#held [data-held="A006"] .left');
     assert(/过号/.test(left), `time left ${left}`);
     assert((await status(tickets[5].id)).state === 'held', 'A006 not held');
-    await clerk.screenshot({ path: join(shots, 'clerk-held.png') });
+    await shot(clerk, 'clerk-held.png');
     await clerk.click('[data-action="call-next"]');
     await clerk.waitForFunction(() => document.querySelector('#cur-number').textContent === 'A003', null, { timeout: 5000 });
     // 叫回 is for an idle window: disabled while A003 is called.
@@ -136,7 +138,7 @@ await suite('features', async ({ step, assert, startServer, newPage, browser, wa
     await clerk.click('[data-action="complete-send"]');
     await clerk.waitForSelector('#chain-modal:not([hidden])');
     assert(await clerk.isDisabled('#ch-cats button[data-next="general"]'), 'its own category offered');
-    await clerk.screenshot({ path: join(shots, 'clerk-chain.png') });
+    await shot(clerk, 'clerk-chain.png');
     await clerk.click('#ch-cats button[data-next="market"]');
     await clerk.waitForFunction(() => document.querySelector('#cur-number').textContent === '—', null, { timeout: 5000 });
     const s = await status(tickets[5].id);
@@ -147,7 +149,7 @@ await suite('features', async ({ step, assert, startServer, newPage, browser, wa
     await phone.waitForSelector('#next-box:not([hidden])', { timeout: 8000 });
     const t = await phone.textContent('#next-box');
     assert(t.includes('综合业务') && t.includes('市场准入') && t.includes('1号窗口'), `next step: ${t}`);
-    await phone.screenshot({ path: join(shots, 'phone-next-step.png') });
+    await shot(phone, 'phone-next-step.png');
   });
 
   // ---- notices: the supervisor and the hall display ------------------------------
@@ -164,7 +166,7 @@ await suite('features', async ({ step, assert, startServer, newPage, browser, wa
     assert((await sup.textContent('#nc-list')).includes(TEXT), 'not listed');
     const list = await must('notices', server.api(`${H}/notices`));
     assert(list.notices.length === 1 && list.notices[0].showing, JSON.stringify(list));
-    await sup.locator('#notices-card').screenshot({ path: join(shots, 'supervisor-notices.png') });
+    await shot(sup.locator('#notices-card'), 'supervisor-notices.png');
   });
   await step('hall display: the notice scrolls beside the hall’s own, with where A006 goes next', async () => {
     await hall.goto(`${base}/display/hall?hall=${HALL}`);
@@ -177,7 +179,7 @@ await suite('features', async ({ step, assert, startServer, newPage, browser, wa
     // The page layout is unchanged: nothing spills out of the window.
     const fits = await hall.evaluate(() => document.documentElement.scrollHeight <= window.innerHeight + 1);
     assert(fits, 'the ticker made the page taller than the screen');
-    await hall.screenshot({ path: join(shots, 'hall-notices.png') });
+    await shot(hall, 'hall-notices.png');
   });
   await step('supervisor: 删除 removes the notice, and the display drops it', async () => {
     sup.once('dialog', (d) => d.accept());
