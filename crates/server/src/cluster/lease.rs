@@ -9,7 +9,7 @@
 //! fewer than ⌊h/n⌋ — so a joining node gets its share by clean handoffs,
 //! one at a time, and nodes never trade a hall back and forth.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -85,61 +85,84 @@ async fn step(c: &Arc<Cluster>, app: &App) -> Result<(), StoreError> {
     balance(c, app).await
 }
 
+/// What the share rule (see the module doc) tells one node to do.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Share {
+    /// Take up to this many free halls.
+    Take(usize),
+    /// Hand one of its halls to a node below its share.
+    GiveOne,
+    Stay,
+}
+
+/// The share rule: `total` halls; `counts` the halls each live node owns
+/// (every live node, `me` included).
+pub(super) fn share(total: usize, counts: &BTreeMap<&str, usize>, me: &str) -> Share {
+    let n = counts.len().max(1);
+    let (ceil, floor) = (total.div_ceil(n), total / n);
+    let mine = counts.get(me).copied().unwrap_or(0);
+    if mine < ceil {
+        return Share::Take(ceil - mine);
+    }
+    let needy = counts.values().any(|&k| k < floor);
+    // The most loaded node gives (ties: the smallest id), so two nodes
+    // never both give up a hall for one newcomer.
+    let most = counts
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(node, _)| *node);
+    if mine > floor && needy && most == Some(me) {
+        Share::GiveOne
+    } else {
+        Share::Stay
+    }
+}
+
 async fn balance(c: &Arc<Cluster>, app: &App) -> Result<(), StoreError> {
     let live = c.live.load_full();
-    let n = live.len().max(1);
-    let total = app.halls.len();
-    let ceil = total.div_ceil(n);
-    let floor = total / n;
     let me = c.opts.node.as_str();
-    let mut mine = app.halls.values().filter(|e| e.handle.is_owner()).count();
+    let mine = app.halls.values().filter(|e| e.handle.is_owner()).count();
     let owners = c.owners.load_full();
-    if mine < ceil {
-        for (id, e) in &app.halls {
-            if mine >= ceil {
-                break;
-            }
-            if owners.contains_key(id) || e.handle.is_owner() {
-                continue;
-            }
-            if !c.leases.acquire(id).await? {
-                continue;
-            }
-            if e.handle.own().await {
-                c.metrics.acquired.fetch_add(1, Ordering::Relaxed);
-                mine += 1;
-            } else {
-                c.leases.release(id).await?;
-            }
-        }
-        c.refresh_owners().await;
-        return Ok(());
-    }
-    if mine <= floor {
-        return Ok(());
-    }
-    let mut counts: HashMap<&str, usize> = live.iter().map(|x| (x.node.as_str(), 0)).collect();
+    let mut counts: BTreeMap<&str, usize> = live.iter().map(|x| (x.node.as_str(), 0)).collect();
     for l in owners.values() {
         if let Some(k) = counts.get_mut(l.node.as_str()) {
             *k += 1;
         }
     }
     counts.insert(me, mine);
-    let needy = counts.values().any(|&k| k < floor);
-    let most = counts
-        .iter()
-        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-        .map(|(node, _)| *node);
-    if needy && most == Some(me) {
-        if let Some(id) = app
-            .halls
-            .iter()
-            .rev()
-            .find(|(_, e)| e.handle.is_owner())
-            .map(|(id, _)| id.clone())
-        {
-            tracing::info!(hall = %id, "handing a hall to a node below its share");
-            hand_over(c, app, &id).await;
+    match share(app.halls.len(), &counts, me) {
+        Share::Stay => {}
+        Share::Take(mut wanted) => {
+            for (id, e) in &app.halls {
+                if wanted == 0 {
+                    break;
+                }
+                if owners.contains_key(id) || e.handle.is_owner() {
+                    continue;
+                }
+                if !c.leases.acquire(id).await? {
+                    continue;
+                }
+                if e.handle.own().await {
+                    c.metrics.acquired.fetch_add(1, Ordering::Relaxed);
+                    wanted -= 1;
+                } else {
+                    c.leases.release(id).await?;
+                }
+            }
+            c.refresh_owners().await;
+        }
+        Share::GiveOne => {
+            if let Some(id) = app
+                .halls
+                .iter()
+                .rev()
+                .find(|(_, e)| e.handle.is_owner())
+                .map(|(id, _)| id.clone())
+            {
+                tracing::info!(hall = %id, "handing a hall to a node below its share");
+                hand_over(c, app, &id).await;
+            }
         }
     }
     Ok(())
@@ -197,5 +220,49 @@ pub(super) async fn follow_notices(
             },
             _ = poll.tick() => tail_all(&app),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::{share, Share};
+
+    fn counts(v: &[(&'static str, usize)]) -> BTreeMap<&'static str, usize> {
+        v.iter().copied().collect()
+    }
+
+    /// About equal shares: a node takes free halls up to ⌈h/n⌉; only the
+    /// most loaded node (ties: smallest id) gives one up, and only while a
+    /// node is below ⌊h/n⌋ — so a newcomer gets its share one clean handoff
+    /// at a time and an uneven split that cannot be evened out stays put.
+    #[test]
+    fn halls_spread_in_about_equal_shares_one_handoff_at_a_time() {
+        // A lone node takes every hall.
+        assert_eq!(share(3, &counts(&[("n1", 0)]), "n1"), Share::Take(3));
+        // Two newcomers: the owner of all three gives one up, they take one each.
+        let c = counts(&[("n1", 3), ("n2", 0), ("n3", 0)]);
+        assert_eq!(share(3, &c, "n1"), Share::GiveOne);
+        assert_eq!(share(3, &c, "n2"), Share::Take(1));
+        // 2/1/0: n1 still gives (n3 has none), n2 stays.
+        let c = counts(&[("n1", 2), ("n2", 1), ("n3", 0)]);
+        assert_eq!(share(3, &c, "n1"), Share::GiveOne);
+        assert_eq!(share(3, &c, "n2"), Share::Stay);
+        // Even: nobody moves.
+        let c = counts(&[("n1", 1), ("n2", 1), ("n3", 1)]);
+        for n in ["n1", "n2", "n3"] {
+            assert_eq!(share(3, &c, n), Share::Stay);
+        }
+        // 4 halls over 3 nodes, 2/2/0: only n1 (tie, smaller id) gives one.
+        let c = counts(&[("n1", 2), ("n2", 2), ("n3", 0)]);
+        assert_eq!(share(4, &c, "n1"), Share::GiveOne);
+        assert_eq!(share(4, &c, "n2"), Share::Stay);
+        assert_eq!(share(4, &c, "n3"), Share::Take(2));
+        // 2/1/1 cannot be evener: n1 keeps its two; the others would take
+        // a free hall (⌈4/3⌉ = 2) but none is free, so nothing moves.
+        let c = counts(&[("n1", 2), ("n2", 1), ("n3", 1)]);
+        assert_eq!(share(4, &c, "n1"), Share::Stay);
+        assert_eq!(share(4, &c, "n2"), Share::Take(1));
     }
 }
