@@ -33,6 +33,7 @@ pub mod event;
 pub mod hall;
 pub mod links;
 pub mod model;
+pub mod overview;
 pub mod public;
 pub mod reason;
 pub mod report;

@@ -41,6 +41,8 @@ pub struct AppInner {
     /// Several nodes on one PostgreSQL (`serve --node`): leases, owners,
     /// forwarding. `None` on a single node.
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
+    /// `[server] city_tokens`: the 同城通办 overview (`api::city`); read at start.
+    pub city_tokens: Vec<String>,
 }
 
 pub type App = Arc<AppInner>;

@@ -268,6 +268,7 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
         limits: RateLimits::with_kiosk_issues_per_minute(args.kiosk_issues_per_minute),
         started: Instant::now(),
         cluster,
+        city_tokens: cfg.server.city_tokens.clone(),
     });
     // One task warms the halls one after another: the dummy hash is made
     // once per argon2 parameter set and then found in the cache, whereas a

@@ -36,6 +36,7 @@ pub fn demo_config(data: &str, listen: &str) -> Result<Config, String> {
         server: hallcall_core::config::ServerConfig {
             listen: listen.into(),
             data: data.into(),
+            city_tokens: Vec::new(),
         },
         halls: vec![hall],
     })

@@ -48,6 +48,10 @@ pub async fn clerk() -> Response {
 pub async fn supervisor() -> Response {
     file("supervisor.html")
 }
+/// 同城通办: every hall at a glance, `/city` (asks for a city token).
+pub async fn city() -> Response {
+    file("city.html")
+}
 /// 网上预约 on a phone: `/book?hall=ID`.
 pub async fn book() -> Response {
     file("book.html")

@@ -24,6 +24,9 @@ pub struct ServerConfig {
     pub listen: String,
     #[serde(default = "default_data")]
     pub data: String,
+    /// 同城通办: bearer tokens of the city overview (`config/city.rs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub city_tokens: Vec<String>,
 }
 
 fn default_listen() -> String {
@@ -38,6 +41,7 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: default_listen(),
             data: default_data(),
+            city_tokens: Vec::new(),
         }
     }
 }
@@ -353,6 +357,9 @@ pub enum ConfigError {
     Toml(String),
     #[error("no [[hall]] is configured")]
     NoHalls,
+    /// A `[server]` key.
+    #[error("server.{field}: {message}")]
+    Server { field: String, message: String },
     #[error("hall[{hall}].{field}: {message}")]
     Invalid {
         hall: String,
@@ -392,6 +399,7 @@ impl HallConfig {
     }
 }
 
+mod city;
 mod validate;
 mod webhook;
 pub use webhook::{WebhookConfig, WebhookPayload};

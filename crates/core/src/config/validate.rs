@@ -24,6 +24,7 @@ impl Config {
                 return Err(invalid(&h.id, "id", "two halls share this id"));
             }
         }
+        self.validate_city_tokens()?;
         Ok(())
     }
 }

@@ -9,6 +9,7 @@
 //! hall rule lives here.
 
 pub mod booking;
+pub mod city;
 pub mod clerk;
 pub mod dto;
 pub mod error;
@@ -56,10 +57,10 @@ pub const MAX_BODY: usize = 16 * 1024;
         evaluator::view, evaluator::rate, evaluator::window_info, evaluator::staff_photo,
         ratings::list, ratings::follow_up, kiosk::check_in,
         public::cancel, supervisor::notices, supervisor::add_notice, supervisor::remove_notice,
-        public::announcement
+        public::announcement, city::overview
     ),
     modifiers(&Bearer),
-    tags((name = "public"), (name = "kiosk"), (name = "clerk"), (name = "supervisor"), (name = "evaluator"))
+    tags((name = "public"), (name = "kiosk"), (name = "clerk"), (name = "supervisor"), (name = "evaluator"), (name = "city"))
 )]
 pub struct ApiDoc;
 
@@ -203,6 +204,7 @@ pub fn router(app: App) -> Router {
         )
         // ops
         .route("/api/v1/openapi.json", get(ops::openapi))
+        .route("/api/v1/overview", get(city::overview))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics));
     let pages = Router::new()
@@ -215,6 +217,7 @@ pub fn router(app: App) -> Router {
         .route("/supervisor", get(pages::supervisor))
         .route("/t/{id}", get(pages::ticket))
         .route("/book", get(pages::book))
+        .route("/city", get(pages::city))
         .route("/static/{*path}", get(pages::static_file));
     api.merge(pages)
         .fallback(ops::not_found)
