@@ -30,6 +30,16 @@ enum Op {
     Tick,
     /// Act as the wrong clerk.
     Impostor(usize, u32),
+    /// 指定叫号 of the i-th ticket issued (or a number nobody has).
+    CallNumber(u32, usize),
+    /// 挂起 at a window.
+    Hold(u32),
+    /// 指定叫号 of the ticket held longest at a window (叫回).
+    CallBack(u32),
+    /// 多窗联办: complete and send on to a category.
+    Chain(u32, usize),
+    /// Add a notice (true) or remove the oldest (false).
+    Notice(bool),
 }
 
 const CATS: [&str; 3] = ["general", "social", "market"];
@@ -51,6 +61,11 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (1..400u16).prop_map(Op::Advance),
         2 => Just(Op::Tick),
         1 => (1..=7usize, 1..=5u32).prop_map(|(s, w)| Op::Impostor(s, w)),
+        2 => (1..=5u32, 0..40usize).prop_map(|(w, i)| Op::CallNumber(w, i)),
+        2 => (1..=5u32).prop_map(Op::Hold),
+        2 => (1..=5u32).prop_map(Op::CallBack),
+        1 => (1..=5u32, 0..3usize).prop_map(|(w, c)| Op::Chain(w, c)),
+        1 => any::<bool>().prop_map(Op::Notice),
     ]
 }
 
@@ -136,12 +151,41 @@ fn check_invariants(hall: &Hall) {
             );
         }
     }
+    // A held ticket is held at the window it names, and only there.
+    for t in hall.tickets() {
+        let holds: Vec<u32> = hall
+            .windows()
+            .iter()
+            .filter(|w| hall.held_at(w.number).any(|(s, _)| s == t.serial))
+            .map(|w| w.number)
+            .collect();
+        if t.state == TicketState::Held {
+            assert_eq!(
+                holds,
+                t.window.into_iter().collect::<Vec<_>>(),
+                "{}",
+                t.number
+            );
+        } else {
+            assert!(
+                holds.is_empty(),
+                "{} is {:?} but on hold",
+                t.number,
+                t.state
+            );
+        }
+    }
     // Waiting counts match the tickets.
     let waiting = hall
         .tickets()
         .filter(|t| t.state == TicketState::Waiting)
         .count() as u32;
     assert_eq!(hall.waiting_total(), waiting);
+}
+
+enum CmdKind {
+    CallNumber,
+    Other,
 }
 
 struct Run {
@@ -285,9 +329,57 @@ impl Run {
             // Not a command: `timeout` below runs the hall's timers instead.
             Op::Tick => (Actor::System, Command::CloseDay),
             Op::Impostor(s, w) => (Actor::staff(staff(s)), Command::CallNext { window: w }),
+            Op::CallNumber(w, i) => {
+                let number = self
+                    .ids
+                    .get(i)
+                    .and_then(|id| self.h.hall.ticket(id))
+                    .map_or_else(|| "Z999".to_string(), |t| t.number.to_string());
+                (
+                    by_duty(&self.h, w),
+                    Command::CallNumber { window: w, number },
+                )
+            }
+            Op::Hold(w) => (by_duty(&self.h, w), Command::Hold { window: w }),
+            Op::CallBack(w) => {
+                let number = self
+                    .h
+                    .hall
+                    .held_at(w)
+                    .next()
+                    .and_then(|(s, _)| self.h.hall.ticket_by_serial(s))
+                    .map_or_else(|| "Z999".to_string(), |t| t.number.to_string());
+                (
+                    by_duty(&self.h, w),
+                    Command::CallNumber { window: w, number },
+                )
+            }
+            Op::Chain(w, c) => (
+                by_duty(&self.h, w),
+                Command::CompleteAndSend {
+                    window: w,
+                    next_category: CATS[c].into(),
+                },
+            ),
+            Op::Notice(true) => (
+                Actor::Supervisor,
+                Command::AddNotice {
+                    text: "通知".into(),
+                    starts_at: self.h.now,
+                    ends_at: self.h.now + 600_000,
+                },
+            ),
+            Op::Notice(false) => {
+                let oldest = self.h.hall.notices(i64::MIN).next().map_or(1, |n| n.id);
+                (Actor::Supervisor, Command::RemoveNotice { notice: oldest })
+            }
         };
         // The hall's timers (what the server runs at the hall's deadline).
         let timeout = matches!(op, Op::Tick);
+        let cmd_kind = match &cmd {
+            Command::CallNumber { .. } => CmdKind::CallNumber,
+            _ => CmdKind::Other,
+        };
         let expected = match &cmd {
             Command::CallNext { window } => {
                 Some((*window, expected_by_scan(&self.h.hall, *window)))
@@ -329,6 +421,26 @@ impl Run {
                         "{number} issued twice in a business day"
                     );
                     self.ids.push(ticket.clone());
+                }
+                EventKind::TicketCalled {
+                    ticket,
+                    window,
+                    recall: false,
+                    out_of_order,
+                    resumed,
+                    ..
+                } if matches!(cmd_kind, CmdKind::CallNumber) => {
+                    // 指定叫号: a waiting ticket the window may serve, or one
+                    // held at this very window.
+                    let t = before.ticket(ticket).expect("called ticket exists");
+                    if *resumed {
+                        assert_eq!(t.state, TicketState::Held);
+                        assert!(before.held_at(*window).any(|(s, _)| s == t.serial));
+                    } else {
+                        assert_eq!(t.state, TicketState::Waiting);
+                        let next = before.peek_next(*window);
+                        assert_eq!(*out_of_order, next != Some(t.serial));
+                    }
                 }
                 EventKind::TicketCalled {
                     ticket,
