@@ -297,7 +297,7 @@ impl HallTask {
         if !events.is_empty() {
             let durable = self.store.append(self.hall.id(), events.clone()).await;
             if let Err(e) = durable {
-                if matches!(e, hallcall_store::StoreError::NotOwner { .. }) {
+                if self.lost_the_hall(&e) {
                     self.lease_lost(replies).await;
                     return;
                 }

@@ -107,6 +107,21 @@ impl HallTask {
         }
     }
 
+    /// Whether a failed append means another node writes the hall: the
+    /// fence refused it (the lease lapsed), or — several nodes — its seq
+    /// was taken (`(hall, seq)` collided: someone else wrote). Either way
+    /// this node stops deciding the hall and follows the log; the
+    /// controller makes it the owner again (recovering) if the lease is
+    /// still its own.
+    pub(super) fn lost_the_hall(&self, e: &hallcall_store::StoreError) -> bool {
+        use hallcall_store::StoreError;
+        match e {
+            StoreError::NotOwner { .. } => true,
+            StoreError::Conflict { .. } => self.store.options().pg_node.is_some(),
+            _ => false,
+        }
+    }
+
     /// The store refused an append because this node's lease has lapsed
     /// (nothing of the batch was written): back to the last durable state,
     /// refuse the batch's callers (retryable), become a follower and read
