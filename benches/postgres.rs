@@ -204,6 +204,7 @@ fn main() {
         .unwrap_or(3_000);
     let db = rt.block_on(fresh_database(&url));
     let f = rt.block_on(failover::run(&db, lease_ms, 5, 3));
+    rt.block_on(drop_database(&url, &db));
     let secs = |v: &[Duration]| {
         v.iter()
             .map(|d| format!("{:.2}", d.as_secs_f64()))
@@ -240,6 +241,20 @@ async fn fresh_database(url: &str) -> String {
         .expect("create the failover database");
     let (base, _) = url.rsplit_once('/').expect("a URL with a database");
     format!("{base}/{name}")
+}
+
+/// Drops the failover database (its nodes have stopped).
+async fn drop_database(url: &str, db: &str) {
+    let Some((_, name)) = db.rsplit_once('/') else {
+        return;
+    };
+    let mut c = PgConnection::connect(url).await.expect("connect");
+    if let Err(e) = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut c)
+        .await
+    {
+        eprintln!("could not drop {name}: {e}");
+    }
 }
 
 fn latency_and_throughput(rt: &tokio::runtime::Runtime, url: &str) {
