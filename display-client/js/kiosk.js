@@ -32,6 +32,26 @@ $('#btn-large').addEventListener('click', () => {
 });
 if (params.get('large') === '1') setLarge(true);
 
+// Large print also speaks (issue 15 item 11): the chosen category and then the
+// ticket, through the browser's speech (the voice pack has only numbers and
+// windows, not the hall's category names). Said texts are kept for tests.
+const kioskHooks = (globalThis.__hallcall = Object.assign(globalThis.__hallcall || {}, { spoken: [] }));
+function say(text) {
+  if (!document.body.classList.contains('large')) return;
+  kioskHooks.spoken.push(text);
+  const synth = globalThis.speechSynthesis;
+  if (!synth || typeof SpeechSynthesisUtterance === 'undefined') return;
+  const u = new SpeechSynthesisUtterance(text);
+  u.lang = 'zh-CN';
+  u.rate = 0.9;
+  const zh = synth.getVoices().find((v) => /^zh/i.test(v.lang));
+  if (zh) u.voice = zh;
+  synth.cancel(); // the newest choice, not a queue of old ones
+  synth.speak(u);
+}
+/** A ticket number letter by letter, so A012 is said 「A 0 1 2」. */
+const spell = (n) => String(n).split('').join(' ');
+
 // ---- modes -----------------------------------------------------------------------
 function setMode(m) {
   mode = m;
@@ -176,6 +196,7 @@ async function issue(c) {
     showError('本取号机未配置令牌（URL 缺少 token 参数），请联系管理员');
     return;
   }
+  say(`您选择了：${c.name}`);
   const body = { category: c.id };
   if (mode && mode.kind === 'green') {
     body.priority = mode.priority;
@@ -192,6 +213,7 @@ async function issue(c) {
   try {
     const t = await api(`${base}/tickets`, { method: 'POST', body, token });
     showTicket(t, c, body);
+    say(`${c.name}，您的号码是 ${spell(t.number)}，前面还有 ${t.ahead} 人`);
     setMode(null);
   } catch (e) {
     showError(issueError(e));
