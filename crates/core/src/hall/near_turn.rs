@@ -31,13 +31,20 @@ impl Hall {
                 }
             }
             None => {
+                // Those already told are skipped before anything is counted:
+                // in a steady queue the first N + 1 mostly are.
                 for w in 0..self.directed.len() {
                     for (i, &(_, serial)) in self.directed[w].iter().take(n + 1).enumerate() {
-                        due.push((serial, i as u32));
+                        if !self.near_turn.contains(&serial) {
+                            due.push((serial, i as u32));
+                        }
                     }
                 }
                 for c in 0..self.queues.len() {
                     for &key in self.queues[c].iter().take(n + 1) {
+                        if self.near_turn.contains(&key.1) {
+                            continue;
+                        }
                         if let Some(a) = self.ahead_capped(key.1, key, n) {
                             due.push((key.1, a));
                         }
