@@ -124,6 +124,11 @@ pub enum Command {
     ReloadConfig {
         config: Box<HallConfig>,
     },
+    /// 后台管理: one edit of the configuration from the browser
+    /// (`hall/admin.rs`), decided like a reload.
+    EditConfig {
+        edit: Box<crate::hall::admin::ConfigEdit>,
+    },
     /// 指定叫号: call ticket `number` (e.g. `A012`) at `window`: a waiting
     /// ticket the window may serve (out of order), or one held there.
     CallNumber {

@@ -408,6 +408,12 @@ pub enum EventKind {
     ConfigReloaded {
         config: Box<HallConfig>,
     },
+    /// A supervisor's edit from the browser: the edit (for the audit) and
+    /// the configuration it made (what a replay adopts).
+    ConfigEdited {
+        edit: Box<crate::hall::admin::ConfigEdit>,
+        config: Box<HallConfig>,
+    },
 }
 
 impl EventKind {
@@ -449,6 +455,7 @@ impl EventKind {
             Warning { .. } => "warning",
             DayClosed { .. } => "day_closed",
             ConfigReloaded { .. } => "config_reloaded",
+            ConfigEdited { .. } => "config_edited",
         }
     }
 

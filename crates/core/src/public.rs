@@ -260,6 +260,9 @@ pub enum PublicKind<'a> {
     },
     /// Only that it changed: the configuration holds tokens and PIN hashes.
     ConfigReloaded {},
+    /// Which edit (`op`) of what (`target`: staff id, window number or
+    /// category id); never the PIN hash or the configuration.
+    ConfigEdited { op: &'static str, target: String },
 }
 
 impl Event {
@@ -610,6 +613,10 @@ impl EventKind {
                 expired: *expired,
             },
             K::ConfigReloaded { .. } => P::ConfigReloaded {},
+            K::ConfigEdited { edit, .. } => P::ConfigEdited {
+                op: edit.op(),
+                target: edit.target(),
+            },
         }
     }
 }

@@ -67,7 +67,7 @@ impl Hall {
                 self.apply_tidal(ev)
             }
             K::Warning { .. } => self.apply_warning(ev),
-            K::ConfigReloaded { config } => {
+            K::ConfigReloaded { config } | K::ConfigEdited { config, .. } => {
                 self.reconfigure((**config).clone(), at);
                 windows_changed = true;
             }

@@ -142,6 +142,7 @@ impl Hall {
                 Ok(())
             }
             Command::ReloadConfig { config } => self.reload(cx, *config),
+            Command::EditConfig { edit } => self.edit_config(cx, *edit),
             Command::SetStaffingPlan { windows, lead_s } => {
                 self.set_staffing_plan(cx, windows, lead_s)
             }

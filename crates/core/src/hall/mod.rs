@@ -37,6 +37,7 @@ mod near_turn;
 mod notices;
 mod query;
 mod rating;
+pub mod admin;
 mod reload;
 mod staffing;
 #[cfg(test)]

@@ -14,8 +14,25 @@ use crate::time::Millis;
 
 impl Hall {
     pub(crate) fn reload(&mut self, cx: &mut Ctx, config: HallConfig) -> Result<(), Rejected> {
+        self.check_config(&config)?;
+        if config == self.config {
+            return Ok(());
+        }
+        self.emit(
+            cx,
+            EventKind::ConfigReloaded {
+                config: Box::new(config),
+            },
+        );
+        Ok(())
+    }
+
+    /// Whether the hall may adopt `config`: valid as a file, and dropping
+    /// no open window, no category with live tickets, no seated clerk. Also
+    /// decides the browser's edits (`admin.rs`).
+    pub(crate) fn check_config(&self, config: &HallConfig) -> Result<(), Rejected> {
         if config.id != self.config.id {
-            return Err(Rejected::WrongHall(config.id));
+            return Err(Rejected::WrongHall(config.id.clone()));
         }
         config
             .validate()
@@ -37,15 +54,6 @@ impl Hall {
                 )));
             }
         }
-        if config == self.config {
-            return Ok(());
-        }
-        self.emit(
-            cx,
-            EventKind::ConfigReloaded {
-                config: Box::new(config),
-            },
-        );
         Ok(())
     }
 

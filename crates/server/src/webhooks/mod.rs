@@ -50,7 +50,8 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
 
 /// The body posted for `ev`: its public form, or with `payload = "full"`
 /// the event as logged — except events that carry configuration (tokens,
-/// PIN hashes, other hooks' secrets), which are always sent public.
+/// PIN hashes, other hooks' secrets: `config_reloaded`, `config_edited`),
+/// which are always sent public.
 pub fn body_of(ev: &Event, payload: WebhookPayload) -> String {
     match payload {
         WebhookPayload::Full if !carries_configuration(&ev.kind) => ev.to_json(),
@@ -59,7 +60,10 @@ pub fn body_of(ev: &Event, payload: WebhookPayload) -> String {
 }
 
 fn carries_configuration(kind: &EventKind) -> bool {
-    matches!(kind, EventKind::ConfigReloaded { .. })
+    matches!(
+        kind,
+        EventKind::ConfigReloaded { .. } | EventKind::ConfigEdited { .. }
+    )
 }
 
 /// Starts the delivery of every hall's hooks, positions in `data`.
