@@ -33,6 +33,8 @@ enum Cmd {
     Announce(hallcall_announcer::AnnounceArgs),
     /// Drive the LED bars over the windows (窗口条屏) from a hall's events.
     Led(hallcall_devices::LedArgs),
+    /// Write the halls' current configuration (browser edits included) as TOML.
+    ExportConfig(hallcall_server::export_config::ExportConfigArgs),
     /// Validate a configuration file and print its halls.
     CheckConfig { file: std::path::PathBuf },
     /// Run simulated days through the core and compare staffing policies.
@@ -48,6 +50,7 @@ fn main() -> std::process::ExitCode {
         Cmd::AcceptStore(args) => hallcall_server::accept_store::accept_store_main(args),
         Cmd::Migrate(args) => hallcall_server::cluster::migrate::migrate_main(args),
         Cmd::HashPin(args) => hallcall_server::cli::hash_pin_main(args),
+        Cmd::ExportConfig(args) => hallcall_server::export_config::export_config_main(args),
         Cmd::Announce(args) => {
             hallcall_server::cli::init_tracing();
             match runtime().block_on(hallcall_announcer::run(args.into())) {

@@ -43,6 +43,8 @@ pub struct AppInner {
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
     /// `[server] city_tokens`: the 同城通办 overview (`api::city`); read at start.
     pub city_tokens: Vec<String>,
+    /// Which file sections were adopted (`crate::adopted`): file or browser edits.
+    pub adopted: crate::adopted::Adopted,
 }
 
 pub type App = Arc<AppInner>;

@@ -194,11 +194,19 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
         }
     };
     let mut halls = BTreeMap::new();
+    let adopted = crate::adopted::Adopted::load(&data);
     for hc in &cfg.halls {
         // Printers and voice first: a wrong one refuses the start, naming the key.
         crate::devices::check(hc, voice.as_deref())?;
         let hall = store.recover(hc.clone())?;
-        let stale = hall.config() != hc;
+        // The file wins only when it changed since it was last adopted: an
+        // unchanged file keeps the supervisor's edits (`crate::adopted`).
+        let stale = hall.config() != hc && adopted.changed(hc);
+        if hall.config() == hc {
+            adopted.record(hc);
+        } else if !stale {
+            tracing::info!(hall = %hc.id, "keeping the configuration edited in the browser: the file is unchanged since it was adopted (hallcall export-config writes the current one)");
+        }
         // Several nodes: every hall starts as a follower; the cluster
         // controller makes this node the owner of its share.
         let handle = HallHandle::spawn_as(
@@ -219,14 +227,18 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
                 .await
             {
                 tracing::warn!(hall = %hc.id, error = %e, "the configuration file differs from the stored one and cannot be adopted yet");
+            } else {
+                adopted.record(hc);
             }
         }
+        let hall_config = handle.snapshot().hall().config().clone();
         let printer_warnings = crate::devices::PrinterWarnings::default();
         halls.insert(
             hc.id.clone(),
             HallEntry {
                 handle,
-                config: RwLock::new(hc.clone()),
+                // Tokens and PIN hashes as the hall has them (browser edits included).
+                config: RwLock::new(hall_config),
                 devices: arc_swap::ArcSwap::from_pointee(crate::devices::HallDevices::start(
                     hc,
                     voice.as_deref(),
@@ -269,6 +281,7 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
         started: Instant::now(),
         cluster,
         city_tokens: cfg.server.city_tokens.clone(),
+        adopted,
     });
     // One task warms the halls one after another: the dummy hash is made
     // once per argon2 parameter set and then found in the cache, whereas a
@@ -355,6 +368,10 @@ async fn reload_on_sighup(app: crate::app::App, path: Option<PathBuf>) {
                             tracing::error!(error = %e, "reload refused");
                             continue;
                         }
+                        if !app.adopted.changed(&hc) {
+                            tracing::info!(hall = %hc.id, "SIGHUP: this hall's section of the file is unchanged; browser edits stay");
+                            continue;
+                        }
                         match entry
                             .handle
                             .command(
@@ -376,6 +393,7 @@ async fn reload_on_sighup(app: crate::app::App, path: Option<PathBuf>) {
                                         tracing::error!(error = %e, "devices not reloaded")
                                     }
                                 }
+                                app.adopted.record(&hc);
                                 if let Ok(mut c) = entry.config.write() {
                                     *c = hc;
                                 }

@@ -24,6 +24,7 @@
 //! unguessable id or a configuration secret.
 
 pub mod accept_store;
+pub mod adopted;
 pub mod api;
 pub mod app;
 mod append_retry;
@@ -32,6 +33,7 @@ pub mod cli;
 pub mod cluster;
 pub mod config_file;
 pub mod devices;
+pub mod export_config;
 pub mod hall_task;
 pub mod limits;
 pub mod listen;

@@ -8,6 +8,7 @@
 //! `Command`, hand it to the hall's task and translate the outcome back. No
 //! hall rule lives here.
 
+pub mod admin;
 pub mod booking;
 pub mod city;
 pub mod clerk;
@@ -57,7 +58,7 @@ pub const MAX_BODY: usize = 16 * 1024;
         evaluator::view, evaluator::rate, evaluator::window_info, evaluator::staff_photo,
         ratings::list, ratings::follow_up, kiosk::check_in,
         public::cancel, supervisor::notices, supervisor::add_notice, supervisor::remove_notice,
-        public::announcement, city::overview
+        public::announcement, city::overview, admin::config, admin::edit
     ),
     modifiers(&Bearer),
     tags((name = "public"), (name = "kiosk"), (name = "clerk"), (name = "supervisor"), (name = "evaluator"), (name = "city"))
@@ -205,6 +206,7 @@ pub fn router(app: App) -> Router {
         // ops
         .route("/api/v1/openapi.json", get(ops::openapi))
         .route("/api/v1/overview", get(city::overview))
+        .route(&format!("{h}/admin"), get(admin::config).post(admin::edit))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics));
     let pages = Router::new()
