@@ -16,7 +16,7 @@ let view = null;
 let stats = null;
 let tab = 'by_category';
 const knownStaff = new Map(); // id -> name
-const FEED_TYPES = new Set(['warning', 'failover', 'tidal_advice', 'advice_resolved', 'window_summoned', 'summons_ended', 'window_opened', 'window_closed', 'window_paused', 'window_resumed', 'post_handover', 'day_closed']);
+const FEED_TYPES = new Set(['warning', 'failover', 'tidal_advice', 'advice_resolved', 'window_summoned', 'summons_ended', 'window_opened', 'window_closed', 'window_paused', 'window_resumed', 'post_handover', 'day_closed', 'config_edited', 'config_reloaded']);
 const feedSeqs = new Set();
 
 // ---- rendering the view -------------------------------------------------------
@@ -469,6 +469,13 @@ function feedItem(ev) {
       return { cls: '', text: [el('b', {}, '恢复'), ` ${w} ${staffName(ev.staff)}`] };
     case 'post_handover':
       return { cls: '', text: [el('b', {}, 'AB岗交接'), ` ${w} ${staffName(ev.from)}→${staffName(ev.to)}（${label('zh', 'post', ev.to_post)}）${ev.reason ? '：' + reasonText('zh', ev.reason) : ''}`] };
+    case 'config_edited': {
+      const OPS = { add_staff: '添加人员', edit_staff: '修改人员', retire_staff: '人员离职', reset_pin: '重置密码', set_window: '设置窗口', set_category: '设置业务' };
+      const what = ev.op === 'set_window' ? `${ev.target}号窗口` : ev.op === 'set_category' ? categoryName(view, ev.target) : staffName(ev.target);
+      return { cls: '', text: [el('b', {}, '后台管理'), ` ${OPS[ev.op] || ev.op}：${what}（${ev.by === 'supervisor' ? '主管' : ev.by}）`] };
+    }
+    case 'config_reloaded':
+      return { cls: '', text: [el('b', {}, '配置'), ' 已按配置文件重新加载'] };
     case 'day_closed':
       return { cls: '', text: [el('b', {}, '日终'), ` ${ev.date}，过期 ${ev.expired} 张`] };
   }
