@@ -262,7 +262,10 @@ pub enum PublicKind<'a> {
     ConfigReloaded {},
     /// Which edit (`op`) of what (`target`: staff id, window number or
     /// category id); never the PIN hash or the configuration.
-    ConfigEdited { op: &'static str, target: String },
+    ConfigEdited {
+        op: &'static str,
+        target: String,
+    },
 }
 
 impl Event {

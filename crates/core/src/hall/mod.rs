@@ -24,7 +24,9 @@
 //! | `chain` | 多窗联办: completing and sending the ticket on to the next category |
 //! | `near_turn` | 即将到号: `ticket_near_turn` once a ticket is near its turn |
 //! | `notices` | the hall display's scrolling notices |
+//! | `admin` | 后台管理: a supervisor's edit of staff, windows, categories, decided like a reload |
 
+pub mod admin;
 mod apply;
 mod booking;
 mod call_number;
@@ -37,7 +39,6 @@ mod near_turn;
 mod notices;
 mod query;
 mod rating;
-pub mod admin;
 mod reload;
 mod staffing;
 #[cfg(test)]
