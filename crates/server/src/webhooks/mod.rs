@@ -117,6 +117,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn full_payloads_never_carry_configuration() {
+        let mut hall = hallcall_core::Hall::new(hallcall_core::demo::demo_hall());
+        let edit = hallcall_core::hall::admin::ConfigEdit::ResetPin {
+            id: "s01".into(),
+            pin_hash: "$argon2id$secret-hash".into(),
+        };
+        let evs = hall
+            .handle(
+                hallcall_core::Command::EditConfig {
+                    edit: Box::new(edit),
+                },
+                hallcall_core::Actor::Supervisor,
+                1_795_395_600_000,
+            )
+            .expect("edit");
+        let ev = evs.last().expect("config_edited");
+        assert_eq!(ev.type_name(), "config_edited");
+        let body = body_of(ev, WebhookPayload::Full);
+        assert!(
+            !body.contains("argon2") && !body.contains("kiosk-demo"),
+            "{body}"
+        );
+        assert!(body.contains("\"op\":\"reset_pin\""), "{body}");
+    }
+
+    #[test]
     fn the_signature_is_hmac_sha256_rfc_4231_case_2() {
         assert_eq!(
             signature(b"Jefe", b"what do ya want for nothing?"),
