@@ -192,7 +192,11 @@ async fn drive_hall(ctx: Arc<Ctx>, h: usize, rate: f64) {
     }
     loop {
         n += 1;
-        let cat = if n.is_multiple_of(3) { "social" } else { "general" };
+        let cat = if n.is_multiple_of(3) {
+            "social"
+        } else {
+            "general"
+        };
         let Some(issued) = paced!(
             ctx.req(
                 ctx.http
