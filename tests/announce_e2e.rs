@@ -45,6 +45,17 @@ fn wav_files(dir: &Path) -> Vec<String> {
     names
 }
 
+/// The seq of the latest event of this type in the hall's log.
+async fn last_seq_of(s: &Server, kind: &str) -> u64 {
+    let events = s.all_events().await;
+    let ev = events
+        .iter()
+        .rev()
+        .find(|e| e["type"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} in the log"));
+    ev["seq"].as_u64().expect("seq")
+}
+
 async fn wav_of(s: &Server, seq: u64, lang: &str) -> Resp {
     s.send(
         s.http()
@@ -58,7 +69,9 @@ async fn server_wav_and_the_announcer_say_the_same_call() {
     let s = Server::start().await;
     let t = s.login("s01", 1).await;
     s.issue("general").await;
-    let issued_seq = s.seq().await;
+    // The issue is followed by its `ticket_near_turn` (nobody ahead), so the
+    // ticket_issued is looked up, not assumed to be the last event.
+    let issued_seq = last_seq_of(&s, "ticket_issued").await;
     assert_eq!(s.event_at(issued_seq).await["type"], "ticket_issued");
     let call = s.call_next(&t, 1).await;
     assert_eq!(call["ticket"]["number"], "A001");
