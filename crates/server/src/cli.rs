@@ -231,6 +231,8 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
                 adopted.record(hc);
             }
         }
+        // Tidal mode `plan`: today's staffing plan from the hall's own log.
+        crate::plan::spawn(handle.clone(), store.clone());
         let hall_config = handle.snapshot().hall().config().clone();
         let printer_warnings = crate::devices::PrinterWarnings::default();
         halls.insert(

@@ -40,6 +40,7 @@ pub mod listen;
 pub mod metrics;
 pub mod ops;
 pub mod pages;
+pub mod plan;
 pub mod sessions;
 pub mod snapshot;
 pub mod webhooks;
