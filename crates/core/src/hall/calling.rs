@@ -410,6 +410,7 @@ impl Hall {
                 self.queues[c].insert(key);
             }
         }
+        self.near_turn_scan.moved();
         if !t.wait_warned {
             self.wait_watch[c].push_back((t.waiting_since, serial));
         }
@@ -434,6 +435,7 @@ impl Hall {
         };
         if removed {
             self.waiting[c] = self.waiting[c].saturating_sub(1);
+            self.near_turn_scan.moved();
         }
         // The wait watch entry dies with the state change that follows;
         // `apply` trims it from the front then.

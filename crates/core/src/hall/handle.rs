@@ -36,6 +36,7 @@ impl Hall {
     /// produces and returns them. On `Err` nothing changed.
     pub fn handle(&mut self, cmd: Command, by: Actor, now: Millis) -> Result<Vec<Event>, Rejected> {
         let issue = matches!(cmd, Command::IssueTicket { .. });
+        let moves_before = self.near_turn_scan.mark();
         let mut out = Vec::new();
         let mut cx = Ctx {
             now,
@@ -59,15 +60,11 @@ impl Hall {
         // can be near its turn then.
         let issued = match cx.out.last().map(|e| &e.kind) {
             Some(EventKind::TicketIssued { ticket, .. }) if issue => {
-                Some(self.by_id.get(ticket.as_str()).copied())
+                self.by_id.get(ticket.as_str()).copied()
             }
             _ => None,
         };
-        match issued {
-            Some(Some(serial)) => self.announce_near_turn(&mut cx.system(), Some(serial)),
-            Some(None) => {}
-            None => self.announce_near_turn(&mut cx.system(), None),
-        }
+        self.near_turn_after_command(&mut cx.system(), moves_before, issued);
         Ok(out)
     }
 

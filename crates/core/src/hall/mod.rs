@@ -282,6 +282,9 @@ pub struct Hall {
     pub(crate) pending_trim: Option<usize>,
     #[serde(skip)]
     pub(crate) timers_checked: timers::Checked,
+    /// When the 即将到号 scan is worth running (`near_turn::Scan`).
+    #[serde(skip)]
+    pub(crate) near_turn_scan: near_turn::Scan,
 }
 
 /// Whether the hall is open, valid until the next local minute: opening hours
@@ -369,6 +372,7 @@ impl Hall {
             open_cache: OpenCache::default(),
             pending_trim: None,
             timers_checked: timers::Checked::default(),
+            near_turn_scan: near_turn::Scan::default(),
             config,
         };
         hall.recompute_coverage();
@@ -521,6 +525,9 @@ impl Hall {
         }
         self.coverage.staffed = self.windows.iter().filter(|w| w.is_staffed()).count() as u32;
         self.coverage.eligible = eligible;
+        if self.coverage.compete != compete {
+            self.near_turn_scan.moved();
+        }
         self.coverage.compete = compete;
     }
 }

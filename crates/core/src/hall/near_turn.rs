@@ -14,11 +14,74 @@ use crate::event::EventKind;
 use crate::hall::handle::Ctx;
 use crate::hall::{Hall, QueueKey};
 
+/// Whether a queue moved since the last scan. Who is near their turn
+/// depends only on the queues' contents and which categories compete for
+/// the same windows, so a command that moved neither (start, complete,
+/// rate, a notice, most of a day's commands) needs no scan; the scan ran
+/// after every command before and was a third of a simulated day's time.
+/// Not state (replay never scans): equal whatever it holds, and a hall
+/// recovered from a snapshot scans after its first command.
+#[derive(Clone, Debug)]
+pub(crate) struct Scan {
+    /// Queue changes so far: enqueue, dequeue, a directed ticket pooled, a
+    /// change of which categories compete.
+    moves: u64,
+    /// `moves` when the last scan ran; `u64::MAX`: never.
+    scanned: u64,
+}
+
+impl Default for Scan {
+    fn default() -> Self {
+        Scan {
+            moves: 0,
+            scanned: u64::MAX,
+        }
+    }
+}
+
+impl PartialEq for Scan {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Scan {
+    /// A queue changed.
+    pub(crate) fn moved(&mut self) {
+        self.moves += 1;
+    }
+
+    /// The mark to compare after a command (`Hall::after_command`).
+    pub(crate) fn mark(&self) -> u64 {
+        self.moves
+    }
+}
+
 impl Hall {
+    /// After a command: emits `ticket_near_turn` where it is due. `before`:
+    /// [`Scan::mark`] before the command; `issued`: the ticket the command
+    /// issued. An issue moves nobody forward, so when its enqueue was the
+    /// only move since the last scan, only the new ticket is looked at;
+    /// when nothing moved, nothing is.
+    pub(crate) fn near_turn_after_command(
+        &mut self,
+        cx: &mut Ctx,
+        before: u64,
+        issued: Option<u64>,
+    ) {
+        let scan = &self.near_turn_scan;
+        if scan.moves == scan.scanned {
+            return;
+        }
+        let only = issued.filter(|_| scan.scanned == before && scan.moves == before + 1);
+        self.announce_near_turn(cx, only);
+        self.near_turn_scan.scanned = self.near_turn_scan.moves;
+    }
+
     /// Emits `ticket_near_turn` for every waiting ticket that is near its
     /// turn and was not told yet in this wait. `only`: just that ticket
     /// (after an issue). `cx` acts as the system.
-    pub(crate) fn announce_near_turn(&mut self, cx: &mut Ctx, only: Option<u64>) {
+    fn announce_near_turn(&mut self, cx: &mut Ctx, only: Option<u64>) {
         let n = self.config.near_turn_ahead as usize;
         let mut due: Vec<(u64, u32)> = Vec::new();
         match only {

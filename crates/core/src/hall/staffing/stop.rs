@@ -228,6 +228,7 @@ impl Hall {
             if let (Some(w), Some(&c)) = (w, self.layout.cat_index.get(t.category.as_str())) {
                 self.directed[w].remove(&key);
                 self.queues[c].insert(key);
+                self.near_turn_scan.moved();
             }
         }
     }
