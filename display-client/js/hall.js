@@ -302,7 +302,12 @@ function fitAll() {
     ...document.querySelectorAll('#cats .nm, #cats td.e, #cats td.w, #total-waiting, #others .other .w, #recent td, #windows .win .no, #windows .win .kind, #windows .win .st, #windows .win .cur'),
   ]);
 }
-refitOn([document.querySelector('.main'), $('#windows')], () => live.state && fitAll());
+// On a new size or late fonts, the other calls are drawn again (a row trimmed before may fit now) and all refitted.
+refitOn([document.querySelector('.main'), $('#windows'), $('#hero')], () => {
+  if (!live.state) return;
+  renderOthers(live.state);
+  fitAll();
+});
 
 /** Other calls: as many as the panel shows whole (each is also on its window's tile). */
 function trimOthers() {
