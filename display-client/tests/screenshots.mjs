@@ -117,8 +117,9 @@ await shot('supervisor-ratings-1920x1080', `/supervisor?hall=${hall}&token=${sup
   await p.waitForSelector('#cp-rows', { timeout: 10000 }).catch(() => errors.push('supervisor: no 差评回访 panel (#cp-rows)'));
   await sleep(1000);
   await p.evaluate(() => {
-    const panel = document.getElementById('cp-rows');
-    if (panel) panel.closest('section, .panel, div').scrollIntoView({ block: 'start' });
+    const rows = document.getElementById('cp-rows');
+    const panel = rows && (rows.closest('section') || rows.closest('#chaping') || rows);
+    if (panel) panel.scrollIntoView({ block: 'start' });
   });
   await sleep(300);
 });
