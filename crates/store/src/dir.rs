@@ -342,9 +342,16 @@ fn write_marker(dir: &Path, path: &Path, version: u32) -> Result<(), StoreError>
 }
 
 fn open_sled(dir: &Path, sled_path: &Path, opts: &StoreOptions) -> Result<sled::Db, StoreError> {
+    // The environment overrides the option so an operator can size the
+    // cache to the box without a rebuild (BENCHMARKS.md, memory model).
+    let cache_bytes = match crate::options::cache_bytes_from_env() {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => opts.cache_bytes,
+        Err(what) => return Err(StoreError::Invalid(what)),
+    };
     let config = sled::Config::new()
         .path(sled_path)
-        .cache_capacity(opts.cache_bytes)
+        .cache_capacity(cache_bytes)
         .flush_every_ms(Some(1000));
     // sled may panic on some damaged files instead of returning an error.
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open())) {

@@ -5,6 +5,37 @@ use std::time::Duration;
 /// The store format this build writes and the newest it reads.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// sled's page cache by default: 64 MiB (it was 256 MiB, which a hall
+/// server filled in under an hour of busy traffic and then kept — issue 14
+/// item 9).
+pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The environment variable that sets sled's page cache, in MiB.
+pub const CACHE_ENV: &str = "HALLCALL_STORE_CACHE_MB";
+
+/// `HALLCALL_STORE_CACHE_MB` as bytes, if set to a whole number of MiB
+/// (1 … 65,536); anything else is `Err` naming the value, so a typo does
+/// not silently run with the default.
+pub fn cache_bytes_from_env() -> Result<Option<u64>, String> {
+    match std::env::var(CACHE_ENV) {
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(v)) => {
+            Err(format!("{CACHE_ENV}={v:?} is not a number of MiB"))
+        }
+        Ok(v) => parse_cache_mb(&v).map(Some),
+    }
+}
+
+/// A number of MiB (1 … 65,536) as bytes.
+fn parse_cache_mb(v: &str) -> Result<u64, String> {
+    match v.trim().parse::<u64>() {
+        Ok(mb) if (1..=65_536).contains(&mb) => Ok(mb * 1024 * 1024),
+        _ => Err(format!(
+            "{CACHE_ENV}={v:?} is not a number of MiB between 1 and 65536"
+        )),
+    }
+}
+
 /// Tunables; [`StoreOptions::default`] is what the server uses.
 #[derive(Clone, Debug)]
 pub struct StoreOptions {
@@ -24,7 +55,14 @@ pub struct StoreOptions {
     pub max_group: usize,
     /// How long the idle writer polls for the next append before it sleeps.
     pub writer_spin: Duration,
-    /// sled's page cache, bytes.
+    /// sled's page cache, bytes (sled's `cache_capacity`). sled counts
+    /// pages at their serialised size, so the memory it holds for them is
+    /// larger than this, and it keeps more than the cache (one page-table
+    /// entry per page; BENCHMARKS.md, memory model). A busy hall's day of
+    /// events is about 2 MiB serialised; reads beyond the cache (old days,
+    /// statistics) go to the OS page cache. The environment variable
+    /// `HALLCALL_STORE_CACHE_MB`, if set, replaces it when a sled store
+    /// opens (see [`cache_bytes_from_env`]).
     pub cache_bytes: u64,
     /// PostgreSQL only: the schema that holds hallcall's tables, created if
     /// missing (lower-case letters, digits, `_`); `None` uses the
@@ -54,10 +92,25 @@ impl Default for StoreOptions {
             compact_every: Duration::from_secs(600),
             max_group: 16_384,
             writer_spin: Duration::from_micros(200),
-            cache_bytes: 256 * 1024 * 1024,
+            cache_bytes: DEFAULT_CACHE_BYTES,
             pg_schema: None,
             pg_node: None,
             fail_writes_while: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_cache_mb;
+
+    #[test]
+    fn cache_mb_is_whole_mib_in_range() {
+        assert_eq!(parse_cache_mb("64"), Ok(64 * 1024 * 1024));
+        assert_eq!(parse_cache_mb(" 8 "), Ok(8 * 1024 * 1024));
+        for bad in ["0", "-1", "8M", "", "65537", "1.5"] {
+            let e = parse_cache_mb(bad).expect_err(bad);
+            assert!(e.contains("HALLCALL_STORE_CACHE_MB"), "{e}");
         }
     }
 }
