@@ -48,16 +48,17 @@
 //! [`Store::append`] validates and serialises the events on the caller's
 //! thread (JSON once per event), then — under one short lock, so that the
 //! order per hall is fixed when `append` is called — checks that they continue
-//! the hall's sequence and queues them for the writer. A single writer thread
-//! drains everything queued (from every hall), writes it, calls `flush()`
-//! once and then completes every waiter of that group. While it flushes, the
-//! next group gathers. A group that holds an append of several events (a
+//! the hall's sequence and queues them. Committing is leader/follower: the
+//! first waiter of a [`Durable`] that finds the commit lock free drains
+//! everything queued (from every hall), writes it, calls `flush()` once and
+//! then completes every waiter of that group — in its own task, so a lone
+//! command pays no hop to another thread. While it flushes, the next group
+//! gathers, and its first waiter leads it. A background thread commits only
+//! what nobody waits for (barriers, shutdown) and heals after a failed write. A group that holds an append of several events (a
 //! command with follow-on events) is written as one sled `Batch`, so a crash
 //! never keeps part of a command; a group of single-event appends — the
 //! common case — is written as plain inserts, because a sled batch costs an
-//! extra ~60 µs on this disk (its manifest), more than half a flush. An idle
-//! writer polls for 200 µs before it sleeps: a client that was just answered
-//! usually sends its next command sooner than a sleeping thread wakes up. A server task may pipeline: it can
+//! extra ~60 µs on this disk (its manifest), more than half a flush. A server task may pipeline: it can
 //! append command N+1 before N is durable; N+1 is never acknowledged before N.
 //! If a write or flush fails, every waiter of the group gets the error, the
 //! hall is marked failed, and later appends for it are refused until
@@ -124,7 +125,7 @@
 //! | `log` | encoding an append; reading log ranges and the day index |
 //! | `snapshot` | the snapshot policy, its serialised form, reading snapshots back |
 //! | `retention` | deleting past business days (maintenance thread) |
-//! | `writer` | the writer thread: group commit |
+//! | `writer` | group commit: leader/follower, and the background thread that heals |
 //! | `store` | the sled backend's handle: open, append, snapshot, durable reads, shutdown |
 //! | `recovery`, `backup` | its `impl` blocks: snapshot + tail through [`Hall::apply`]; backup and restore |
 //! | `pg` | the PostgreSQL backend: `mod` (open, migrations, append, snapshot policy), `commit` (leader/follower group commit, the `(hall, seq)` fence), `read` (reads, recovery, retention) |

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{self, Sender};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -25,7 +25,7 @@ use crate::options::StoreOptions;
 use crate::retention::Maintenance;
 use crate::snapshot;
 use crate::trees::{lock, TreesCell};
-use crate::writer::{AppendJob, HallShared, Job, SnapshotJob, Writer};
+use crate::writer::{wait_durable, AppendJob, Committer, HallShared, Job, SnapshotJob, Writer};
 use crate::{keys, Durable, StoreError};
 
 /// Durable hall state. Cheap to clone; `Send + Sync`.
@@ -44,7 +44,6 @@ pub(crate) struct HallEntry {
 
 pub(crate) struct State {
     pub halls: HashMap<Arc<str>, HallEntry>,
-    pub tx: Option<Sender<Job>>,
 }
 
 pub(crate) struct Inner {
@@ -53,6 +52,8 @@ pub(crate) struct Inner {
     /// The database; the writer reopens it after a failed write.
     pub trees: Arc<TreesCell>,
     pub state: Mutex<State>,
+    /// The job queue and the group commit (leader/follower).
+    pub committer: Arc<Committer>,
     /// Held by retention while it deletes; a backup holds it to copy a
     /// stable log.
     pub maint_lock: Arc<Mutex<()>>,
@@ -62,7 +63,7 @@ pub(crate) struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        lock(&self.state).tx = None; // the writer drains, flushes and stops
+        self.committer.close(); // the background thread commits, flushes and stops
         let threads = std::mem::take(&mut *lock(&self.threads));
         for t in threads {
             let _ = t.join();
@@ -76,7 +77,6 @@ impl SledStore {
     /// corrupt, or not a hallcall store; the error says what to do.
     pub fn open(dir: &Path, opts: StoreOptions) -> Result<SledStore, StoreError> {
         let opened = open_dir(dir, &opts)?;
-        let (tx, rx) = mpsc::channel();
         let (mtx, mrx) = mpsc::channel();
         let maint_lock = Arc::new(Mutex::new(()));
         let cell = Arc::new(TreesCell::new(opened.trees));
@@ -85,11 +85,9 @@ impl SledStore {
             opts: opts.clone(),
             failed: None,
             witness: opened.witness,
-            rx,
-            max_group: opts.max_group.max(1),
-            spin: opts.writer_spin,
-            maint: mtx,
+            maint: Some(mtx),
         };
+        let committer = Arc::new(Committer::new(writer, cell.clone(), opts.max_group));
         let maintenance = Maintenance {
             trees: cell.clone(),
             rx: mrx,
@@ -99,9 +97,10 @@ impl SledStore {
             every: opts.compact_every,
         };
         let spawn_err = |e| io_error(dir, "cannot start the store's threads", e);
+        let background = committer.clone();
         let w = std::thread::Builder::new()
             .name("hallcall-store-writer".into())
-            .spawn(move || writer.run())
+            .spawn(move || background.run())
             .map_err(spawn_err)?;
         let m = std::thread::Builder::new()
             .name("hallcall-store-maint".into())
@@ -114,8 +113,8 @@ impl SledStore {
                 trees: cell,
                 state: Mutex::new(State {
                     halls: HashMap::new(),
-                    tx: Some(tx),
                 }),
+                committer,
                 maint_lock,
                 threads: Mutex::new(vec![w, m]),
                 _lock: opened.lock,
@@ -169,11 +168,10 @@ impl SledStore {
             .load(Ordering::Acquire))
     }
 
-    /// Queues a job for the writer.
+    /// Queues a job for the next group commit.
     pub(crate) fn send(&self, job: Job) -> Result<(), StoreError> {
-        let st = lock(&self.inner.state);
-        let tx = st.tx.as_ref().ok_or(StoreError::Closed)?;
-        tx.send(job).map_err(|_| StoreError::Closed)
+        let _st = lock(&self.inner.state);
+        self.inner.committer.push(job)
     }
 
     /// Waits until every job queued before this call is written and flushed.
@@ -187,9 +185,13 @@ impl SledStore {
     /// next group commit. The order per hall is fixed here, before awaiting:
     /// the events must continue the hall's sequence. The returned future
     /// resolves once a flush covering them has returned.
+    ///
+    /// Awaiting it commits: the first waiter that finds the commit lock free
+    /// writes and flushes every queued append in its own task (see
+    /// [`crate::writer`]), so it must be polled — as awaiting does.
     pub fn append(&self, hall: &str, events: Vec<Event>) -> Durable {
         match self.enqueue(hall, &events) {
-            Ok(rx) => Durable::waiting(rx),
+            Ok(rx) => Durable::leading(Box::pin(wait_durable(self.inner.committer.clone(), rx))),
             Err(e) => Durable::ready(Err(e)),
         }
     }
@@ -202,7 +204,6 @@ impl SledStore {
         let enc = encode(hall, events)?;
         let (done, rx) = oneshot::channel();
         let mut st = lock(&self.inner.state);
-        let tx = st.tx.clone().ok_or(StoreError::Closed)?;
         if let Some(why) = self.inner.trees.failure() {
             // Refused before it is queued: nothing is numbered or written.
             return Err(StoreError::Unavailable {
@@ -238,7 +239,8 @@ impl SledStore {
             shared: entry.shared.clone(),
             done,
         };
-        tx.send(Job::Append(job)).map_err(|_| StoreError::Closed)?;
+        // Queued under the state lock: the queue keeps each hall's seq order.
+        self.inner.committer.push(Job::Append(job))?;
         entry.enqueued = last;
         Ok(rx)
     }
@@ -340,15 +342,13 @@ impl SledStore {
         // Serialised outside the lock: other halls keep appending meanwhile.
         let value = keys::snap_value(seq, &snapshot::serialise(hall)?);
         let mut st = lock(&self.inner.state);
-        let tx = st.tx.clone().ok_or(StoreError::Closed)?;
         let entry = self.entry(&mut st, id)?;
-        tx.send(Job::Snapshot(SnapshotJob {
+        self.inner.committer.push(Job::Snapshot(SnapshotJob {
             hall: Arc::from(id),
             seq,
             value,
             shared: entry.shared.clone(),
-        }))
-        .map_err(|_| StoreError::Closed)?;
+        }))?;
         entry.snap_seq = seq;
         entry.snap_at = Instant::now();
         Ok(true)
@@ -363,10 +363,12 @@ impl SledStore {
     /// with [`StoreError::Closed`].
     pub async fn shutdown(&self) {
         let (tx, rx) = oneshot::channel();
-        if self.send(Job::Shutdown(tx)).is_err() {
-            return;
+        let pushed = {
+            let _st = lock(&self.inner.state);
+            self.inner.committer.push_last(Job::Shutdown(tx))
+        };
+        if pushed.is_ok() {
+            let _ = rx.await;
         }
-        let _ = rx.await;
-        lock(&self.inner.state).tx = None;
     }
 }

@@ -1,12 +1,19 @@
-//! The writer thread: group commit. The flush policy lives here and nowhere
-//! else: drain everything queued (from every hall), write it, flush once,
-//! then complete every waiter. This module depends on [`crate::trees`],
-//! [`crate::witness`] and [`crate::retention`] only; the store handle feeds
-//! it through [`Job`]s.
+//! Group commit, leader/follower. The flush policy lives here and nowhere
+//! else: whoever commits drains everything queued (from every hall), writes
+//! it, flushes once, then completes every waiter. The committer is the first
+//! waiting appender that takes the commit lock — in its own task, so a lone
+//! command pays no hop to another thread and back (the ≈ 20 µs wake-up of a
+//! parked thread that used to be most of a single command's overhead) —
+//! and appenders that arrive while it flushes wait for its result or lead
+//! the next group. A background thread commits only what no appender waits
+//! for: barriers, shutdown, and healing after a failed write. This module
+//! depends on [`crate::trees`], [`crate::witness`] and [`crate::retention`]
+//! only; the store handle feeds it through [`Job`]s.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
-use std::sync::Arc;
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -17,11 +24,11 @@ use crate::error::sled_error;
 use crate::keys;
 use crate::options::StoreOptions;
 use crate::retention::Maint;
-use crate::trees::TreesCell;
+use crate::trees::{lock, TreesCell};
 use crate::witness::{write_witness, WITNESS_DAYS, WITNESS_LOG};
 use crate::StoreError;
 
-/// Per-hall state shared between callers and the writer.
+/// Per-hall state shared between callers and the committer.
 #[derive(Debug, Default)]
 pub(crate) struct HallShared {
     /// Highest seq covered by a completed flush.
@@ -56,17 +63,246 @@ pub(crate) enum Job {
     Shutdown(oneshot::Sender<()>),
 }
 
+/// The queue of jobs and the one [`Writer`] that commits them.
+pub(crate) struct Committer {
+    queue: Mutex<Queue>,
+    /// Wakes the background thread: a job no appender waits for, a failed
+    /// write to heal, or closing.
+    wake: Condvar,
+    /// The commit lock. Appenders only `try_lock` it and otherwise wait for
+    /// [`Committer::released`]; it is never handed to a waiter that is not
+    /// running (as an async mutex's fair queue would, which deadlocks the
+    /// background thread behind a task whose worker thread is blocked, e.g.
+    /// in a synchronous `recover`). Only the background thread blocks on it,
+    /// and only ever behind a thread that is committing.
+    writer: Mutex<Writer>,
+    /// Signalled whenever the commit lock is released.
+    released: tokio::sync::Notify,
+    cell: Arc<TreesCell>,
+    max_group: usize,
+}
+
+struct Queue {
+    jobs: VecDeque<Job>,
+    /// No job is accepted any more (shutdown, or every handle dropped).
+    closed: bool,
+}
+
+/// How often the background thread tries to heal while writes fail (each
+/// try still waits for the writer's backoff).
+const HEAL_POLL: Duration = Duration::from_millis(20);
+
+impl Committer {
+    pub fn new(writer: Writer, cell: Arc<TreesCell>, max_group: usize) -> Committer {
+        Committer {
+            queue: Mutex::new(Queue {
+                jobs: VecDeque::new(),
+                closed: false,
+            }),
+            wake: Condvar::new(),
+            writer: Mutex::new(writer),
+            released: tokio::sync::Notify::new(),
+            cell,
+            max_group: max_group.max(1),
+        }
+    }
+
+    /// Queues a job. Appends are committed by their waiters; anything else
+    /// also wakes the background thread. The caller fixes the order: the
+    /// store pushes a hall's appends under its own lock, in seq order.
+    pub fn push(&self, job: Job) -> Result<(), StoreError> {
+        let mut q = lock(&self.queue);
+        if q.closed {
+            return Err(StoreError::Closed);
+        }
+        let wake = !matches!(job, Job::Append(_));
+        q.jobs.push_back(job);
+        if wake {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Queues `Shutdown` as the last job: later pushes are refused.
+    pub fn push_last(&self, job: Job) -> Result<(), StoreError> {
+        let mut q = lock(&self.queue);
+        if q.closed {
+            return Err(StoreError::Closed);
+        }
+        q.jobs.push_back(job);
+        q.closed = true;
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Refuses later jobs; the background thread commits what is queued,
+    /// flushes and stops.
+    pub fn close(&self) {
+        lock(&self.queue).closed = true;
+        self.wake.notify_one();
+    }
+
+    fn drain(&self) -> Vec<Job> {
+        let mut q = lock(&self.queue);
+        let n = q.jobs.len().min(self.max_group);
+        q.jobs.drain(..n).collect()
+    }
+
+    /// Commits one group with the lock held; tells the background thread
+    /// when the commit failed, so that it heals the store.
+    fn lead(&self, w: &mut Writer) {
+        let group = self.drain();
+        if group.is_empty() {
+            return;
+        }
+        run_blocking(|| w.commit(group));
+        if w.failed.is_some() {
+            // Under the queue lock, so the thread cannot miss it between
+            // looking at the failure and going to sleep.
+            let _q = lock(&self.queue);
+            self.wake.notify_one();
+        }
+    }
+
+    /// The background thread: barriers, snapshots written on their own,
+    /// shutdown, healing, and the final flush once every handle is gone.
+    pub fn run(self: Arc<Self>) {
+        loop {
+            let closed = {
+                let mut q = lock(&self.queue);
+                loop {
+                    let unwaited = q.jobs.iter().any(|j| !matches!(j, Job::Append(_)));
+                    if q.closed || unwaited {
+                        break;
+                    }
+                    if self.cell.failure().is_some() {
+                        q = self
+                            .wake
+                            .wait_timeout(q, HEAL_POLL)
+                            .unwrap_or_else(|e| e.into_inner())
+                            .0;
+                        break;
+                    }
+                    q = self.wake.wait(q).unwrap_or_else(|e| e.into_inner());
+                }
+                q.closed
+            };
+            let mut w = lock(&self.writer);
+            if w.failed
+                .as_ref()
+                .is_some_and(|f| Instant::now() >= f.next_try)
+            {
+                w.heal();
+            }
+            loop {
+                let group = self.drain();
+                if group.is_empty() {
+                    break;
+                }
+                if w.commit(group) {
+                    w.maint = None;
+                    drop(w);
+                    self.released.notify_waiters();
+                    return;
+                }
+            }
+            if closed {
+                // Every Store handle is gone: flush what remains and stop.
+                if let Ok(t) = self.cell.get() {
+                    if let Err(e) = t.db.flush() {
+                        tracing::error!(error = %e, "final flush of the store failed");
+                    }
+                }
+                w.maint = None;
+                drop(w);
+                self.released.notify_waiters();
+                return;
+            }
+            drop(w);
+            self.released.notify_waiters();
+        }
+    }
+
+    /// The commit lock, if nobody holds it.
+    fn try_writer(&self) -> Option<std::sync::MutexGuard<'_, Writer>> {
+        match self.writer.try_lock() {
+            Ok(w) => Some(w),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+}
+
+/// Resolves with an append's result: leads a group commit when the commit
+/// lock is free and the append is not yet done, otherwise waits for the
+/// current leader's result (or for the lock, to lead the next group).
+pub(crate) async fn wait_durable(
+    c: Arc<Committer>,
+    mut rx: oneshot::Receiver<Result<(), StoreError>>,
+) -> Result<(), StoreError> {
+    let answered = |r: Result<Result<(), StoreError>, oneshot::error::TryRecvError>| match r {
+        Ok(r) => Some(r),
+        Err(oneshot::error::TryRecvError::Closed) => Some(Err(StoreError::Closed)),
+        Err(oneshot::error::TryRecvError::Empty) => None,
+    };
+    loop {
+        if let Some(r) = answered(rx.try_recv()) {
+            return r;
+        }
+        if let Some(mut w) = c.try_writer() {
+            if let Some(r) = answered(rx.try_recv()) {
+                return r;
+            }
+            if lock(&c.queue).jobs.is_empty() {
+                // Every queued job is answered by whoever drained it,
+                // before the lock is released; this one never was.
+                return Err(StoreError::Closed);
+            }
+            c.lead(&mut w);
+            drop(w);
+            c.released.notify_waiters();
+            continue;
+        }
+        // Someone commits: wait for its answer, or for the lock to lead the
+        // next group. Registered before looking at the lock again, so a
+        // release in between is not missed.
+        let released = c.released.notified();
+        tokio::pin!(released);
+        released.as_mut().enable();
+        if c.try_writer().is_some() {
+            continue; // (the guard is dropped at once; the loop takes it again)
+        }
+        tokio::select! {
+            biased;
+            r = &mut rx => return r.unwrap_or(Err(StoreError::Closed)),
+            _ = released => {}
+        }
+    }
+}
+
+/// Runs a blocking write + flush where the leader is. On a multi-threaded
+/// runtime's worker, `block_in_place` first hands the worker's other tasks to
+/// another thread (so a ~100 µs flush holds up no other hall), while this
+/// task keeps its thread: the command still pays no hop. Elsewhere (a
+/// current-thread runtime, or no runtime) it simply runs.
+fn run_blocking<R>(f: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 pub(crate) struct Writer {
-    /// The database, which this thread alone closes and reopens (see
+    /// The database, which the writer alone closes and reopens (see
     /// [`Writer::heal`]).
     pub cell: Arc<TreesCell>,
     pub opts: StoreOptions,
     /// `COMMIT`: the last key written by a flush that returned.
     pub witness: std::fs::File,
-    pub rx: Receiver<Job>,
-    pub max_group: usize,
-    pub spin: Duration,
-    pub maint: Sender<Maint>,
+    /// Retention's queue; `None` once the background thread has stopped,
+    /// which stops the maintenance thread too.
+    pub maint: Option<Sender<Maint>>,
     /// Set by a failed group commit, cleared by a successful [`Writer::heal`].
     pub failed: Option<Failed>,
 }
@@ -92,74 +328,10 @@ const HEAL_BACKOFF_MAX: Duration = Duration::from_secs(5);
 const CLOSE_PATIENCE: Duration = Duration::from_secs(2);
 
 impl Writer {
-    pub fn run(mut self) {
-        loop {
-            let next = match &self.failed {
-                None => self.next_job().map(Some),
-                Some(f) => match self
-                    .rx
-                    .recv_timeout(f.next_try.saturating_duration_since(Instant::now()))
-                {
-                    Ok(j) => Ok(Some(j)),
-                    Err(RecvTimeoutError::Timeout) => Ok(None),
-                    Err(RecvTimeoutError::Disconnected) => Err(std::sync::mpsc::RecvError),
-                },
-            };
-            if self
-                .failed
-                .as_ref()
-                .is_some_and(|f| Instant::now() >= f.next_try)
-            {
-                self.heal();
-            }
-            let first = match next {
-                Ok(Some(j)) => j,
-                Ok(None) => continue,
-                Err(_) => {
-                    // Every Store handle is gone: flush what remains and stop.
-                    if let Ok(t) = self.cell.get() {
-                        if let Err(e) = t.db.flush() {
-                            tracing::error!(error = %e, "final flush of the store failed");
-                        }
-                    }
-                    return;
-                }
-            };
-            let mut group = Vec::with_capacity(64);
-            group.push(first);
-            while group.len() < self.max_group {
-                match self.rx.try_recv() {
-                    Ok(j) => group.push(j),
-                    Err(_) => break,
-                }
-            }
-            if self.commit(group) {
-                return;
-            }
+    fn compact(&self, hall: Arc<str>, snap_seq: u64) {
+        if let Some(m) = &self.maint {
+            let _ = m.send(Maint::Compact { hall, snap_seq });
         }
-    }
-
-    /// The next job: a short spin first (a client that was just answered
-    /// usually sends its next command within microseconds, and waking a
-    /// sleeping thread costs more than the spin), then a blocking wait.
-    fn next_job(&self) -> Result<Job, std::sync::mpsc::RecvError> {
-        if !self.spin.is_zero() {
-            let until = Instant::now() + self.spin;
-            loop {
-                match self.rx.try_recv() {
-                    Ok(j) => return Ok(j),
-                    Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                        return Err(std::sync::mpsc::RecvError)
-                    }
-                    Err(std::sync::mpsc::TryRecvError::Empty) => {}
-                }
-                if Instant::now() >= until {
-                    break;
-                }
-                std::hint::spin_loop();
-            }
-        }
-        self.rx.recv()
     }
 
     /// Writes and flushes one group; true when asked to shut down.
@@ -288,7 +460,7 @@ impl Writer {
         }
         for (hall, snap_seq) in snaps_written {
             if snap_seq > 0 {
-                let _ = self.maint.send(Maint::Compact { hall, snap_seq });
+                self.compact(hall, snap_seq);
             }
         }
         // Snapshots go in only once the events they cover are durable; the
@@ -303,10 +475,7 @@ impl Writer {
             }
             match trees.snap.insert(s.hall.as_bytes(), s.value) {
                 Ok(_) => {
-                    let _ = self.maint.send(Maint::Compact {
-                        hall: s.hall,
-                        snap_seq: s.seq,
-                    });
+                    self.compact(s.hall, s.seq);
                 }
                 Err(e) => tracing::error!(hall = %s.hall, error = %e, "snapshot write failed"),
             }
