@@ -9,7 +9,7 @@ use crate::error::Rejected;
 use crate::event::EventKind;
 use crate::hall::handle::{state_name, Ctx};
 use crate::hall::Hall;
-use crate::model::{TicketState, WindowState};
+use crate::model::TicketState;
 
 /// `a12`, ` A012 ` and `A0012` all name `A012`: the prefix letter upper-cased
 /// and the sequence at least three digits, as tickets are numbered.
@@ -46,17 +46,7 @@ impl Hall {
         window: u32,
         number: &str,
     ) -> Result<(), Rejected> {
-        let staff = self.on_duty_actor(&cx.by, window)?;
-        let w = self.win_index(window)?;
-        let win = &self.windows[w];
-        match win.state {
-            WindowState::Open => {}
-            WindowState::Closed => return Err(Rejected::WindowClosed(window)),
-            WindowState::Paused { .. } => return Err(Rejected::WindowPaused(window)),
-            WindowState::Calling | WindowState::Serving => {
-                return Err(self.busy(window, win.current.unwrap_or(0)));
-            }
-        }
+        let (staff, w) = self.ready_to_call(cx, window)?;
         let number = normalize_number(number)
             .ok_or_else(|| Rejected::UnknownNumber(number.trim().to_string()))?;
         let serial = self

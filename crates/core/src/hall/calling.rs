@@ -35,18 +35,24 @@ impl Hall {
         best.map(|(_, s)| s)
     }
 
-    pub(crate) fn call_next(&mut self, cx: &mut Ctx, window: u32) -> Result<(), Rejected> {
+    /// The clerk on duty at an open, idle window (the index of the window):
+    /// what both call-next and 指定叫号 need before they call anyone.
+    pub(crate) fn ready_to_call(&self, cx: &Ctx, window: u32) -> Result<(String, usize), Rejected> {
         let staff = self.on_duty_actor(&cx.by, window)?;
         let w = self.win_index(window)?;
         let win = &self.windows[w];
         match win.state {
-            WindowState::Open => {}
-            WindowState::Closed => return Err(Rejected::WindowClosed(window)),
-            WindowState::Paused { .. } => return Err(Rejected::WindowPaused(window)),
+            WindowState::Open => Ok((staff, w)),
+            WindowState::Closed => Err(Rejected::WindowClosed(window)),
+            WindowState::Paused { .. } => Err(Rejected::WindowPaused(window)),
             WindowState::Calling | WindowState::Serving => {
-                return Err(self.busy(window, win.current.unwrap_or(0)));
+                Err(self.busy(window, win.current.unwrap_or(0)))
             }
         }
+    }
+
+    pub(crate) fn call_next(&mut self, cx: &mut Ctx, window: u32) -> Result<(), Rejected> {
+        let (staff, w) = self.ready_to_call(cx, window)?;
         let Some(serial) = self.next_for(w) else {
             return Ok(());
         };
