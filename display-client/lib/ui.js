@@ -54,6 +54,43 @@ const CODES = {
   appointment_category: '预约的业务与所选业务不一致',
   close_while_busy: '窗口正在叫号或办理，不能关闭',
   no_staff_available: '没有可安排的工作人员',
+  not_cancellable: '该号已被叫号或已办结，不能取消',
+  unknown_number: '今天没有这个号码',
+  not_callable: '该号码当前不在等候中，不能叫号',
+  held_elsewhere: '该号码已被其他窗口挂起',
+  directed_elsewhere: '该号码已转给其他窗口',
+  chain_same_category: '联办业务不能与当前业务相同',
+  clerk_only: '只有窗口工作人员可以操作',
+  supervisor_only: '只有值班长可以操作',
+  not_logged_in: '该工号当前没有登录',
+  staff_locked: '该工号密码错误次数过多，已暂时锁定，请联系值班长解锁',
+  rate_limited: '操作太频繁，请稍后再试',
+  storage_failed: '系统暂时无法保存，请稍后再试（本次操作未生效）',
+  session_store_failed: '系统暂时无法保存登录，请稍后再试',
+  shutting_down: '系统正在重启，请稍后再试',
+  not_owner: '系统正在切换服务节点，请稍后再试',
+  no_owner: '系统正在切换服务节点，请稍后再试',
+  unknown_hall: '大厅不存在',
+  slot_full: '该时段已约满，请选择其他时段',
+  booking_banned: '近期多次预约未到，暂时不能预约',
+  appointment_expired: '该预约已过期',
+  appointment_missed: '该预约已过签到时间',
+  no_appointments: '该业务不接受预约',
+  duplicate_id: '编号已存在',
+  bad_pin: '密码须为6至12位数字',
+  note_required: '请填写处理说明',
+  note_too_long: '说明太长，请精简',
+  reason_required: '请选择或填写差评原因',
+  reason_too_long: '原因太长，请精简',
+  unknown_notice: '该公告不存在或已删除',
+  bad_notice: '公告内容不符合要求',
+};
+
+// Codes whose server message carries the detail a person must fix (which
+// field of the configuration, which date): the Chinese lead-in, then it.
+const DETAILED = {
+  bad_config: '配置有误：',
+  bad_request: '请求有误：',
 };
 
 /** A message for an ApiError, in Chinese, with the server's own words as fallback. */
@@ -61,6 +98,7 @@ export function errorText(e) {
   if (!e) return '未知错误';
   if (e.status === 0) return '网络连接失败，请稍后再试';
   if (CODES[e.code]) return CODES[e.code];
+  if (DETAILED[e.code]) return `${DETAILED[e.code]}${e.message || e.code}`;
   if (e.status === 401) return `未授权：${e.message || e.code}`;
   if (e.status === 403) return `无权限：${e.message || e.code}`;
   return e.message || e.code || String(e);

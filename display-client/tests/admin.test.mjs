@@ -70,7 +70,7 @@ await suite('admin', async ({ step, assert, startServer, newPage }) => {
     await page.locator('#admin-card tr[data-category="general"] button[data-act="save"]').click();
     await page.waitForSelector('.toast.error');
     const msg = await page.textContent('.toast.error');
-    assert(/未保存/.test(msg) && /limit_s/.test(msg), `toast: ${msg}`);
+    assert(/未保存：配置有误：/.test(msg) && /limit_s/.test(msg), `toast: ${msg}`);
     general = (await cfg()).categories.find((c) => c.id === 'general');
     assert(JSON.stringify(general) === before, 'unchanged');
   });
