@@ -593,7 +593,7 @@ function log(text, error = false) {
 
 // ---- start -------------------------------------------------------------------
 
-startClock('zh');
+startClock('zh', () => (live ? live.clockOffsetMs : 0)); // the server's clock, as on the hall display
 live = new Live({
   hall,
   onState: render,

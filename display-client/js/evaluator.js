@@ -186,9 +186,10 @@ function tick() {
     hour: '2-digit',
     minute: '2-digit',
     hour12: false,
-  }).format(new Date());
+  }).format(new Date(Date.now() + (live ? live.clockOffsetMs : 0))); // the server's clock
 }
 
+let live = null;
 tick();
 setInterval(tick, 1000);
 refresh();
@@ -198,10 +199,11 @@ const soon = () => {
   clearTimeout(pending);
   pending = setTimeout(refresh, 150);
 };
-new Live({
+live = new Live({
   hall: hallId(),
   onEvent: (ev) => {
     if (ev.window === n || ev.type === 'rating_recorded' || ev.type === 'snapshot') soon();
   },
   onResync: soon,
-}).start();
+});
+live.start();

@@ -299,5 +299,8 @@ function poke() {
 for (const ev of ['pointerdown', 'keydown']) document.addEventListener(ev, poke);
 
 if (!token) toast('本取号机未配置令牌（URL 缺少 token 参数）', 'error', 15000);
-startClock('zh');
-new Live({ hall, onState: renderCats, pollMs: 10000 }).start();
+// The clock follows the server's (hall) clock, not the kiosk's own, which may be
+// wrong on a device nobody sets: the same offset the hall display uses.
+const live = new Live({ hall, onState: renderCats, pollMs: 10000 });
+startClock('zh', () => live.clockOffsetMs);
+live.start();

@@ -546,8 +546,8 @@ function loadHistory(seq) {
 // ---- start --------------------------------------------------------------------
 
 $('#feed').append(el('li', { class: 'empty' }, '暂无记录'));
-startClock('zh');
 const live = new Live({ hall, onState: render, onEvent, onResync: loadStats, pollMs: 10000 });
+startClock('zh', () => live.clockOffsetMs); // the server's clock, as on the hall display
 await live.start();
 if (live.lastSeq) loadHistory(live.lastSeq);
 loadStats();
