@@ -6,10 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures_util::{SinkExt, StreamExt};
+pub use hallcall_follow::with_since;
+use hallcall_follow::{FollowOptions, Follower, Update, Url, UrlError};
 use serde_json::Value;
-use tokio_tungstenite::tungstenite::Message;
-use url::Url;
 
 use crate::compose::{compose, Lang};
 use crate::error::AnnounceError;
@@ -199,55 +198,33 @@ where
     })?;
 
     let mut report = RunReport::default();
-    let mut cursor = Cursor::default();
-    let mut backoff = opts.reconnect_min;
+    let mut follower = Follower::new(
+        base,
+        FollowOptions {
+            reconnect_min: opts.reconnect_min,
+            reconnect_max: opts.reconnect_max,
+            idle_timeout: opts.idle_timeout,
+            ..FollowOptions::default()
+        },
+    );
     tokio::pin!(shutdown);
-    'outer: loop {
-        let url = with_since(&base, cursor.last_seq);
-        tracing::debug!(%url, "连接事件流");
-        let connect = tokio::time::timeout(
-            Duration::from_secs(10),
-            tokio_tungstenite::connect_async(url.as_str()),
-        );
-        let ws = tokio::select! {
-            () = &mut shutdown => break 'outer,
-            r = connect => r,
+    loop {
+        let update = tokio::select! {
+            () = &mut shutdown => break,
+            u = follower.next() => u,
         };
-        match ws {
-            Ok(Ok((ws, _))) => {
-                report.connections += 1;
-                tracing::info!(%url, "已连接大厅事件流");
-                let (got_any, end) = pump(
-                    ws,
-                    &mut cursor,
-                    &queue,
-                    &opts,
-                    &voice,
-                    &mut report,
-                    &mut shutdown,
-                )
-                .await;
-                if got_any {
-                    backoff = opts.reconnect_min;
-                }
-                match end {
-                    PumpEnd::Shutdown => break 'outer,
-                    PumpEnd::Disconnected(why) => {
-                        tracing::warn!(reason = %why, retry_in = ?backoff, "事件流断开，将重连");
-                    }
-                }
+        match update {
+            Update::Connected(url) => tracing::info!(%url, "已连接大厅事件流"),
+            Update::Lost { why, retry_in } => {
+                tracing::warn!(reason = %why, ?retry_in, "事件流断开，将重连");
             }
-            Ok(Err(e)) => tracing::warn!(%url, error = %e, retry_in = ?backoff, "连接失败，将重试"),
-            Err(_) => tracing::warn!(%url, retry_in = ?backoff, "连接超时，将重试"),
+            Update::Message(value) => say(&value, &queue, &opts, &voice, &mut report),
         }
-        tokio::select! {
-            () = &mut shutdown => break 'outer,
-            () = tokio::time::sleep(backoff) => {}
-        }
-        backoff = backoff.saturating_mul(2).min(opts.reconnect_max);
     }
-
-    report.last_seq = cursor.last_seq;
+    follower.close().await;
+    report.connections = follower.connections();
+    report.duplicates_skipped = follower.duplicates();
+    report.last_seq = follower.last_seq();
     report.said = tokio::task::spawn_blocking(move || queue.abort())
         .await
         .map_err(|e| AnnounceError::Player(e.to_string()))??;
@@ -266,195 +243,74 @@ impl Output for LogOnly {
     }
 }
 
-enum PumpEnd {
-    Shutdown,
-    Disconnected(String),
-}
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// Reads one connection until it ends. Returns whether any message arrived.
-async fn pump<F>(
-    mut ws: Ws,
-    cursor: &mut Cursor,
+/// One new stream message (the follower has dropped repeats): queue its
+/// announcement, or count it as too old to say.
+fn say(
+    value: &Value,
     queue: &AnnouncementQueue,
     opts: &AnnounceOptions,
     voice: &Voice,
     report: &mut RunReport,
-    shutdown: &mut std::pin::Pin<&mut F>,
-) -> (bool, PumpEnd)
-where
-    F: Future<Output = ()>,
-{
-    let mut got_any = false;
-    let mut pinged = false;
-    loop {
-        let next = tokio::select! {
-            () = shutdown.as_mut() => {
-                let _ = ws.close(None).await;
-                return (got_any, PumpEnd::Shutdown);
+) {
+    match decide(value, Utc::now(), opts.max_age) {
+        Decision::Say(announcement) => {
+            let clips = compose(&announcement, voice, voice.lang());
+            tracing::debug!(seq = ?announcement.seq, clips = %crate::compose::describe(&clips), "排队播报");
+            if let Err(e) = queue.push(Job {
+                announcement,
+                clips,
+            }) {
+                tracing::error!(error = %e, "无法排队播报");
             }
-            n = tokio::time::timeout(opts.idle_timeout, ws.next()) => n,
-        };
-        let msg = match next {
-            Err(_) if pinged => {
-                return (got_any, PumpEnd::Disconnected("服务器无响应".into()));
-            }
-            Err(_) => {
-                pinged = true;
-                if let Err(e) = ws.send(Message::Ping(Default::default())).await {
-                    return (got_any, PumpEnd::Disconnected(e.to_string()));
-                }
-                continue;
-            }
-            Ok(None) => return (got_any, PumpEnd::Disconnected("连接关闭".into())),
-            Ok(Some(Err(e))) => return (got_any, PumpEnd::Disconnected(e.to_string())),
-            Ok(Some(Ok(m))) => m,
-        };
-        got_any = true;
-        pinged = false;
-        let text = match msg {
-            Message::Text(t) => t,
-            Message::Close(frame) => {
-                let why = frame.map_or_else(|| "连接关闭".to_owned(), |f| format!("连接关闭: {f}"));
-                return (got_any, PumpEnd::Disconnected(why));
-            }
-            _ => continue, // pings are answered by tungstenite
-        };
-        let value: Value = match serde_json::from_str(text.as_str()) {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::warn!(error = %e, "事件不是 JSON，忽略");
-                continue;
-            }
-        };
-        match cursor.decide(&value, Utc::now(), opts.max_age) {
-            Decision::Say(announcement) => {
-                let clips = compose(&announcement, voice, voice.lang());
-                tracing::debug!(seq = ?announcement.seq, clips = %crate::compose::describe(&clips), "排队播报");
-                if let Err(e) = queue.push(Job {
-                    announcement,
-                    clips,
-                }) {
-                    tracing::error!(error = %e, "无法排队播报");
-                }
-            }
-            Decision::Stale { seq, age } => {
-                report.stale_dropped += 1;
-                tracing::info!(?seq, age_s = age.as_secs(), "叫号已过时，不再播报");
-            }
-            Decision::Duplicate(seq) => {
-                report.duplicates_skipped += 1;
-                tracing::debug!(seq, "重复事件，跳过");
-            }
-            Decision::Snapshot(seq) => tracing::debug!(?seq, "收到快照"),
-            Decision::Silent => {}
         }
+        Decision::Stale { seq, age } => {
+            report.stale_dropped += 1;
+            tracing::info!(?seq, age_s = age.as_secs(), "叫号已过时，不再播报");
+        }
+        Decision::Snapshot(seq) => tracing::debug!(?seq, "收到快照"),
+        Decision::Silent => {}
     }
-}
-
-/// Where we are in the hall's event log.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Cursor {
-    pub(crate) last_seq: Option<u64>,
 }
 
 #[derive(Debug, PartialEq)]
 pub(crate) enum Decision {
     Snapshot(Option<u64>),
-    Duplicate(u64),
     Stale { seq: Option<u64>, age: Duration },
     Silent,
     Say(Announcement),
 }
 
-impl Cursor {
-    /// Pure decision for one stream message; advances the cursor.
-    pub(crate) fn decide(
-        &mut self,
-        msg: &Value,
-        now: DateTime<Utc>,
-        max_age: Duration,
-    ) -> Decision {
-        let seq = message_seq(msg);
-        if is_snapshot(msg) {
-            if let Some(s) = seq {
-                self.last_seq = Some(self.last_seq.map_or(s, |l| l.max(s)));
-            }
-            return Decision::Snapshot(seq);
-        }
-        if let Some(s) = seq {
-            if self.last_seq.is_some_and(|l| s <= l) {
-                return Decision::Duplicate(s);
-            }
-            self.last_seq = Some(s);
-        }
-        let Some(announcement) = Announcement::from_event(msg) else {
-            return Decision::Silent;
-        };
-        if !max_age.is_zero() {
-            if let Some(at) = announcement.at {
-                let age = now
-                    .signed_duration_since(at)
-                    .to_std()
-                    .unwrap_or(Duration::ZERO);
-                if age > max_age {
-                    return Decision::Stale { seq, age };
-                }
-            }
-        }
-        Decision::Say(announcement)
+/// What to do with one new stream message (repeats never get here: the
+/// follower hands each seq on once). Pure, for tests.
+pub(crate) fn decide(msg: &Value, now: DateTime<Utc>, max_age: Duration) -> Decision {
+    let seq = message_seq(msg);
+    if is_snapshot(msg) {
+        return Decision::Snapshot(seq);
     }
+    let Some(announcement) = Announcement::from_event(msg) else {
+        return Decision::Silent;
+    };
+    if !max_age.is_zero() {
+        if let Some(at) = announcement.at {
+            let age = now
+                .signed_duration_since(at)
+                .to_std()
+                .unwrap_or(Duration::ZERO);
+            if age > max_age {
+                return Decision::Stale { seq, age };
+            }
+        }
+    }
+    Decision::Say(announcement)
 }
 
-/// `ws://SERVER/api/v1/halls/{hall}/events` (no `since`).
+/// `ws://SERVER/api/v1/halls/{hall}/events` (no `since`), with the
+/// announcer's errors.
 pub fn events_url(server: &str, hall: &str) -> Result<Url, AnnounceError> {
-    let bad = |reason: &str| AnnounceError::BadServerUrl {
-        input: server.to_owned(),
-        reason: reason.to_owned(),
-    };
-    let server = server.trim();
-    if hall.trim().is_empty() {
-        return Err(AnnounceError::BadOption("--hall 不能为空".into()));
-    }
-    let with_scheme = if server.contains("://") {
-        server.to_owned()
-    } else {
-        format!("ws://{server}")
-    };
-    let mut url = Url::parse(&with_scheme).map_err(|e| bad(&e.to_string()))?;
-    let scheme = match url.scheme() {
-        "ws" | "http" => "ws",
-        "wss" | "https" => {
-            return Err(bad(
-                "本程序未编译 TLS 支持，请在局域网内用 ws:// 或 http:// 直连大厅服务器",
-            ))
-        }
-        _ => return Err(bad("只支持 ws:// 或 http://")),
-    };
-    url.set_scheme(scheme).map_err(|()| bad("无法设置协议"))?;
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(bad("缺少主机名"));
-    }
-    url.set_query(None);
-    url.set_fragment(None);
-    url.path_segments_mut()
-        .map_err(|()| bad("不是可用的地址"))?
-        .pop_if_empty()
-        .extend(["api", "v1", "halls", hall.trim(), "events"]);
-    Ok(url)
-}
-
-/// The events URL with `?since=SEQ` when a seq is known.
-pub fn with_since(base: &Url, since: Option<u64>) -> Url {
-    let mut url = base.clone();
-    if let Some(s) = since {
-        url.query_pairs_mut()
-            .clear()
-            .append_pair("since", &s.to_string());
-    }
-    url
+    hallcall_follow::events_url(server, hall).map_err(|e| match e {
+        UrlError::EmptyHall => AnnounceError::BadOption("--hall 不能为空".into()),
+        UrlError::BadServer { input, reason } => AnnounceError::BadServerUrl { input, reason },
+    })
 }
 
 /// Parses `30s`, `500ms`, `2m`, `1h`, or a bare number of seconds.
@@ -545,88 +401,54 @@ mod tests {
     }
 
     #[test]
-    fn urls() {
-        let u = |s: &str, h: &str| events_url(s, h).map(|u| u.to_string());
-        let want = "ws://127.0.0.1:8080/api/v1/halls/demo/events";
-        assert_eq!(u("127.0.0.1:8080", "demo").as_deref().ok(), Some(want));
-        assert_eq!(
-            u("http://127.0.0.1:8080/", "demo").as_deref().ok(),
-            Some(want)
-        );
-        assert_eq!(u("ws://127.0.0.1:8080", "demo").as_deref().ok(), Some(want));
-        assert_eq!(
-            u("http://proxy.local/hallcall/", "城东 1").as_deref().ok(),
-            Some("ws://proxy.local/hallcall/api/v1/halls/%E5%9F%8E%E4%B8%9C%201/events")
-        );
-        assert_eq!(
-            u("hall-box", "a/b").as_deref().ok(),
-            Some("ws://hall-box/api/v1/halls/a%2Fb/events")
-        );
-        assert!(u("https://x", "demo").is_err());
-        assert!(u("ftp://x", "demo").is_err());
-        assert!(u("127.0.0.1:8080", " ").is_err());
-        let base = events_url("h:1", "demo").expect("url");
-        assert_eq!(
-            with_since(&base, None).as_str(),
-            "ws://h:1/api/v1/halls/demo/events"
-        );
-        assert_eq!(
-            with_since(&base, Some(42)).as_str(),
-            "ws://h:1/api/v1/halls/demo/events?since=42"
-        );
+    fn bad_addresses_are_the_announcers_errors() {
+        // The URL rules themselves are hallcall-follow's (and tested there).
+        assert!(events_url("127.0.0.1:8080", "demo").is_ok());
+        assert!(matches!(
+            events_url("https://x", "demo"),
+            Err(AnnounceError::BadServerUrl { .. })
+        ));
+        assert!(matches!(
+            events_url("127.0.0.1:8080", " "),
+            Err(AnnounceError::BadOption(_))
+        ));
     }
 
     #[test]
-    fn cursor_dedupes_records_snapshots_and_drops_stale_calls() {
+    fn snapshots_are_silent_and_stale_calls_are_dropped() {
         let now = DateTime::parse_from_rfc3339("2026-11-23T09:12:10+08:00")
             .expect("ts")
             .with_timezone(&Utc);
         let age = Duration::from_secs(30);
-        let mut c = Cursor::default();
         let call = |seq: u64, at: &str| json!({"seq":seq,"at":at,"type":"ticket_called","number":"A012","window":3,"recall":false});
         assert_eq!(
-            c.decide(&json!({"type":"snapshot","seq":16,"state":{}}), now, age),
+            decide(&json!({"type":"snapshot","seq":16,"state":{}}), now, age),
             Decision::Snapshot(Some(16))
         );
-        assert_eq!(c.last_seq, Some(16));
-        assert_eq!(
-            c.decide(&call(15, "2026-11-23T09:12:00+08:00"), now, age),
-            Decision::Duplicate(15)
-        );
         assert!(matches!(
-            c.decide(&call(17, "2026-11-23T09:12:00+08:00"), now, age),
+            decide(&call(17, "2026-11-23T09:12:00+08:00"), now, age),
             Decision::Say(_)
         ));
+        // 09:11:00 is 70 s before now: stale.
         assert_eq!(
-            c.decide(&call(17, "2026-11-23T09:12:00+08:00"), now, age),
-            Decision::Duplicate(17)
-        );
-        // 09:11:00 is 70 s before now: stale (but the seq still counts).
-        assert_eq!(
-            c.decide(&call(18, "2026-11-23T01:11:00Z"), now, age),
+            decide(&call(18, "2026-11-23T01:11:00Z"), now, age),
             Decision::Stale {
                 seq: Some(18),
                 age: Duration::from_secs(70)
             }
         );
-        assert_eq!(c.last_seq, Some(18));
         // max-age 0 disables the check; a future timestamp is fine.
         assert!(matches!(
-            c.decide(&call(19, "2020-01-01T00:00:00Z"), now, Duration::ZERO),
+            decide(&call(19, "2020-01-01T00:00:00Z"), now, Duration::ZERO),
             Decision::Say(_)
         ));
         assert!(matches!(
-            c.decide(&call(20, "2030-01-01T00:00:00Z"), now, age),
+            decide(&call(20, "2030-01-01T00:00:00Z"), now, age),
             Decision::Say(_)
         ));
-        // Unspoken events still advance the cursor.
         assert_eq!(
-            c.decide(&json!({"seq":21,"type":"ticket_issued"}), now, age),
+            decide(&json!({"seq":21,"type":"ticket_issued"}), now, age),
             Decision::Silent
         );
-        assert_eq!(c.last_seq, Some(21));
-        // An older snapshot never moves the cursor back.
-        c.decide(&json!({"type":"snapshot","seq":3}), now, age);
-        assert_eq!(c.last_seq, Some(21));
     }
 }

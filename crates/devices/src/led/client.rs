@@ -1,23 +1,19 @@
 //! `hallcall led`: follow a hall's event stream and keep every window's LED
 //! bar showing the right text.
 //!
-//! A small WebSocket client of its own rather than the announcer's: the
-//! announcer's client is welded to its audio queue, and depending on
-//! hallcall-announcer for two URL helpers would pull rodio and hound into a
-//! program that drives serial ports. The protocol is the same: connect to
-//! `/api/v1/halls/{hall}/events`, remember the last `seq`, reconnect with
-//! `?since=SEQ` after a drop (backoff 250 ms doubling to 10 s), so no call
-//! is missed or shown twice.
+//! The stream is followed by `hallcall-follow`, the client the announcer
+//! uses too (and nothing more: no audio stack in a program that drives
+//! serial ports): it remembers the last `seq`, reconnects with `?since=SEQ`
+//! after a drop (backoff 250 ms doubling to 10 s), so no call is missed or
+//! shown twice.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
-use serde_json::Value;
-use tokio_tungstenite::tungstenite::Message;
-use url::Url;
+pub use hallcall_follow::with_since;
+use hallcall_follow::{FollowOptions, Follower, Update, Url};
 
 use crate::led::board::Board;
 use crate::led::config::{LedConfig, LedConfigError};
@@ -156,100 +152,50 @@ where
     let mut bars = Bars::new(&opts);
     let mut board = Board::default();
     let mut report = LedReport::default();
-    let mut last_seq: Option<u64> = None;
-    let mut backoff = opts.reconnect_min;
     tracing::info!(url = %base, bars = opts.config.windows.len(), dry_run = opts.dry_run, "条屏启动");
+    let mut follower = Follower::new(
+        base,
+        FollowOptions {
+            reconnect_min: opts.reconnect_min,
+            reconnect_max: opts.reconnect_max,
+            idle_timeout: opts.idle_timeout,
+            ..FollowOptions::default()
+        },
+    );
+    // Failed writes are retried, and every bar re-sent each `refresh_s` (a
+    // bar that rebooted shows nothing until told again) — also while the
+    // server is out of reach: the bars keep the last known texts.
+    let mut tick = tokio::time::interval(opts.retry_every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let refresh = Duration::from_secs(opts.config.refresh_s);
+    let mut last_refresh = tokio::time::Instant::now();
     tokio::pin!(shutdown);
-    'outer: loop {
-        let url = with_since(&base, last_seq);
-        let connect = tokio::time::timeout(
-            Duration::from_secs(10),
-            tokio_tungstenite::connect_async(url.as_str()),
-        );
-        let ws = tokio::select! {
-            () = &mut shutdown => break 'outer,
-            r = connect => r,
-        };
-        match ws {
-            Ok(Ok((mut ws, _))) => {
-                report.connections += 1;
-                tracing::info!(%url, "已连接大厅事件流");
-                let mut pinged = false;
-                let mut tick = tokio::time::interval(opts.retry_every);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                let refresh = opts.config.refresh_s;
-                let mut last_refresh = tokio::time::Instant::now();
-                let why = loop {
-                    let next = tokio::select! {
-                        () = &mut shutdown => {
-                            let _ = ws.close(None).await;
-                            break 'outer;
-                        }
-                        _ = tick.tick() => {
-                            if refresh > 0 && last_refresh.elapsed() >= Duration::from_secs(refresh) {
-                                last_refresh = tokio::time::Instant::now();
-                                bars.refresh_all(&board, &mut report).await;
-                            } else {
-                                bars.retry(&board, &mut report).await;
-                            }
-                            continue;
-                        }
-                        n = tokio::time::timeout(opts.idle_timeout, ws.next()) => n,
-                    };
-                    let msg = match next {
-                        Err(_) if pinged => break "服务器无响应".to_owned(),
-                        Err(_) => {
-                            pinged = true;
-                            if let Err(e) = ws.send(Message::Ping(Default::default())).await {
-                                break e.to_string();
-                            }
-                            continue;
-                        }
-                        Ok(None) => break "连接关闭".to_owned(),
-                        Ok(Some(Err(e))) => break e.to_string(),
-                        Ok(Some(Ok(m))) => m,
-                    };
-                    pinged = false;
-                    backoff = opts.reconnect_min;
-                    let text = match msg {
-                        Message::Text(t) => t,
-                        Message::Close(f) => {
-                            break f.map_or_else(|| "连接关闭".into(), |f| format!("连接关闭: {f}"))
-                        }
-                        _ => continue,
-                    };
-                    let Ok(value) = serde_json::from_str::<Value>(text.as_str()) else {
-                        tracing::warn!("事件不是 JSON，忽略");
-                        continue;
-                    };
-                    let seq = value.get("seq").and_then(Value::as_u64);
-                    let snapshot = value.get("type").and_then(Value::as_str) == Some("snapshot");
-                    if !snapshot {
-                        if let (Some(s), Some(l)) = (seq, last_seq) {
-                            if s <= l {
-                                tracing::debug!(seq = s, "重复事件，跳过");
-                                continue;
-                            }
-                        }
-                    }
-                    if let Some(s) = seq {
-                        last_seq = Some(last_seq.map_or(s, |l| l.max(s)));
-                    }
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            _ = tick.tick() => {
+                if !refresh.is_zero() && last_refresh.elapsed() >= refresh {
+                    last_refresh = tokio::time::Instant::now();
+                    bars.refresh_all(&board, &mut report).await;
+                } else {
+                    bars.retry(&board, &mut report).await;
+                }
+            }
+            update = follower.next() => match update {
+                Update::Connected(url) => tracing::info!(%url, "已连接大厅事件流"),
+                Update::Lost { why, retry_in } => {
+                    tracing::warn!(reason = %why, ?retry_in, "事件流断开，将重连");
+                }
+                Update::Message(value) => {
                     let change = board.apply(&value);
                     bars.update(&board, &change, &mut report).await;
-                };
-                tracing::warn!(reason = %why, retry_in = ?backoff, "事件流断开，将重连");
-            }
-            Ok(Err(e)) => tracing::warn!(%url, error = %e, retry_in = ?backoff, "连接失败，将重试"),
-            Err(_) => tracing::warn!(%url, retry_in = ?backoff, "连接超时，将重试"),
+                }
+            },
         }
-        tokio::select! {
-            () = &mut shutdown => break 'outer,
-            () = tokio::time::sleep(backoff) => {}
-        }
-        backoff = backoff.saturating_mul(2).min(opts.reconnect_max);
     }
-    report.last_seq = last_seq;
+    follower.close().await;
+    report.connections = follower.connections();
+    report.last_seq = follower.last_seq();
     Ok(report)
 }
 
@@ -380,45 +326,9 @@ impl Bars {
     }
 }
 
-/// `ws://SERVER/api/v1/halls/{hall}/events`.
+/// `ws://SERVER/api/v1/halls/{hall}/events`, with the LED client's errors.
 pub fn events_url(server: &str, hall: &str) -> Result<Url, LedError> {
-    let bad = |why: &str| LedError::Option(format!("服务器地址 {server:?} 无效：{why}"));
-    if hall.trim().is_empty() {
-        return Err(LedError::Option("大厅 ID 不能为空".into()));
-    }
-    let server = server.trim();
-    let with_scheme = if server.contains("://") {
-        server.to_owned()
-    } else {
-        format!("ws://{server}")
-    };
-    let mut url = Url::parse(&with_scheme).map_err(|e| bad(&e.to_string()))?;
-    match url.scheme() {
-        "ws" | "http" => {}
-        _ => return Err(bad("只支持 ws:// 或 http://（局域网直连大厅服务器）")),
-    }
-    url.set_scheme("ws").map_err(|()| bad("无法设置协议"))?;
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(bad("缺少主机名"));
-    }
-    url.set_query(None);
-    url.set_fragment(None);
-    url.path_segments_mut()
-        .map_err(|()| bad("不是可用的地址"))?
-        .pop_if_empty()
-        .extend(["api", "v1", "halls", hall.trim(), "events"]);
-    Ok(url)
-}
-
-/// The events URL with `?since=SEQ` when a seq is known.
-pub fn with_since(base: &Url, since: Option<u64>) -> Url {
-    let mut url = base.clone();
-    if let Some(s) = since {
-        url.query_pairs_mut()
-            .clear()
-            .append_pair("since", &s.to_string());
-    }
-    url
+    hallcall_follow::events_url(server, hall).map_err(|e| LedError::Option(e.to_string()))
 }
 
 #[cfg(test)]
@@ -426,18 +336,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn urls() {
-        let u = |s: &str| events_url(s, "demo").map(|u| u.to_string()).ok();
-        let want = Some("ws://127.0.0.1:8080/api/v1/halls/demo/events".to_owned());
-        assert_eq!(u("127.0.0.1:8080"), want);
-        assert_eq!(u("http://127.0.0.1:8080/"), want);
-        assert_eq!(u("https://x"), None);
-        assert!(events_url("h:1", " ").is_err());
-        let base = events_url("h:1", "demo").expect("url");
-        assert_eq!(
-            with_since(&base, Some(9)).as_str(),
-            "ws://h:1/api/v1/halls/demo/events?since=9"
-        );
+    fn bad_addresses_are_option_errors() {
+        // The URL rules themselves are hallcall-follow's (and tested there).
+        assert!(events_url("127.0.0.1:8080", "demo").is_ok());
+        assert!(matches!(
+            events_url("https://x", "demo"),
+            Err(LedError::Option(_))
+        ));
+        assert!(matches!(events_url("h:1", " "), Err(LedError::Option(_))));
     }
 
     #[test]
