@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use hallcall_core::{Event, Hall, HallConfig};
 
 use crate::options::StoreOptions;
-use crate::pg::{Leases, PgStore};
+use crate::pg::{Leases, PgStore, StoredSession};
 use crate::store::SledStore;
 use crate::{Durable, StoreError};
 
@@ -205,6 +205,44 @@ impl Store {
         }
     }
 
+    /// Whether clerk sessions live in this store (PostgreSQL: shared by
+    /// every node, see [`Store::put_session`]). With sled they stay in the
+    /// server's `sessions.json` beside the data, and the session methods
+    /// answer [`StoreError::Invalid`].
+    pub fn keeps_sessions(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// Every stored clerk session of `hall` (PostgreSQL). A node reads them
+    /// when it takes the hall over, after acquiring its lease, so it sees
+    /// every session the previous owner wrote.
+    pub async fn sessions_of(&self, hall: &str) -> Result<Vec<StoredSession>, StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Err(sessions_not_here()),
+            Backend::Postgres(p) => p.sessions_of(hall).await,
+        }
+    }
+
+    /// Makes `session` its clerk's current session in `hall`, replacing an
+    /// earlier one, durably (PostgreSQL). Fenced like appends: with
+    /// [`StoreOptions::pg_node`] set, written only while that node holds the
+    /// hall's lease, else [`StoreError::NotOwner`] and nothing changes.
+    pub async fn put_session(&self, hall: &str, session: StoredSession) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Err(sessions_not_here()),
+            Backend::Postgres(p) => p.put_session(hall, session).await,
+        }
+    }
+
+    /// Ends `staff`'s session in `hall` for good (PostgreSQL); `Ok(false)`
+    /// when there was none. Fenced as [`Store::put_session`].
+    pub async fn end_session(&self, hall: &str, staff: &str) -> Result<bool, StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Err(sessions_not_here()),
+            Backend::Postgres(p) => p.end_session(hall, staff).await,
+        }
+    }
+
     /// A hall's log as stored, to move it to another store (`hallcall
     /// migrate`): its latest snapshot (seq, JSON) and every retained event.
     pub fn export(&self, hall: &str) -> Result<(Option<RawSnapshot>, Vec<Event>), StoreError> {
@@ -294,4 +332,10 @@ impl Store {
     pub async fn shutdown(&self) {
         each!(self, s => s.shutdown().await)
     }
+}
+
+fn sessions_not_here() -> StoreError {
+    StoreError::Invalid(
+        "clerk sessions are kept in sessions.json beside a sled store, not in the store".into(),
+    )
 }
