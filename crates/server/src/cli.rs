@@ -185,7 +185,8 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
         None => Store::open(&data.join("db"), opts)?,
     };
     let key = TokenKey::load_or_create(&data)?;
-    let sessions = Sessions::load(&data)?;
+    // In the database with PostgreSQL (shared by the nodes), else sessions.json.
+    let sessions = Sessions::open(&data, &store)?;
     let voice = match hallcall_announcer::VoicePack::builtin() {
         Ok(v) => Some(Arc::new(v)),
         Err(e) => {
