@@ -205,10 +205,10 @@ impl Store {
         }
     }
 
-    /// Whether clerk sessions live in this store (PostgreSQL: shared by
-    /// every node, see [`Store::put_session`]). With sled they stay in the
-    /// server's `sessions.json` beside the data, and the session methods
-    /// answer [`StoreError::Invalid`].
+    /// Whether clerk sessions and webhook positions live in this store
+    /// (PostgreSQL: shared by every node, see [`Store::put_session`]). With
+    /// sled they stay in the server's `sessions.json` and `webhooks.json`
+    /// beside the data, and these methods answer [`StoreError::Invalid`].
     pub fn keeps_sessions(&self) -> bool {
         matches!(self.backend, Backend::Postgres(_))
     }
@@ -240,6 +240,32 @@ impl Store {
         match &self.backend {
             Backend::Sled(_) => Err(sessions_not_here()),
             Backend::Postgres(p) => p.end_session(hall, staff).await,
+        }
+    }
+
+    /// The stored position of webhook `hook` of `hall` (PostgreSQL): the
+    /// last seq it handled, as the hall's owner last wrote it.
+    pub async fn webhook_position(
+        &self,
+        hall: &str,
+        hook: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Err(sessions_not_here()),
+            Backend::Postgres(p) => p.webhook_position(hall, hook).await,
+        }
+    }
+
+    /// Stores positions of `hall`'s webhooks (PostgreSQL), fenced by the
+    /// hall's lease as [`Store::put_session`] is.
+    pub async fn put_webhook_positions(
+        &self,
+        hall: &str,
+        positions: Vec<(String, u64)>,
+    ) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Err(sessions_not_here()),
+            Backend::Postgres(p) => p.put_webhook_positions(hall, positions).await,
         }
     }
 
@@ -336,6 +362,7 @@ impl Store {
 
 fn sessions_not_here() -> StoreError {
     StoreError::Invalid(
-        "clerk sessions are kept in sessions.json beside a sled store, not in the store".into(),
+        "clerk sessions and webhook positions are kept in files beside a sled store, not in it"
+            .into(),
     )
 }

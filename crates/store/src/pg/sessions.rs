@@ -1,4 +1,5 @@
-//! Clerk sessions on PostgreSQL (table `sessions`, migration 0003): which
+//! Clerk sessions (table `sessions`, migration 0003) and webhook positions
+//! (`webhook_positions`, 0004) on PostgreSQL. Sessions: which
 //! login a clerk token belongs to, shared by every node, so a token issued
 //! on one node works on whichever node owns the hall after a failover, and a
 //! logout, a new login or a supervisor's "end session" on any node ends it
@@ -14,8 +15,12 @@
 //! waits for a session write already running, so the new owner's read of
 //! the hall's sessions afterwards sees it.
 //!
-//! What the server makes of the rows (the token check, the business day) is
-//! its own business; this is only the SQL.
+//! Webhook positions (the last seq each hook of a hall has handled) are
+//! fenced the same way, so the hall's next owner goes on from where the
+//! last one got to and a woken old owner cannot move them.
+//!
+//! What the server makes of the rows (the token check, the business day,
+//! delivery) is its own business; this is only the SQL.
 
 use chrono::NaiveDate;
 use tokio::sync::oneshot;
@@ -191,6 +196,94 @@ impl PgStore {
     }
 }
 
+/// Webhook positions (`$1` hall, `$2`/`$3` hook keys and seqs) if `$4`
+/// holds the hall's lease; returns the rows written.
+const POSITIONS_FENCED: &str = "\
+WITH own AS (
+    SELECT hall FROM leases
+    WHERE hall = $1 AND node = $4 AND expires_at > clock_timestamp()
+    FOR SHARE
+)
+INSERT INTO webhook_positions (hall, hook, seq)
+SELECT $1, u.hook, u.seq FROM UNNEST($2::text[], $3::int8[]) AS u(hook, seq)
+WHERE EXISTS (SELECT 1 FROM own)
+ON CONFLICT (hall, hook) DO UPDATE SET seq = EXCLUDED.seq
+RETURNING 1";
+
+const POSITIONS: &str = "\
+INSERT INTO webhook_positions (hall, hook, seq)
+SELECT $1, u.hook, u.seq FROM UNNEST($2::text[], $3::int8[]) AS u(hook, seq)
+ON CONFLICT (hall, hook) DO UPDATE SET seq = EXCLUDED.seq
+RETURNING 1";
+
+impl PgStore {
+    /// The stored position of `hook` of `hall` (the last seq it handled).
+    pub(crate) async fn webhook_position(
+        &self,
+        hall: &str,
+        hook: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        keys::check_hall(hall)?;
+        let inner = self.inner.clone();
+        let (hall, hook) = (hall.to_string(), hook.to_string());
+        self.run_async(async move {
+            let seq: Option<i64> = sqlx::query_scalar(
+                "SELECT seq FROM webhook_positions WHERE hall = $1 AND hook = $2",
+            )
+            .bind(&hall)
+            .bind(&hook)
+            .fetch_optional(&inner.pool)
+            .await
+            .map_err(|e| inner.db_err(e))?;
+            Ok(seq.map(|s| u64::try_from(s).unwrap_or(0)))
+        })
+        .await
+    }
+
+    /// Stores positions of `hall`'s hooks, fenced by the hall's lease as
+    /// sessions are ([`StoreError::NotOwner`]: nothing written).
+    pub(crate) async fn put_webhook_positions(
+        &self,
+        hall: &str,
+        positions: Vec<(String, u64)>,
+    ) -> Result<(), StoreError> {
+        keys::check_hall(hall)?;
+        if positions.is_empty() {
+            return Ok(());
+        }
+        let inner = self.inner.clone();
+        let hall = hall.to_string();
+        self.run_async(async move {
+            let (hooks, seqs): (Vec<String>, Vec<i64>) = positions
+                .into_iter()
+                .map(|(h, s)| (h, i64::try_from(s).unwrap_or(i64::MAX)))
+                .unzip();
+            let node = inner.opts.pg_node.clone();
+            let q = sqlx::query_scalar::<_, i32>(if node.is_some() {
+                POSITIONS_FENCED
+            } else {
+                POSITIONS
+            })
+            .bind(&hall)
+            .bind(&hooks)
+            .bind(&seqs);
+            let q = match &node {
+                Some(n) => q.bind(n),
+                None => q,
+            };
+            let written = q
+                .fetch_all(&inner.pool)
+                .await
+                .map_err(|e| inner.db_err(e))?;
+            if written.is_empty() {
+                return Err(StoreError::NotOwner { hall });
+            }
+            Ok(())
+        })
+        .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -285,6 +378,42 @@ mod tests {
         assert!(a.sessions_of("h").await.expect("read").is_empty());
         // Other halls are apart.
         assert!(b.sessions_of("other").await.expect("read").is_empty());
+        a.shutdown().await;
+        b.shutdown().await;
+    }
+
+    /// Webhook positions: shared, fenced by the lease like sessions.
+    #[tokio::test]
+    async fn only_the_lease_holder_moves_a_halls_webhook_positions() {
+        let Some((a, b)) = two_nodes("hooks") else {
+            return;
+        };
+        let lease = Duration::from_millis(500);
+        let la = a.leases("a", "127.0.0.1:1", lease).expect("leases a");
+        let lb = b.leases("b", "127.0.0.1:2", lease).expect("leases b");
+        assert!(la.acquire("h").await.expect("acquire"));
+        assert_eq!(a.webhook_position("h", "sms").await.expect("read"), None);
+        a.put_webhook_positions("h", vec![("sms".into(), 7), ("wx".into(), 3)])
+            .await
+            .expect("owner writes");
+        a.put_webhook_positions("h", vec![("sms".into(), 9)])
+            .await
+            .expect("owner moves on");
+        let refused = b.put_webhook_positions("h", vec![("sms".into(), 1)]).await;
+        assert!(
+            matches!(refused, Err(StoreError::NotOwner { .. })),
+            "{refused:?}"
+        );
+        tokio::time::sleep(lease + Duration::from_millis(150)).await;
+        assert!(lb.acquire("h").await.expect("acquire"));
+        assert_eq!(b.webhook_position("h", "sms").await.expect("read"), Some(9));
+        assert_eq!(b.webhook_position("h", "wx").await.expect("read"), Some(3));
+        let stale = a.put_webhook_positions("h", vec![("sms".into(), 8)]).await;
+        assert!(
+            matches!(stale, Err(StoreError::NotOwner { .. })),
+            "{stale:?}"
+        );
+        assert_eq!(b.webhook_position("h", "sms").await.expect("read"), Some(9));
         a.shutdown().await;
         b.shutdown().await;
     }
