@@ -65,9 +65,19 @@ fn fresh_database(url: &str) -> Option<String> {
 
 /// The demo hall under each of `halls`' ids, one configuration file.
 fn config_text(data: &Path, halls: &[&str]) -> String {
+    config_with(data, halls, |_| {})
+}
+
+/// The same, each hall changed by `edit` first.
+fn config_with(
+    data: &Path,
+    halls: &[&str],
+    edit: impl Fn(&mut hallcall_core::HallConfig),
+) -> String {
     let mut out = String::new();
     for (i, id) in halls.iter().enumerate() {
         let mut hall = demo_hall_with_pins();
+        edit(&mut hall);
         hall.id = id.to_string();
         hall.name = format!("{} {id}", hall.name);
         let text = hall_toml_of("127.0.0.1:1", data, hall);
@@ -1126,6 +1136,216 @@ async fn clerk_tokens_follow_the_hall_across_nodes_and_a_logout_is_final() {
     if let Some(mut c) = nodes[1].child.take() {
         let _ = c.wait();
     }
+}
+
+/// A webhook receiver on a fixed port that answers 200 to every request
+/// and records its `Idempotency-Key` (`hall:seq`); it can be down
+/// (connections refused) and up again on the same port.
+struct HookReceiver {
+    port: u16,
+    keys: Arc<Mutex<Vec<String>>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl HookReceiver {
+    async fn up(&mut self) {
+        use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .expect("bind the receiver's port");
+        let keys = self.keys.clone();
+        self.task = Some(tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let keys = keys.clone();
+                tokio::spawn(async move {
+                    let mut r = tokio::io::BufReader::new(stream);
+                    loop {
+                        let (mut line, mut len, mut key) = (String::new(), 0usize, String::new());
+                        if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        loop {
+                            line.clear();
+                            if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                                return;
+                            }
+                            let l = line.trim_end();
+                            if l.is_empty() {
+                                break;
+                            }
+                            if let Some((k, v)) = l.split_once(':') {
+                                match k.trim().to_ascii_lowercase().as_str() {
+                                    "content-length" => len = v.trim().parse().unwrap_or(0),
+                                    "idempotency-key" => key = v.trim().to_string(),
+                                    _ => {}
+                                }
+                            }
+                        }
+                        let mut body = vec![0; len];
+                        if r.read_exact(&mut body).await.is_err() {
+                            return;
+                        }
+                        keys.lock().unwrap().push(key);
+                        let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+                        if r.get_mut().write_all(ok).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        }));
+    }
+
+    fn down(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+
+    /// The seqs received, with how many times each.
+    fn seqs(&self) -> BTreeMap<u64, usize> {
+        let mut out = BTreeMap::new();
+        for k in self.keys.lock().unwrap().iter() {
+            if let Some(seq) = k.rsplit(':').next().and_then(|s| s.parse().ok()) {
+                *out.entry(seq).or_insert(0) += 1;
+            }
+        }
+        out
+    }
+}
+
+/// Webhook positions are shared through PostgreSQL: the hall's next owner
+/// delivers from where the last owner's deliveries got to. The receiver is
+/// down while n1 owns the hall (n1 retries its first ticket), n2 starts
+/// meanwhile; after SIGKILL of n1 every `ticket_issued` still arrives — on
+/// main n2 began at the seq it had when it started and skipped the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_resume_on_the_next_owner_without_skipping() {
+    let Ok(pg) = std::env::var("HALLCALL_TEST_PG") else {
+        return skip("HALLCALL_TEST_PG is not set (eval \"$(scripts/pg.sh)\")");
+    };
+    let db = fresh_database(&pg).expect("psql creates a database");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().to_path_buf();
+    let mut rx = HookReceiver {
+        port: free_port(),
+        keys: Arc::default(),
+        task: None,
+    };
+    let url = format!("http://127.0.0.1:{}/hook", rx.port);
+    let config = root.join("halls.toml");
+    let text = config_with(&root.join("unused"), &[BUSY], |h| {
+        h.webhooks = vec![hallcall_core::config::WebhookConfig {
+            id: "sms".into(),
+            url: url.clone(),
+            events: vec!["ticket_issued".into()],
+            secret: "hook-secret-for-the-cluster-test".into(),
+            payload: hallcall_core::config::WebhookPayload::Public,
+            timeout_s: 2,
+            retry_min_ms: 50,
+            retry_max_s: 1,
+        }];
+    });
+    std::fs::write(&config, text).expect("config");
+    let mut nodes: Vec<Node> = (1..=2)
+        .map(|i| {
+            let data = root.join(format!("n{i}"));
+            std::fs::create_dir_all(&data).expect("data dir");
+            Node {
+                id: format!("n{i}"),
+                port: free_port(),
+                data,
+                child: None,
+                starts: 0,
+                dir: root.clone(),
+                lease_ms: 1_000,
+            }
+        })
+        .collect();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("client");
+    let issue = |node: &Node| {
+        let url = format!("http://{}/api/v1/halls/{BUSY}/tickets", node.addr());
+        let http = http.clone();
+        async move {
+            let t = Instant::now();
+            loop {
+                let r = http
+                    .post(&url)
+                    .bearer_auth("kiosk-demo")
+                    .json(&json!({"category": "general"}))
+                    .send()
+                    .await;
+                if r.is_ok_and(|r| r.status().as_u16() == 201) {
+                    return;
+                }
+                assert!(t.elapsed() < Duration::from_secs(15), "no ticket issued");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+
+    // n1 owns the hall; the receiver is down, so n1 keeps retrying the
+    // first ticket.
+    nodes[0].launch(&config, &db);
+    wait_healthy(&http, &nodes[0]).await;
+    await_owner(&http, &nodes, 0).await;
+    for _ in 0..3 {
+        issue(&nodes[0]).await;
+    }
+    // n2 joins as a follower, and more tickets come.
+    nodes[1].launch(&config, &db);
+    wait_healthy(&http, &nodes[1]).await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    for _ in 0..3 {
+        issue(&nodes[1]).await;
+    }
+    // n1 dies; the receiver comes back; n2 takes over and goes on.
+    nodes[0].kill();
+    rx.up().await;
+    await_owner(&http, &nodes, 1).await;
+    for _ in 0..2 {
+        issue(&nodes[1]).await;
+    }
+
+    let store = hallcall_store::Store::open_postgres(&db, hallcall_store::StoreOptions::default())
+        .expect("open the log");
+    let wanted: Vec<u64> = store
+        .read_log(BUSY, 1, usize::MAX)
+        .expect("read the log")
+        .iter()
+        .filter(|e| e.type_name() == "ticket_issued")
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(wanted.len(), 8, "eight tickets in the log");
+    let t = Instant::now();
+    let missing = loop {
+        let got = rx.seqs();
+        let missing: Vec<u64> = wanted
+            .iter()
+            .copied()
+            .filter(|s| !got.contains_key(s))
+            .collect();
+        if missing.is_empty() || t.elapsed() > Duration::from_secs(15) {
+            break missing;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let got = rx.seqs();
+    let repeats: usize = got.values().map(|n| n - 1).sum();
+    println!(
+        "webhook after SIGKILL of the owner: {} of {} ticket_issued delivered, {} repeated",
+        wanted.len() - missing.len(),
+        wanted.len(),
+        repeats
+    );
+    assert!(
+        missing.is_empty(),
+        "ticket_issued events never delivered (skipped at the takeover): {missing:?}"
+    );
+    rx.down();
 }
 
 /// `hallcall migrate --from DIR --to postgres://…` moves a sled hall's log:
