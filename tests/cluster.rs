@@ -964,6 +964,23 @@ async fn token_status(http: &reqwest::Client, node: &Node, window: u32, token: &
     }
 }
 
+/// `hallcall_cluster_session_reads_total` of `node`.
+async fn session_reads(http: &reqwest::Client, node: &Node) -> u64 {
+    let text = http
+        .get(format!("http://{}/metrics", node.addr()))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    text.lines()
+        .find(|l| l.starts_with("hallcall_cluster_session_reads_total{"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .expect("hallcall_cluster_session_reads_total in /metrics")
+}
+
 /// Logs `staff` in at `window` through `node`; the token.
 async fn login(http: &reqwest::Client, node: &Node, staff: &str, window: u32) -> String {
     let url = format!("http://{}/api/v1/halls/{BUSY}/sessions", node.addr());
@@ -1073,6 +1090,18 @@ async fn clerk_tokens_follow_the_hall_across_nodes_and_a_logout_is_final() {
         after_kill, 200,
         "a clerk token issued under the killed owner works on the new owner"
     );
+    // The new owner read the hall's sessions once, at the takeover, and
+    // checks tokens from memory.
+    let reads = session_reads(&http, &nodes[1]).await;
+    for _ in 0..20 {
+        assert_eq!(token_status(&http, &nodes[1], 1, &t1).await, 200);
+    }
+    assert_eq!(
+        session_reads(&http, &nodes[1]).await,
+        reads,
+        "no database read per token check"
+    );
+    assert!(reads >= 1, "the takeover read the sessions: {reads}");
 
     // Logout through the restarted n1 (decided by n2): refused everywhere.
     nodes[0].launch(&config, &db);
