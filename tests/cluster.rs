@@ -1374,6 +1374,51 @@ async fn webhooks_resume_on_the_next_owner_without_skipping() {
         missing.is_empty(),
         "ticket_issued events never delivered (skipped at the takeover): {missing:?}"
     );
+
+    // A clean handoff back to n1 (SIGTERM n2): n2 writes its positions
+    // before it lets the hall go, so n1 repeats nothing n2 delivered.
+    nodes[0].launch(&config, &db);
+    wait_healthy(&http, &nodes[0]).await;
+    issue(&nodes[0]).await;
+    let before = wanted.len() + 1;
+    let t = Instant::now();
+    while rx.seqs().len() < before {
+        assert!(
+            t.elapsed() < Duration::from_secs(15),
+            "the ninth ticket was not delivered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let delivered = rx.seqs();
+    nodes[1].signal(libc::SIGTERM);
+    await_owner(&http, &nodes, 0).await;
+    issue(&nodes[0]).await;
+    let t = Instant::now();
+    while rx.seqs().len() < before + 1 {
+        assert!(
+            t.elapsed() < Duration::from_secs(15),
+            "the ticket after the handoff was not delivered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let after = rx.seqs();
+    let repeated: Vec<u64> = delivered
+        .iter()
+        .filter(|(seq, n)| after.get(seq) != Some(n))
+        .map(|(seq, _)| *seq)
+        .collect();
+    println!(
+        "webhook after the SIGTERM handoff: {} delivered in all, {} repeated by the next owner",
+        after.len(),
+        repeated.len()
+    );
+    assert!(
+        repeated.is_empty(),
+        "the next owner repeated deliveries after a clean handoff: {repeated:?}"
+    );
+    if let Some(mut c) = nodes[1].child.take() {
+        let _ = c.wait();
+    }
     rx.down();
 }
 

@@ -199,6 +199,11 @@ pub(super) async fn hand_over(c: &Arc<Cluster>, app: &App, hall: &str) {
     };
     e.handle.disown().await;
     app.sessions.forget(hall);
+    // The webhooks' latest positions, while the lease is still ours, so the
+    // next owner repeats no delivery made here.
+    if let Err(err) = app.webhook_positions.flush().await {
+        tracing::warn!(hall, error = %err, "webhook positions not written before the handoff; the next owner may repeat a few deliveries");
+    }
     match c.leases.release(hall).await {
         Ok(()) => {
             c.metrics.released.fetch_add(1, Ordering::Relaxed);

@@ -20,7 +20,6 @@ mod deliver;
 pub mod position;
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -67,15 +66,15 @@ fn carries_configuration(kind: &EventKind) -> bool {
     )
 }
 
-/// Starts the delivery of every hall's hooks, positions in `data` (sled) or
-/// in the database (PostgreSQL). Refuses (an error) a damaged position file.
-pub fn start(app: App, data: &Path) -> std::io::Result<()> {
-    let positions = Positions::open(data, &app.store)?;
+/// Starts the delivery of every hall's hooks, from the positions in
+/// `app.webhook_positions` (`webhooks.json` with sled, the database with
+/// PostgreSQL).
+pub fn start(app: App) {
+    let positions = app.webhook_positions.clone();
     tokio::spawn(positions.clone().run_writer());
     for hall in app.halls.keys() {
         tokio::spawn(manage(app.clone(), hall.clone(), positions.clone()));
     }
-    Ok(())
 }
 
 /// Keeps one task per configured hook of `hall`, following reloads: a hook
