@@ -6,7 +6,14 @@
 //! stopped with SIGTERM. Afterwards: every acknowledged command is in the
 //! log, no number was issued twice, no ticket was called to two windows,
 //! the subscriber saw every seq exactly once, no request was refused during
-//! the SIGTERM handoff; each failover time is printed.
+//! the SIGTERM handoff, and each clerk's token, issued once at the start,
+//! was never refused (sessions are in PostgreSQL); each failover time is
+//! printed.
+//!
+//! Two quicker tests with two nodes and no proxy: clerk tokens across a
+//! SIGKILL and a SIGTERM handoff, and a logout, a newer login and an
+//! end-session final on every node; webhook deliveries resuming on the next
+//! owner without a skip (SIGKILL) or a repeat (SIGTERM).
 //!
 //! Needs `HALLCALL_TEST_PG` (scripts/pg.sh) and `haproxy`. Without them it
 //! prints SKIPPED and passes — unless `HALLCALL_TEST_CLUSTER_REQUIRED=1`
