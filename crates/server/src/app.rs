@@ -31,8 +31,11 @@ pub struct AppInner {
     pub halls: BTreeMap<String, HallEntry>,
     pub store: Store,
     pub key: TokenKey,
-    /// Each clerk's current session (durable, in the data directory).
+    /// Each clerk's current session (durable: `sessions.json` with sled,
+    /// the database with PostgreSQL).
     pub sessions: Sessions,
+    /// Where each webhook stands (`webhooks.json`, or the database).
+    pub webhook_positions: crate::webhooks::position::Positions,
     pub dummy_hashes: DummyHashes,
     pub voice: Option<Arc<VoicePack>>,
     pub wav_cache: Mutex<WavCache>,

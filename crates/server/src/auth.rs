@@ -255,6 +255,21 @@ fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The sessions could not be read (PostgreSQL unreachable, or this node
+/// lost the hall meanwhile): retryable, never a verdict on the token.
+fn session_unreadable(e: crate::sessions::SessionsError) -> AppError {
+    use crate::hall_task::CommandError;
+    match e {
+        crate::sessions::SessionsError::NotOwner(_) => AppError::Command(CommandError::NotOwner),
+        other => {
+            tracing::error!(error = %other, "clerk sessions");
+            AppError::Command(CommandError::Storage(
+                "the clerk sessions could not be read; try again".into(),
+            ))
+        }
+    }
+}
+
 impl AppInner {
     /// Resolves a bearer token for a hall: kiosk, supervisor, or a clerk
     /// whose session is the current one of that staff member, still seated
@@ -276,6 +291,8 @@ impl AppInner {
         let session = self
             .sessions
             .get(hall, &t.staff)
+            .await
+            .map_err(session_unreadable)?
             .ok_or(AppError::Unauthorized(ENDED))?;
         if session.window != t.window || !constant_eq(session.nonce.as_bytes(), t.nonce.as_bytes())
         {

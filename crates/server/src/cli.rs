@@ -185,7 +185,10 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
         None => Store::open(&data.join("db"), opts)?,
     };
     let key = TokenKey::load_or_create(&data)?;
-    let sessions = Sessions::load(&data)?;
+    // In the database with PostgreSQL (shared by the nodes), else sessions.json.
+    let sessions = Sessions::open(&data, &store)?;
+    // Likewise the webhooks' positions (a damaged file refuses the start).
+    let webhook_positions = crate::webhooks::position::Positions::open(&data, &store)?;
     let voice = match hallcall_announcer::VoicePack::builtin() {
         Ok(v) => Some(Arc::new(v)),
         Err(e) => {
@@ -276,6 +279,7 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
         store: store.clone(),
         key,
         sessions,
+        webhook_positions,
         dummy_hashes: Default::default(),
         voice,
         wav_cache: Mutex::new(WavCache::default()),
@@ -326,8 +330,8 @@ pub async fn start(args: &ServeArgs) -> Result<(Running, Config, bool), ServeErr
     let config_path = args.config.clone();
     tokio::spawn(reload_on_sighup(reload_app, config_path));
     tokio::spawn(crate::ops::backup_on_sigusr1(store.clone(), data.clone()));
-    // `[[hall.webhook]]`: delivery from the durable log, positions in `data`.
-    crate::webhooks::start(app.clone(), &data)?;
+    // `[[hall.webhook]]`: delivery from the durable log.
+    crate::webhooks::start(app.clone());
     let done = tokio::spawn(crate::listen::serve(listener, router, limits, async move {
         let _ = rx.await;
     }));

@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use hallcall_core::{Event, Hall, HallConfig};
 
 use crate::options::StoreOptions;
-use crate::pg::{Leases, PgStore};
+use crate::pg::{Leases, PgStore, StoredSession};
 use crate::store::SledStore;
 use crate::{Durable, StoreError};
 
@@ -205,6 +205,70 @@ impl Store {
         }
     }
 
+    /// Whether clerk sessions and webhook positions live in this store
+    /// (PostgreSQL: shared by every node, see [`Store::put_session`]). With
+    /// sled they stay in the server's `sessions.json` and `webhooks.json`
+    /// beside the data, and these methods answer [`StoreError::Invalid`].
+    pub fn keeps_sessions(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// Every stored clerk session of `hall` (PostgreSQL). A node reads them
+    /// when it takes the hall over, after acquiring its lease, so it sees
+    /// every session the previous owner wrote.
+    pub async fn sessions_of(&self, hall: &str) -> Result<Vec<StoredSession>, StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Err(sessions_not_here()),
+            Backend::Postgres(p) => p.sessions_of(hall).await,
+        }
+    }
+
+    /// Makes `session` its clerk's current session in `hall`, replacing an
+    /// earlier one, durably (PostgreSQL). Fenced like appends: with
+    /// [`StoreOptions::pg_node`] set, written only while that node holds the
+    /// hall's lease, else [`StoreError::NotOwner`] and nothing changes.
+    pub async fn put_session(&self, hall: &str, session: StoredSession) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Err(sessions_not_here()),
+            Backend::Postgres(p) => p.put_session(hall, session).await,
+        }
+    }
+
+    /// Ends `staff`'s session in `hall` for good (PostgreSQL); `Ok(false)`
+    /// when there was none. Fenced as [`Store::put_session`].
+    pub async fn end_session(&self, hall: &str, staff: &str) -> Result<bool, StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Err(sessions_not_here()),
+            Backend::Postgres(p) => p.end_session(hall, staff).await,
+        }
+    }
+
+    /// The stored position of webhook `hook` of `hall` (PostgreSQL): the
+    /// last seq it handled, as the hall's owner last wrote it.
+    pub async fn webhook_position(
+        &self,
+        hall: &str,
+        hook: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Err(sessions_not_here()),
+            Backend::Postgres(p) => p.webhook_position(hall, hook).await,
+        }
+    }
+
+    /// Stores positions of `hall`'s webhooks (PostgreSQL), fenced by the
+    /// hall's lease as [`Store::put_session`] is.
+    pub async fn put_webhook_positions(
+        &self,
+        hall: &str,
+        positions: Vec<(String, u64)>,
+    ) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Err(sessions_not_here()),
+            Backend::Postgres(p) => p.put_webhook_positions(hall, positions).await,
+        }
+    }
+
     /// A hall's log as stored, to move it to another store (`hallcall
     /// migrate`): its latest snapshot (seq, JSON) and every retained event.
     pub fn export(&self, hall: &str) -> Result<(Option<RawSnapshot>, Vec<Event>), StoreError> {
@@ -294,4 +358,11 @@ impl Store {
     pub async fn shutdown(&self) {
         each!(self, s => s.shutdown().await)
     }
+}
+
+fn sessions_not_here() -> StoreError {
+    StoreError::Invalid(
+        "clerk sessions and webhook positions are kept in files beside a sled store, not in it"
+            .into(),
+    )
 }

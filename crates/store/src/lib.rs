@@ -158,7 +158,7 @@ pub use backend::{RawSnapshot, Store};
 pub use durable::Durable;
 pub use error::StoreError;
 pub use options::{StoreOptions, FORMAT_VERSION};
-pub use pg::{Lease, Leases, NodeInfo, Notice};
+pub use pg::{Lease, Leases, NodeInfo, Notice, StoredSession};
 
 #[doc(no_inline)]
 pub use hallcall_core::{Event, Hall, HallConfig};

@@ -65,6 +65,7 @@ async fn step(c: &Arc<Cluster>, app: &App) -> Result<(), StoreError> {
             c.metrics.lost.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(hall = %id, "the hall's lease lapsed; following its new owner");
             e.handle.disown().await;
+            app.sessions.forget(id);
         }
     }
     // Held in the table but not decided here: a restart within the lease,
@@ -72,7 +73,7 @@ async fn step(c: &Arc<Cluster>, app: &App) -> Result<(), StoreError> {
     for id in &held {
         match app.halls.get(id) {
             Some(e) if e.handle.is_owner() => {}
-            Some(e) if !draining && e.handle.own().await => {}
+            Some(_) if !draining && take_up(app, id).await => {}
             _ => {
                 c.leases.release(id).await?;
             }
@@ -143,7 +144,7 @@ async fn balance(c: &Arc<Cluster>, app: &App) -> Result<(), StoreError> {
                 if !c.leases.acquire(id).await? {
                     continue;
                 }
-                if e.handle.own().await {
+                if take_up(app, id).await {
                     c.metrics.acquired.fetch_add(1, Ordering::Relaxed);
                     wanted -= 1;
                 } else {
@@ -168,6 +169,26 @@ async fn balance(c: &Arc<Cluster>, app: &App) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Makes this node decide `hall`, whose lease it has just acquired (or
+/// still holds after a restart): first its clerk sessions as the previous
+/// owner left them — the lease is ours, so nobody else writes them now, and
+/// acquiring it waited for any session write still holding the old lease —
+/// then the log (the task's recovery). Sessions first, so no request is
+/// decided here before a clerk's token can be checked. A failed read is
+/// retried at the first token check.
+async fn take_up(app: &App, hall: &str) -> bool {
+    let Some(e) = app.halls.get(hall) else {
+        return false;
+    };
+    match app.sessions.take_over(hall).await {
+        Ok(n) => tracing::debug!(hall, sessions = n, "clerk sessions read"),
+        Err(err) => {
+            tracing::warn!(hall, error = %err, "cannot read the hall's clerk sessions now; they are read at the first token check")
+        }
+    }
+    e.handle.own().await
+}
+
 /// A clean handoff of `hall`: its task stops deciding (after the batch in
 /// progress is durable and answered), then the lease is released and the
 /// other nodes are woken. Commands arriving meanwhile are retried by the
@@ -177,6 +198,12 @@ pub(super) async fn hand_over(c: &Arc<Cluster>, app: &App, hall: &str) {
         return;
     };
     e.handle.disown().await;
+    app.sessions.forget(hall);
+    // The webhooks' latest positions, while the lease is still ours, so the
+    // next owner repeats no delivery made here.
+    if let Err(err) = app.webhook_positions.flush().await {
+        tracing::warn!(hall, error = %err, "webhook positions not written before the handoff; the next owner may repeat a few deliveries");
+    }
     match c.leases.release(hall).await {
         Ok(()) => {
             c.metrics.released.fetch_add(1, Ordering::Relaxed);

@@ -18,6 +18,11 @@
 //!   no owner (a takeover) it waits, then answers a retryable 503.
 //! - **Clean stop**: SIGTERM hands every hall to another node before the
 //!   listener closes ([`Cluster::drain`]).
+//! - **Clerk sessions and webhook positions** are in the database: the
+//!   node taking a hall over reads the hall's sessions before it decides
+//!   anything (`lease.rs`, [`crate::sessions`]), and its hook tasks read
+//!   their positions (`crate::webhooks::position`), so a clerk's token and a
+//!   webhook's place survive a failover.
 
 pub mod forward;
 mod lease;
@@ -263,6 +268,16 @@ impl Cluster {
             out,
             "hallcall_cluster_live_nodes{{node=\"{node}\"}} {}",
             self.live.load().len()
+        );
+        let _ = writeln!(
+            out,
+            "# HELP hallcall_cluster_session_reads_total reads of a hall's clerk sessions from the database (one per takeover; tokens are checked from memory)"
+        );
+        let _ = writeln!(out, "# TYPE hallcall_cluster_session_reads_total counter");
+        let _ = writeln!(
+            out,
+            "hallcall_cluster_session_reads_total{{node=\"{node}\"}} {}",
+            app.sessions.store_reads()
         );
         let _ = writeln!(
             out,

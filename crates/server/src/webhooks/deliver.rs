@@ -91,31 +91,37 @@ impl HookTask {
             return;
         };
         let key = self.cfg.key().to_string();
-        let mut pos = match self.positions.get(&self.hall, &key) {
-            Some(p) => p,
-            None => {
-                // A new hook hears of events from now on, not the hall's
-                // whole retained history.
-                let p = self.handle.seq.load(Ordering::Acquire);
-                self.positions.set(&self.hall, &key, p);
-                if let Err(e) = self.positions.flush().await {
-                    tracing::error!(error = %e, "webhook position not written");
-                }
-                tracing::info!(hall = %self.hall, hook = %key, from = p + 1, "new webhook: delivering events after seq {p}");
-                p
-            }
-        };
+        // Where a hook that never delivered starts: the hall as it was when
+        // the hook was set up here (at start or at a reload), even if this
+        // node only notices later that it owns the hall.
+        let born = self.handle.seq.load(Ordering::Acquire);
+        // The last seq handled; `None` until this node delivers the hall's
+        // hooks (it owns the hall), when it is read where it is kept.
+        let mut pos: Option<u64> = None;
         let mut wake = self.handle.events.subscribe();
         let mut conn: Option<SendRequest<Body>> = None;
         loop {
             if !self.handle.is_owner() {
-                // Several nodes: the owner of the hall delivers.
+                // Several nodes: the owner of the hall delivers; after a
+                // takeover, from the position the last owner wrote.
+                pos = None;
                 tokio::time::sleep(IDLE_POLL).await;
                 continue;
             }
+            let at = match pos {
+                Some(p) => p,
+                None => match self.start_position(&key, born).await {
+                    Some(p) => p,
+                    None => {
+                        tokio::time::sleep(IDLE_POLL).await;
+                        continue;
+                    }
+                },
+            };
+            pos = Some(at);
             let store = self.store.clone();
             let hall = self.hall.clone();
-            let from = pos + 1;
+            let from = at + 1;
             let read =
                 tokio::task::spawn_blocking(move || store.read_log(&hall, from, READ_BATCH)).await;
             let events = match read {
@@ -149,8 +155,33 @@ impl HookTask {
                         Err(Failed::NotOwner) => break,
                     }
                 }
-                pos = ev.seq;
-                self.positions.set(&self.hall, &key, pos);
+                pos = Some(ev.seq);
+                self.positions.set(&self.hall, &key, ev.seq);
+            }
+        }
+    }
+
+    /// Where to deliver from now that this node delivers the hall's hooks
+    /// (at start, or after taking the hall over): the kept position, or —
+    /// a hook that never delivered anywhere — `born`, the hall's seq when
+    /// the hook was set up (a new hook hears of events from then on, not
+    /// the hall's whole retained history). `None` when the position cannot
+    /// be read now.
+    async fn start_position(&self, key: &str, born: u64) -> Option<u64> {
+        match self.positions.load(&self.hall, key).await {
+            Ok(Some(p)) => Some(p),
+            Ok(None) => {
+                let p = born;
+                self.positions.set(&self.hall, key, p);
+                if let Err(e) = self.positions.flush().await {
+                    tracing::error!(error = %e, "webhook position not written");
+                }
+                tracing::info!(hall = %self.hall, hook = %key, from = p + 1, "new webhook: delivering events after seq {p}");
+                Some(p)
+            }
+            Err(e) => {
+                tracing::warn!(hall = %self.hall, hook = %key, error = %e, "webhook: cannot read its position; trying again");
+                None
             }
         }
     }

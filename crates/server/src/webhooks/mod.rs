@@ -6,7 +6,8 @@
 //! reader and forgets everything at a restart, whereas the log holds every
 //! acknowledged event; a hook that is down for an hour, or a server that
 //! restarts mid-delivery, resumes from its persisted position
-//! ([`position`]) and misses nothing. Each hook of each hall is one task
+//! ([`position`]) and misses nothing — on several nodes, the hall's next
+//! owner resumes from the position the last owner wrote. Each hook of each hall is one task
 //! ([`deliver`]), so a dead receiver delays only its own hook.
 //!
 //! Every request: `POST` the event as JSON, with
@@ -19,7 +20,6 @@ mod deliver;
 pub mod position;
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -66,15 +66,15 @@ fn carries_configuration(kind: &EventKind) -> bool {
     )
 }
 
-/// Starts the delivery of every hall's hooks, positions in `data`.
-/// Refuses (an error) a damaged position file.
-pub fn start(app: App, data: &Path) -> std::io::Result<()> {
-    let positions = Positions::load(data)?;
+/// Starts the delivery of every hall's hooks, from the positions in
+/// `app.webhook_positions` (`webhooks.json` with sled, the database with
+/// PostgreSQL).
+pub fn start(app: App) {
+    let positions = app.webhook_positions.clone();
     tokio::spawn(positions.clone().run_writer());
     for hall in app.halls.keys() {
         tokio::spawn(manage(app.clone(), hall.clone(), positions.clone()));
     }
-    Ok(())
 }
 
 /// Keeps one task per configured hook of `hall`, following reloads: a hook

@@ -37,8 +37,10 @@
 mod commit;
 mod lease;
 mod read;
+mod sessions;
 
 pub use lease::{Lease, Leases, NodeInfo, Notice};
+pub use sessions::StoredSession;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
