@@ -53,8 +53,6 @@ pub struct StoreOptions {
     pub compact_every: Duration,
     /// Most queued jobs written by one flush.
     pub max_group: usize,
-    /// How long the idle writer polls for the next append before it sleeps.
-    pub writer_spin: Duration,
     /// sled's page cache, bytes (sled's `cache_capacity`). sled counts
     /// pages at their serialised size, so the memory it holds for them is
     /// larger than this, and it keeps more than the cache (one page-table
@@ -91,7 +89,6 @@ impl Default for StoreOptions {
             retention_days: Some(400),
             compact_every: Duration::from_secs(600),
             max_group: 16_384,
-            writer_spin: Duration::from_micros(200),
             cache_bytes: DEFAULT_CACHE_BYTES,
             pg_schema: None,
             pg_node: None,

@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 
 use crate::dir::open_dir;
 use crate::error::io_error;
-use crate::log::encode;
+use crate::log::encode_command;
 use crate::options::StoreOptions;
 use crate::retention::Maintenance;
 use crate::snapshot;
@@ -201,7 +201,7 @@ impl SledStore {
         hall: &str,
         events: &[Event],
     ) -> Result<oneshot::Receiver<Result<(), StoreError>>, StoreError> {
-        let enc = encode(hall, events)?;
+        let enc = encode_command(hall, events)?;
         let (done, rx) = oneshot::channel();
         let mut st = lock(&self.inner.state);
         if let Some(why) = self.inner.trees.failure() {
@@ -215,26 +215,26 @@ impl SledStore {
         if entry.shared.poisoned.load(Ordering::Acquire) {
             return Err(StoreError::Poisoned(hall.into()));
         }
-        let last = match (enc.records.first(), enc.records.last()) {
-            (Some(&(first, _)), Some(&(last, _))) => {
-                if first != entry.enqueued + 1 {
+        let (last, record) = match enc.record {
+            Some(r) => {
+                if r.first != entry.enqueued + 1 {
                     entry.shared.poisoned.store(true, Ordering::Release);
                     return Err(StoreError::OutOfOrder {
                         hall: hall.into(),
                         expected: entry.enqueued + 1,
-                        got: first,
+                        got: r.first,
                     });
                 }
-                last
+                (r.last, Some((r.key, r.value)))
             }
             // Nothing to write: still resolves only after everything queued
             // before it, so pipelined answers stay in order.
-            _ => entry.enqueued,
+            None => (entry.enqueued, None),
         };
         let job = AppendJob {
             hall: Arc::from(hall),
             last,
-            records: enc.records,
+            record,
             days: enc.days,
             shared: entry.shared.clone(),
             done,
