@@ -15,7 +15,7 @@ use crate::error::{corrupt, io_error, open_error};
 use crate::keys;
 use crate::options::{StoreOptions, FORMAT_VERSION};
 use crate::trees::Trees;
-use crate::witness::{parse_witness, write_witness, WITNESS_DAYS, WITNESS_LOG};
+use crate::witness::{is_blank, parse_witness, write_witness, WITNESS_DAYS, WITNESS_LOG};
 use crate::StoreError;
 
 pub(crate) const LOCK_FILE: &str = "LOCK";
@@ -59,6 +59,7 @@ pub(crate) fn open_dir(dir: &Path, opts: &StoreOptions) -> Result<OpenedDir, Sto
     check_format_record(dir, &db, marker)?;
     check_witness(dir, &db)?;
     let witness = OpenOptions::new()
+        .read(true)
         .write(true)
         .create(true)
         .truncate(false)
@@ -193,7 +194,7 @@ fn check_witness(dir: &Path, db: &sled::Db) -> Result<(), StoreError> {
         }
         Err(e) => return Err(io_error(dir, "cannot read COMMIT", e)),
     };
-    if bytes.is_empty() {
+    if is_blank(&bytes) {
         return Ok(());
     }
     let Some((tree, key)) = parse_witness(&bytes) else {

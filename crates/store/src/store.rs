@@ -25,6 +25,7 @@ use crate::options::StoreOptions;
 use crate::retention::Maintenance;
 use crate::snapshot;
 use crate::trees::{lock, TreesCell};
+use crate::witness::Witness;
 use crate::writer::{wait_durable, AppendJob, Committer, HallShared, Job, SnapshotJob, Writer};
 use crate::{keys, Durable, StoreError};
 
@@ -84,7 +85,7 @@ impl SledStore {
             cell: cell.clone(),
             opts: opts.clone(),
             failed: None,
-            witness: opened.witness,
+            witness: Witness::new(opened.witness),
             maint: Some(mtx),
         };
         let committer = Arc::new(Committer::new(writer, cell.clone(), opts.max_group));

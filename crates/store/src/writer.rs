@@ -25,7 +25,7 @@ use crate::keys;
 use crate::options::StoreOptions;
 use crate::retention::Maint;
 use crate::trees::{lock, TreesCell};
-use crate::witness::{write_witness, WITNESS_DAYS, WITNESS_LOG};
+use crate::witness::{Witness, WITNESS_DAYS, WITNESS_LOG};
 use crate::StoreError;
 
 /// Per-hall state shared between callers and the committer.
@@ -300,7 +300,7 @@ pub(crate) struct Writer {
     pub cell: Arc<TreesCell>,
     pub opts: StoreOptions,
     /// `COMMIT`: the last key written by a flush that returned.
-    pub witness: std::fs::File,
+    pub witness: Witness,
     /// Retention's queue; `None` once the background thread has stopped,
     /// which stops the maintenance thread too.
     pub maint: Option<Sender<Maint>>,
@@ -407,7 +407,7 @@ impl Writer {
             Ok(())
         })();
         if let (Ok(()), Some((tree, key))) = (&result, last_key) {
-            if let Err(e) = write_witness(&self.witness, tree, &key) {
+            if let Err(e) = self.witness.write(tree, &key) {
                 tracing::warn!(error = %e, "cannot record the last flushed key in COMMIT");
             }
         }
