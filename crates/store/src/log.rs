@@ -32,6 +32,9 @@ pub(crate) const MULTI_V1: u8 = 1;
 /// Bytes before the first event of a multi-event record: format, count.
 const MULTI_HEADER: usize = 5;
 
+/// Room reserved per event when serialising.
+const EVENT_CAPACITY: usize = 384;
+
 /// One command's log record, ready to insert.
 pub(crate) struct Record {
     /// Seq of its first and last event.
@@ -109,12 +112,16 @@ pub(crate) fn encode_command(hall: &str, events: &[Event]) -> Result<EncodedComm
         return Ok(EncodedCommand { record: None, days });
     };
     let value = if events.len() == 1 {
-        serde_json::to_vec(first).map_err(|e| unencodable(hall, first.seq, e))?
+        // Sized for a typical event (~200-300 bytes), so that serialising
+        // does not regrow the buffer on the hot path.
+        let mut v = Vec::with_capacity(EVENT_CAPACITY);
+        serde_json::to_writer(&mut v, first).map_err(|e| unencodable(hall, first.seq, e))?;
+        v
     } else {
         let too_large =
             || StoreError::Invalid(format!("a command of hall {hall} is too large to store"));
         let count = u32::try_from(events.len()).map_err(|_| too_large())?;
-        let mut v = Vec::with_capacity(MULTI_HEADER + 320 * events.len());
+        let mut v = Vec::with_capacity(MULTI_HEADER + (4 + EVENT_CAPACITY) * events.len());
         v.push(MULTI_V1);
         v.extend_from_slice(&count.to_be_bytes());
         for ev in events {

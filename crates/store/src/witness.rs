@@ -152,13 +152,13 @@ mod tests {
         assert!(w.map.is_some(), "mapped");
         w.write(WITNESS_LOG, b"a-long-hall-id\0\0\0\0\0\0\0\0\x09")
             .expect("write");
-        w.write(WITNESS_DAYS, b"h\02026-01-31").expect("write");
+        w.write(WITNESS_DAYS, b"h\x002026-01-31").expect("write");
         drop(w);
         let bytes = std::fs::read(&path).expect("read");
         assert_eq!(bytes.len() as u64, MAPPED_LEN);
         assert_eq!(
             parse_witness(&bytes),
-            Some((WITNESS_DAYS, &b"h\02026-01-31"[..]))
+            Some((WITNESS_DAYS, &b"h\x002026-01-31"[..]))
         );
     }
 }
