@@ -195,3 +195,68 @@ async fn a_torn_or_garbled_multi_event_record_is_reported_as_corrupt() {
         assert!(matches!(err, StoreError::Corrupt { .. }), "{what}: {err}");
     }
 }
+
+/// A multi-event command whose flush fails (a full disk) leaves no record:
+/// the writer removes it while healing, and the hall recovers to the state
+/// before that command and goes on.
+#[tokio::test]
+async fn a_failed_multi_event_command_leaves_no_record() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("data");
+    let fail = tmp.path().join("disk-full");
+    let opts = crate::StoreOptions {
+        fail_writes_while: Some(fail.clone()),
+        ..crate::StoreOptions::default()
+    };
+    let store = Store::open(&dir, opts.clone()).expect("open");
+    let mut d = Driver::new(store.recover(config("h1")).expect("recover"));
+    let (before, acked, failed_last) = loop {
+        let before = d.hall.clone();
+        let acked = d.log.len();
+        let evs = d.step();
+        assert!(d.n < 500, "the driver issues a multi-event command");
+        if evs.len() < 2 {
+            store.append("h1", evs).await.expect("durable");
+            continue;
+        }
+        let last = evs.last().map(|e| e.seq).unwrap_or_default();
+        std::fs::write(&fail, b"").expect("fault on");
+        let err = store.append("h1", evs).await.err().expect("refused");
+        assert!(!matches!(err, StoreError::Corrupt { .. }), "{err}");
+        break (before, acked, last);
+    };
+    std::fs::remove_file(&fail).expect("fault off");
+    // The writer heals on its own once writes succeed again (backoff 0.1 s,
+    // doubling); the wait is bounded, the outcome is what is checked.
+    for _ in 0..300 {
+        if store.write_failure().is_none() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(store.write_failure(), None, "healed");
+    let back = store.recover(config("h1")).expect("recover");
+    assert!(
+        back == before,
+        "recovered to the state before the failed command"
+    );
+    assert_eq!(
+        store.read_log("h1", 1, usize::MAX).expect("log"),
+        d.log[..acked].to_vec()
+    );
+    store.shutdown().await;
+    drop(store);
+    let recs = records(&dir, "h1");
+    assert!(
+        recs.iter().all(|(s, _)| *s < failed_last),
+        "no record of the failed command"
+    );
+    // It goes on from there.
+    let store = Store::open(&dir, opts).expect("reopen");
+    let mut d = Driver::new(store.recover(config("h1")).expect("recover"));
+    let from = d.hall.seq();
+    (d.n, d.now) = (1_000, super::NINE_AM + 3_600_000);
+    drive(&store, &mut d, 30).await;
+    assert!(d.hall.seq() > from, "appends again");
+    assert!(store.recover(config("h1")).expect("recover") == d.hall);
+}
