@@ -221,7 +221,7 @@ async fn a_failed_multi_event_command_leaves_no_record() {
         }
         let last = evs.last().map(|e| e.seq).unwrap_or_default();
         std::fs::write(&fail, b"").expect("fault on");
-        let err = store.append("h1", evs).await.err().expect("refused");
+        let err = store.append("h1", evs).await.expect_err("refused");
         assert!(!matches!(err, StoreError::Corrupt { .. }), "{err}");
         break (before, acked, last);
     };
