@@ -126,7 +126,8 @@ fn refuse_foreign_files(dir: &Path) -> Result<(), StoreError> {
 }
 
 /// The format record inside sled must agree with `FORMAT`; a new, empty
-/// database gets one (and `FORMAT` is written after it).
+/// database gets one (and `FORMAT` is written after it), an older one is
+/// upgraded to this build's (see [`FORMAT_VERSION`]).
 fn check_format_record(dir: &Path, db: &sled::Db, marker: Option<u32>) -> Result<(), StoreError> {
     let err = |e| open_error(dir, e);
     let meta = db.open_tree("meta").map_err(err)?;
@@ -141,6 +142,15 @@ fn check_format_record(dir: &Path, db: &sled::Db, marker: Option<u32>) -> Result
                 )
             })?;
         newer_format(dir, found)?;
+        if found < FORMAT_VERSION {
+            // An older format this build reads as it is: mark it ours, so
+            // that an older build refuses what this one will write.
+            meta.insert(FORMAT_KEY, &FORMAT_VERSION.to_be_bytes()[..])
+                .map_err(err)?;
+            db.flush().map_err(err)?;
+            tracing::info!(from = found, to = FORMAT_VERSION, "store format upgraded");
+            return write_marker(dir, &dir.join(FORMAT_FILE), FORMAT_VERSION);
+        }
         if marker != Some(found) {
             write_marker(dir, &dir.join(FORMAT_FILE), found)?;
         }

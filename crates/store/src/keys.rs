@@ -1,4 +1,4 @@
-//! Key and value encodings (store format 1).
+//! Key and value encodings (store format 2).
 
 use chrono::NaiveDate;
 

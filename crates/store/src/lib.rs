@@ -26,7 +26,7 @@
 //!   snapshot ahead of its log, a directory written by a newer format or held
 //!   by another process is an error with a message that says what to do.
 //!
-//! ## Layout (store format 1)
+//! ## Layout (store format 2)
 //!
 //! A data directory holds `LOCK` (an advisory lock held while a process uses
 //! it, with that process's pid), `FORMAT` (the store format, readable before

@@ -3,7 +3,8 @@
 //! against its place). The encoding is the same for every backend; the
 //! reads here are sled's.
 //!
-//! Format (store format 1, both kinds may be mixed in one log): the key of
+//! Format (store format 2; both kinds may be mixed in one log, and a
+//! format-1 log holds only the first): the key of
 //! a record is `hall 0x00 seq` with the seq of the command's LAST event, so
 //! a range read from seq `s` that starts at key `s` meets the record holding
 //! `s` first. The value is either

@@ -2,8 +2,13 @@
 
 use std::time::Duration;
 
-/// The store format this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The store format this build writes and the newest it reads. 2: a log
+/// record holds one command, possibly several events (`crate::log`); 1 held
+/// one event per record, which format 2 reads as it is. A format-1 directory
+/// is marked 2 when this build opens it (nothing else is rewritten), so an
+/// older build then refuses it as newer instead of failing on a record it
+/// cannot read.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// sled's page cache by default: 64 MiB (it was 256 MiB, which a hall
 /// server filled in under an hour of busy traffic and then kept — issue 14

@@ -136,8 +136,23 @@ async fn an_older_database_of_one_record_per_event_still_opens_and_reads() {
     let recs = records(tmp.path(), "h1");
     assert_eq!(recs.len() as u64, d.hall.seq(), "one record per event");
     assert!(multi_seqs(&recs).is_empty());
+    // … marked format 1, as such a directory is.
+    {
+        let db = sled::open(tmp.path().join("sled")).expect("raw sled");
+        let meta = db.open_tree("meta").expect("meta");
+        meta.insert(b"format", &1u32.to_be_bytes()[..])
+            .expect("format 1");
+        db.flush().expect("flush");
+    }
+    std::fs::write(tmp.path().join("FORMAT"), "hallcall-store 1\n").expect("FORMAT 1");
 
     let store = open(tmp.path());
+    // Opening marks it format 2, so an older build refuses it from now on.
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("FORMAT")).expect("FORMAT"),
+        format!("hallcall-store {}\n", crate::FORMAT_VERSION)
+    );
+    assert_eq!(crate::FORMAT_VERSION, 2);
     let back = store.recover(config("h1")).expect("recover");
     assert!(back == d.hall, "recovered from the old format differs");
     assert_eq!(store.read_log("h1", 1, usize::MAX).expect("log"), d.log);
