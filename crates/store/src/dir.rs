@@ -15,7 +15,7 @@ use crate::error::{corrupt, io_error, open_error};
 use crate::keys;
 use crate::options::{StoreOptions, FORMAT_VERSION};
 use crate::trees::Trees;
-use crate::witness::{parse_witness, write_witness, WITNESS_DAYS, WITNESS_LOG};
+use crate::witness::{is_blank, parse_witness, write_witness, WITNESS_DAYS, WITNESS_LOG};
 use crate::StoreError;
 
 pub(crate) const LOCK_FILE: &str = "LOCK";
@@ -59,6 +59,7 @@ pub(crate) fn open_dir(dir: &Path, opts: &StoreOptions) -> Result<OpenedDir, Sto
     check_format_record(dir, &db, marker)?;
     check_witness(dir, &db)?;
     let witness = OpenOptions::new()
+        .read(true)
         .write(true)
         .create(true)
         .truncate(false)
@@ -125,7 +126,8 @@ fn refuse_foreign_files(dir: &Path) -> Result<(), StoreError> {
 }
 
 /// The format record inside sled must agree with `FORMAT`; a new, empty
-/// database gets one (and `FORMAT` is written after it).
+/// database gets one (and `FORMAT` is written after it), an older one is
+/// upgraded to this build's (see [`FORMAT_VERSION`]).
 fn check_format_record(dir: &Path, db: &sled::Db, marker: Option<u32>) -> Result<(), StoreError> {
     let err = |e| open_error(dir, e);
     let meta = db.open_tree("meta").map_err(err)?;
@@ -140,6 +142,15 @@ fn check_format_record(dir: &Path, db: &sled::Db, marker: Option<u32>) -> Result
                 )
             })?;
         newer_format(dir, found)?;
+        if found < FORMAT_VERSION {
+            // An older format this build reads as it is: mark it ours, so
+            // that an older build refuses what this one will write.
+            meta.insert(FORMAT_KEY, &FORMAT_VERSION.to_be_bytes()[..])
+                .map_err(err)?;
+            db.flush().map_err(err)?;
+            tracing::info!(from = found, to = FORMAT_VERSION, "store format upgraded");
+            return write_marker(dir, &dir.join(FORMAT_FILE), FORMAT_VERSION);
+        }
         if marker != Some(found) {
             write_marker(dir, &dir.join(FORMAT_FILE), found)?;
         }
@@ -193,7 +204,7 @@ fn check_witness(dir: &Path, db: &sled::Db) -> Result<(), StoreError> {
         }
         Err(e) => return Err(io_error(dir, "cannot read COMMIT", e)),
     };
-    if bytes.is_empty() {
+    if is_blank(&bytes) {
         return Ok(());
     }
     let Some((tree, key)) = parse_witness(&bytes) else {

@@ -1,4 +1,4 @@
-//! Key and value encodings (store format 1).
+//! Key and value encodings (store format 2).
 
 use chrono::NaiveDate;
 
@@ -13,7 +13,8 @@ pub(crate) fn prefix(hall: &str) -> Vec<u8> {
     k
 }
 
-/// `hall 0x00 seq`.
+/// `hall 0x00 seq`: a log record's key, with the seq of the last event it
+/// holds (see [`crate::log`] for the value).
 pub(crate) fn log_key(hall: &str, seq: u64) -> Vec<u8> {
     let mut k = prefix(hall);
     k.extend_from_slice(&seq.to_be_bytes());
@@ -43,6 +44,11 @@ pub(crate) fn day_of(hall: &str, key: &[u8]) -> Option<NaiveDate> {
 pub(crate) fn u64_of(v: &[u8]) -> Option<u64> {
     let b: [u8; 8] = v.try_into().ok()?;
     Some(u64::from_be_bytes(b))
+}
+
+pub(crate) fn u32_of(v: &[u8]) -> Option<u32> {
+    let b: [u8; 4] = v.try_into().ok()?;
+    Some(u32::from_be_bytes(b))
 }
 
 /// The hall id a prefixed key belongs to.

@@ -26,7 +26,7 @@
 //!   snapshot ahead of its log, a directory written by a newer format or held
 //!   by another process is an error with a message that says what to do.
 //!
-//! ## Layout (store format 1)
+//! ## Layout (store format 2)
 //!
 //! A data directory holds `LOCK` (an advisory lock held while a process uses
 //! it, with that process's pid), `FORMAT` (the store format, readable before
@@ -37,16 +37,21 @@
 //! | tree | key | value |
 //! |---|---|---|
 //! | `meta` | `format` | store format, u32 big-endian |
-//! | `log` | hall id, `0x00`, seq (u64 big-endian) | the event as JSON, exactly as on the wire |
+//! | `log` | hall id, `0x00`, seq of the command's LAST event (u64 big-endian) | one command: its event as JSON exactly as on the wire, or for several events `0x01`, their count (u32 BE), then each event's length (u32 BE) and JSON |
 //! | `days` | hall id, `0x00`, business date `YYYY-MM-DD` | seq of that day's `day_opened` (u64 big-endian) |
 //! | `snap` | hall id | `0x01`, seq (u64 big-endian), [`Hall::to_snapshot`] JSON |
 //!
-//! Keys sort by hall, then sequence, so a hall's events are one range scan.
+//! Keys sort by hall, then sequence, so a hall's events are one range scan;
+//! a read from seq `s` starts at key `s`, whose first record holds `s`. One
+//! record per command (not per event) keeps a command whole through a crash
+//! with a plain insert; databases written one record per event (before
+//! issue 17's bench) read unchanged, since a single-event record is the same
+//! bytes. Every event read is checked against its place in its record.
 //!
 //! ## Group commit
 //!
 //! [`Store::append`] validates and serialises the events on the caller's
-//! thread (JSON once per event), then — under one short lock, so that the
+//! thread (JSON once per event, into one log record), then — under one short lock, so that the
 //! order per hall is fixed when `append` is called — checks that they continue
 //! the hall's sequence and queues them. Committing is leader/follower: the
 //! first waiter of a [`Durable`] that finds the commit lock free drains
@@ -54,11 +59,10 @@
 //! then completes every waiter of that group — in its own task, so a lone
 //! command pays no hop to another thread. While it flushes, the next group
 //! gathers, and its first waiter leads it. A background thread commits only
-//! what nobody waits for (barriers, shutdown) and heals after a failed write. A group that holds an append of several events (a
-//! command with follow-on events) is written as one sled `Batch`, so a crash
-//! never keeps part of a command; a group of single-event appends — the
-//! common case — is written as plain inserts, because a sled batch costs an
-//! extra ~60 µs on this disk (its manifest), more than half a flush. A server task may pipeline: it can
+//! what nobody waits for (barriers, shutdown) and heals after a failed write. Each append is one
+//! record, so a group is plain inserts: a sled `Batch` (the other way to keep
+//! a command whole) costs an extra ~60 µs on this disk (its manifest), more
+//! than half a flush. A server task may pipeline: it can
 //! append command N+1 before N is durable; N+1 is never acknowledged before N.
 //! If a write or flush fails, every waiter of the group gets the error, the
 //! hall is marked failed, and later appends for it are refused until
@@ -107,8 +111,8 @@
 //! while opening, it takes it for the torn end of its log and silently
 //! recovers only what came before (garbage in the middle of `sled/db` loses
 //! half the log without an error). So after every flush that returned, the
-//! writer records the last key that flush covered in `COMMIT` (a `pwrite`,
-//! no fsync: it must survive a killed process, which the page cache ensures,
+//! writer records the last key that flush covered in `COMMIT` (a copy into
+//! the file mapped in memory, else a `pwrite`; no fsync: it must survive a killed process, which the page cache ensures,
 //! and it is never ahead of the database, even after a power cut, because it
 //! is written after the flush). `open` refuses a database that lacks that key.
 //!

@@ -2,8 +2,13 @@
 
 use std::time::Duration;
 
-/// The store format this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The store format this build writes and the newest it reads. 2: a log
+/// record holds one command, possibly several events (`crate::log`); 1 held
+/// one event per record, which format 2 reads as it is. A format-1 directory
+/// is marked 2 when this build opens it (nothing else is rewritten), so an
+/// older build then refuses it as newer instead of failing on a record it
+/// cannot read.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// sled's page cache by default: 64 MiB (it was 256 MiB, which a hall
 /// server filled in under an hour of busy traffic and then kept — issue 14
@@ -53,8 +58,6 @@ pub struct StoreOptions {
     pub compact_every: Duration,
     /// Most queued jobs written by one flush.
     pub max_group: usize,
-    /// How long the idle writer polls for the next append before it sleeps.
-    pub writer_spin: Duration,
     /// sled's page cache, bytes (sled's `cache_capacity`). sled counts
     /// pages at their serialised size, so the memory it holds for them is
     /// larger than this, and it keeps more than the cache (one page-table
@@ -91,7 +94,6 @@ impl Default for StoreOptions {
             retention_days: Some(400),
             compact_every: Duration::from_secs(600),
             max_group: 16_384,
-            writer_spin: Duration::from_micros(200),
             cache_bytes: DEFAULT_CACHE_BYTES,
             pg_schema: None,
             pg_node: None,

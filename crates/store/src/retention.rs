@@ -47,7 +47,7 @@ impl Maintenance {
             match compact(&trees, &hall, snap_seq, days, self.resume_window) {
                 Ok(0) => {}
                 Ok(n) => {
-                    tracing::info!(hall = %hall, deleted = n, "retention: deleted events of past days")
+                    tracing::info!(hall = %hall, records = n, "retention: deleted log records of past days")
                 }
                 Err(e) => tracing::error!(hall = %hall, error = %e, "retention failed"),
             }
@@ -86,7 +86,9 @@ pub(crate) fn deletable_before(
 
 /// Deletes the log entries of business days older than `retention_days`
 /// before the newest day, and their day index entries, but nothing newer than
-/// `snap_seq - resume_window`. Returns how many events were deleted.
+/// `snap_seq - resume_window`. Only whole records go (one per command): one
+/// that ends at or after a day's end is kept with the day after it. Returns
+/// how many records were deleted.
 pub(crate) fn compact(
     trees: &Trees,
     hall: &str,

@@ -20,11 +20,12 @@ use tokio::sync::oneshot;
 
 use crate::dir::open_dir;
 use crate::error::io_error;
-use crate::log::encode;
+use crate::log::encode_command;
 use crate::options::StoreOptions;
 use crate::retention::Maintenance;
 use crate::snapshot;
 use crate::trees::{lock, TreesCell};
+use crate::witness::Witness;
 use crate::writer::{wait_durable, AppendJob, Committer, HallShared, Job, SnapshotJob, Writer};
 use crate::{keys, Durable, StoreError};
 
@@ -84,7 +85,7 @@ impl SledStore {
             cell: cell.clone(),
             opts: opts.clone(),
             failed: None,
-            witness: opened.witness,
+            witness: Witness::new(opened.witness),
             maint: Some(mtx),
         };
         let committer = Arc::new(Committer::new(writer, cell.clone(), opts.max_group));
@@ -201,7 +202,7 @@ impl SledStore {
         hall: &str,
         events: &[Event],
     ) -> Result<oneshot::Receiver<Result<(), StoreError>>, StoreError> {
-        let enc = encode(hall, events)?;
+        let enc = encode_command(hall, events)?;
         let (done, rx) = oneshot::channel();
         let mut st = lock(&self.inner.state);
         if let Some(why) = self.inner.trees.failure() {
@@ -215,26 +216,26 @@ impl SledStore {
         if entry.shared.poisoned.load(Ordering::Acquire) {
             return Err(StoreError::Poisoned(hall.into()));
         }
-        let last = match (enc.records.first(), enc.records.last()) {
-            (Some(&(first, _)), Some(&(last, _))) => {
-                if first != entry.enqueued + 1 {
+        let (last, record) = match enc.record {
+            Some(r) => {
+                if r.first != entry.enqueued + 1 {
                     entry.shared.poisoned.store(true, Ordering::Release);
                     return Err(StoreError::OutOfOrder {
                         hall: hall.into(),
                         expected: entry.enqueued + 1,
-                        got: first,
+                        got: r.first,
                     });
                 }
-                last
+                (r.last, Some((r.key, r.value)))
             }
             // Nothing to write: still resolves only after everything queued
             // before it, so pipelined answers stay in order.
-            _ => entry.enqueued,
+            None => (entry.enqueued, None),
         };
         let job = AppendJob {
             hall: Arc::from(hall),
             last,
-            records: enc.records,
+            record,
             days: enc.days,
             shared: entry.shared.clone(),
             done,

@@ -9,6 +9,8 @@ use hallcall_core::{Actor, Command, Event, EventKind, Hall, HallConfig, Millis};
 
 use crate::{Store, StoreError, StoreOptions};
 
+mod log_format;
+
 /// 2026-11-23 09:00 in Shanghai (a Monday).
 const NINE_AM: Millis = 1_795_395_600_000;
 const DAY: Millis = 24 * 3600 * 1000;

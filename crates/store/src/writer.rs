@@ -25,7 +25,7 @@ use crate::keys;
 use crate::options::StoreOptions;
 use crate::retention::Maint;
 use crate::trees::{lock, TreesCell};
-use crate::witness::{write_witness, WITNESS_DAYS, WITNESS_LOG};
+use crate::witness::{Witness, WITNESS_DAYS, WITNESS_LOG};
 use crate::StoreError;
 
 /// Per-hall state shared between callers and the committer.
@@ -40,8 +40,9 @@ pub(crate) struct HallShared {
 pub(crate) struct AppendJob {
     pub hall: Arc<str>,
     pub last: u64,
-    /// (seq, event JSON)
-    pub records: Vec<(u64, Vec<u8>)>,
+    /// The command's one log record (key, value; see [`crate::log`]), `None`
+    /// if it produced no events.
+    pub record: Option<(Vec<u8>, Vec<u8>)>,
     /// Business days opened by these events.
     pub days: Vec<(NaiveDate, u64)>,
     pub shared: Arc<HallShared>,
@@ -299,7 +300,7 @@ pub(crate) struct Writer {
     pub cell: Arc<TreesCell>,
     pub opts: StoreOptions,
     /// `COMMIT`: the last key written by a flush that returned.
-    pub witness: std::fs::File,
+    pub witness: Witness,
     /// Retention's queue; `None` once the background thread has stopped,
     /// which stops the maintenance thread too.
     pub maint: Option<Sender<Maint>>,
@@ -340,17 +341,12 @@ impl Writer {
             Ok(t) => t,
             Err(e) => return refuse(group, &e),
         };
-        // (key, value) to write; an append of several events is written as
-        // one sled batch so that a crash never keeps part of a command. A
-        // batch costs sled an extra ~60 µs (its manifest), so a group of
-        // single-event appends, the common case, is written as plain inserts.
+        // (key, value) to write: one record per command, even of several
+        // events, so a plain insert keeps a command whole (see `crate::log`).
         let mut log_writes: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-        let mut multi = false;
         let mut day_writes: Vec<(Vec<u8>, [u8; 8])> = Vec::new();
         let mut snap_writes: Vec<(Arc<str>, Vec<u8>)> = Vec::new();
         let mut appends = Vec::new();
-        // First seq of each append, in `appends` order.
-        let mut firsts = Vec::new();
         let mut snaps = Vec::new();
         let mut snaps_written = Vec::new();
         let mut barriers = Vec::new();
@@ -362,11 +358,8 @@ impl Writer {
                         let _ = a.done.send(Err(StoreError::Poisoned(a.hall.to_string())));
                         continue;
                     }
-                    let records = std::mem::take(&mut a.records);
-                    firsts.push(records.first().map_or(a.last + 1, |r| r.0));
-                    multi |= records.len() > 1;
-                    for (seq, bytes) in records {
-                        log_writes.push((keys::log_key(&a.hall, seq), bytes));
+                    if let Some(record) = a.record.take() {
+                        log_writes.push(record);
                     }
                     for (date, seq) in &a.days {
                         day_writes.push((keys::day_key(&a.hall, *date), seq.to_be_bytes()));
@@ -394,16 +387,8 @@ impl Writer {
             _ => None,
         };
         let result = (|| -> Result<(), sled::Error> {
-            if multi {
-                let mut batch = sled::Batch::default();
-                for (k, v) in log_writes {
-                    batch.insert(k, v);
-                }
-                trees.log.apply_batch(batch)?;
-            } else {
-                for (k, v) in log_writes {
-                    trees.log.insert(k, v)?;
-                }
+            for (k, v) in &mut log_writes {
+                trees.log.insert(&k[..], std::mem::take(v))?;
             }
             // The day index after the log: sled recovers a prefix of its
             // log, so an index entry never points at a missing event.
@@ -422,7 +407,7 @@ impl Writer {
             Ok(())
         })();
         if let (Ok(()), Some((tree, key))) = (&result, last_key) {
-            if let Err(e) = write_witness(&self.witness, tree, &key) {
+            if let Err(e) = self.witness.write(tree, &key) {
                 tracing::warn!(error = %e, "cannot record the last flushed key in COMMIT");
             }
         }
@@ -437,15 +422,12 @@ impl Writer {
                 let err = sled_error(&trees.dir, e);
                 tracing::error!(error = %err, "group commit failed; refusing writes until one succeeds again");
                 let mut failed = Failed {
-                    log_keys: Vec::new(),
+                    log_keys: log_writes.into_iter().map(|(k, _)| k).collect(),
                     day_keys: Vec::new(),
                     next_try: Instant::now() + HEAL_BACKOFF_MIN,
                     backoff: HEAL_BACKOFF_MIN,
                 };
-                for (a, first) in appends.into_iter().zip(firsts) {
-                    failed
-                        .log_keys
-                        .extend((first..=a.last).map(|seq| keys::log_key(&a.hall, seq)));
+                for a in appends {
                     failed.day_keys.extend(
                         a.days
                             .iter()
