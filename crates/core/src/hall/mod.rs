@@ -209,10 +209,9 @@ pub struct Hall {
     /// Per prefix letter A..Z: the last number issued today.
     pub(crate) counters: Vec<u32>,
     pub(crate) next_serial: u64,
-    /// The day's tickets and their ids, shared with the server's read
-    /// snapshots rather than copied into each (`ticket_book`).
+    /// The day's tickets and the index of their ids, shared with the
+    /// server's read snapshots rather than copied into each (`ticket_book`).
     pub(crate) tickets: ticket_book::TicketBook,
-    pub(crate) by_id: ticket_book::TicketIndex,
     /// Per category: the pooled waiting tickets in call order.
     pub(crate) queues: Vec<BTreeSet<QueueKey>>,
     /// Per window: tickets transferred to that window, which go first there.
@@ -340,7 +339,6 @@ impl Hall {
             counters: vec![0; 26],
             next_serial: 1,
             tickets: Default::default(),
-            by_id: Default::default(),
             queues: vec![BTreeSet::new(); k],
             directed: vec![BTreeSet::new(); windows.len()],
             waiting: vec![0; k],
@@ -423,7 +421,9 @@ impl Hall {
     }
 
     pub fn ticket(&self, id: &str) -> Option<&Ticket> {
-        self.by_id.get(id).and_then(|s| self.tickets.get(s))
+        self.tickets
+            .serial_of(id)
+            .and_then(|s| self.tickets.get(&s))
     }
 
     pub fn tickets(&self) -> impl Iterator<Item = &Ticket> {
