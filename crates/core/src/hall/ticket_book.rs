@@ -310,6 +310,25 @@ mod tests {
     }
 
     #[test]
+    fn after_the_day_closes_new_tickets_are_found_by_id_and_serial() {
+        let mut h = H::demo();
+        let (old, _) = h.issue("general");
+        h.issue("general");
+        h.advance(20 * 3600); // past midnight: the demo hall's day close
+        h.tick();
+        assert!(h.hall.ticket(&old).is_none());
+        let (id, number) = h.issue("general");
+        assert_eq!(number, "A001");
+        let frozen = h.hall.clone();
+        for hall in [&h.hall, &frozen] {
+            let t = hall.ticket(&id).expect("found by id");
+            assert_eq!(t.serial, 3);
+            assert_eq!(hall.ticket_by_serial(3).map(|t| t.id.as_str()), Some(&*id));
+            assert!(hall.ticket_status(&id).is_some());
+        }
+    }
+
+    #[test]
     fn serialised_as_the_serial_map_it_was() {
         let mut b = TicketBook::default();
         b.insert(5, ticket(5));
