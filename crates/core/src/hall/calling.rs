@@ -443,6 +443,9 @@ impl Hall {
             self.waiting[c] = self.waiting[c].saturating_sub(1);
             self.near_turn_scan.moved();
         }
+        // Its wait is over: a new one (requeue, transfer) may be told again,
+        // and the set, copied into every read snapshot, keeps only waits.
+        self.near_turn.remove(&serial);
         // The wait watch entry dies with the state change that follows;
         // `apply` trims it from the front then.
         self.pending_trim = Some(c);
