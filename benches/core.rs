@@ -2,12 +2,20 @@
 //! 12 categories and 50 windows, and `call-next` at 1,000 vs 100,000 waiting
 //! (the call order is O(k log n): the ratio should stay near 1, far from 100).
 //!
+//! `issue_and_snapshot_at/N` is what the server adds per batch: the read
+//! snapshot's clone of the hall (`crates/server/src/snapshot.rs`) after an
+//! issue, with N tickets issued today (200 of them waiting); `tickets_hash_map_clone_at/N`
+//! clones the same tickets out of a hash map, the part of that clone they
+//! cost before the hall shared them with its snapshots (`hall/ticket_book.rs`).
+//!
 //! Run: `cargo bench --bench core`
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use hallcall_core::config::{CategoryConfig, HallConfig, StaffConfig, WindowConfig, WindowKind};
+use hallcall_core::model::Ticket;
 use hallcall_core::{Actor, Channel, Command, Hall, Priority};
 
 const T0: i64 = 1_795_395_600_000;
@@ -172,6 +180,41 @@ fn issue(c: &mut Criterion) {
                 spent.mul_f64(iters as f64 / (rounds * u64::from(WINDOWS)) as f64)
             })
         });
+    }
+    for &n in &[1_000usize, 10_000] {
+        // A day with `n` tickets issued, 200 of them waiting (the rest sent
+        // away as no-shows by the rounds of call-next).
+        let day = || {
+            let mut b = Bench::new(200);
+            while b.hall.tickets().count() < n {
+                b.call_round();
+            }
+            b
+        };
+        g.bench_with_input(
+            BenchmarkId::new("issue_and_snapshot_at", n),
+            &n,
+            |bch, _| {
+                let mut b = day();
+                let mut snapshot = None;
+                bch.iter(|| {
+                    b.issue();
+                    // Replaces (drops) the previous one, as publishing does.
+                    snapshot = Some(b.hall.clone());
+                });
+                criterion::black_box(snapshot);
+            },
+        );
+        g.bench_with_input(
+            BenchmarkId::new("tickets_hash_map_clone_at", n),
+            &n,
+            |bch, _| {
+                let b = day();
+                let tickets: HashMap<u64, Ticket> =
+                    b.hall.tickets().map(|t| (t.serial, t.clone())).collect();
+                bch.iter(|| criterion::black_box(tickets.clone()));
+            },
+        );
     }
     g.finish();
 }

@@ -13,7 +13,12 @@
 //! broadcast before it subscribed is already in the snapshot it loads.
 //!
 //! It holds a frozen copy of the core's `Hall` (cloned once per batch that
-//! changed something) plus the public view serialised once. A ticket's
+//! changed something) plus the public view serialised once. The clone does
+//! not copy the day's tickets: the core keeps them in persistent structures
+//! (`hall/ticket_book.rs`), so the snapshot shares them with the live hall and
+//! a later change copies only the leaf it touches. What a clone still copies
+//! is bounded by the hall, not the day: configuration, windows, the queues of
+//! waiting tickets. A ticket's
 //! status, a window's queue, where a clerk is seated are asked of that
 //! frozen copy on demand (`HallHandle::read` runs its closure over it):
 //! working out every waiting ticket's position eagerly after every batch

@@ -32,7 +32,7 @@ impl Hall {
             K::TicketHeld { .. } | K::TicketNoShow { held: true, .. } => self.apply_hold(ev),
             K::TicketChained { .. } => self.apply_chain(ev),
             K::TicketNearTurn { ticket, .. } => {
-                if let Some(serial) = self.by_id.get(ticket.as_str()).copied() {
+                if let Some(serial) = self.tickets.serial_of(ticket) {
                     self.near_turn.insert(serial);
                 }
             }
@@ -100,12 +100,12 @@ impl Hall {
                 self.near_turn.clear();
             }
             K::TicketRequeued { ticket, .. } | K::TicketTransferred { ticket, .. } => {
-                if let Some(serial) = self.by_id.get(ticket.as_str()).copied() {
+                if let Some(serial) = self.tickets.serial_of(ticket) {
                     self.near_turn.remove(&serial);
                 }
             }
             K::TicketExpired { ticket, .. } | K::TicketCancelled { ticket, .. } => {
-                if let Some(serial) = self.by_id.get(ticket.as_str()).copied() {
+                if let Some(serial) = self.tickets.serial_of(ticket) {
                     self.holds.remove(&serial);
                     self.resumed.remove(&serial);
                 }

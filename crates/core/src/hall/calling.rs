@@ -284,7 +284,7 @@ impl Hall {
                 recall,
                 ..
             } => {
-                if let Some(serial) = self.by_id.get(ticket.as_str()).copied() {
+                if let Some(serial) = self.tickets.serial_of(ticket) {
                     if !*recall {
                         self.dequeue(serial);
                     }
@@ -321,7 +321,7 @@ impl Hall {
                 self.free_window(*window, at);
             }
             EventKind::TicketRequeued { ticket, key, .. } => {
-                if let Some(serial) = self.by_id.get(ticket.as_str()).copied() {
+                if let Some(serial) = self.tickets.serial_of(ticket) {
                     if let Some(t) = self.tickets.get_mut(&serial) {
                         t.state = TicketState::Waiting;
                         t.key = *key;
@@ -366,7 +366,7 @@ impl Hall {
                 to_window,
                 ..
             } => {
-                if let Some(serial) = self.by_id.get(ticket.as_str()).copied() {
+                if let Some(serial) = self.tickets.serial_of(ticket) {
                     if let Some(t) = self.tickets.get_mut(&serial) {
                         t.state = TicketState::Waiting;
                         t.category = category.as_str().into();
@@ -443,6 +443,9 @@ impl Hall {
             self.waiting[c] = self.waiting[c].saturating_sub(1);
             self.near_turn_scan.moved();
         }
+        // Its wait is over: a new one (requeue, transfer) may be told again,
+        // and the set, copied into every read snapshot, keeps only waits.
+        self.near_turn.remove(&serial);
         // The wait watch entry dies with the state change that follows;
         // `apply` trims it from the front then.
         self.pending_trim = Some(c);

@@ -84,7 +84,7 @@ impl Hall {
         else {
             return;
         };
-        let Some(serial) = self.by_id.get(ticket.as_str()).copied() else {
+        let Some(serial) = self.tickets.serial_of(ticket) else {
             return;
         };
         if let Some(t) = self.tickets.get_mut(&serial) {

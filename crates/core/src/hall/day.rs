@@ -113,7 +113,7 @@ impl Hall {
                 self.next_close_at = time::instant_of(self.config.timezone, *date, close);
             }
             EventKind::TicketExpired { ticket, .. } => {
-                if let Some(serial) = self.by_id.get(ticket.as_str()).copied() {
+                if let Some(serial) = self.tickets.serial_of(ticket) {
                     let (state, window) = match self.tickets.get(&serial) {
                         Some(t) => (t.state, t.window),
                         None => (TicketState::Expired, None),
@@ -132,7 +132,6 @@ impl Hall {
             }
             EventKind::DayClosed { .. } => {
                 self.tickets.clear();
-                self.by_id.clear();
                 self.queues.iter_mut().for_each(BTreeSet::clear);
                 self.directed.iter_mut().for_each(BTreeSet::clear);
                 self.wait_watch.iter_mut().for_each(VecDeque::clear);

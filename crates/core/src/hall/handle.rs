@@ -59,9 +59,7 @@ impl Hall {
         // 即将到号: an issue moves nobody forward, so only the new ticket
         // can be near its turn then.
         let issued = match cx.out.last().map(|e| &e.kind) {
-            Some(EventKind::TicketIssued { ticket, .. }) if issue => {
-                self.by_id.get(ticket.as_str()).copied()
-            }
+            Some(EventKind::TicketIssued { ticket, .. }) if issue => self.tickets.serial_of(ticket),
             _ => None,
         };
         self.near_turn_after_command(&mut cx.system(), moves_before, issued);
@@ -189,9 +187,8 @@ impl Hall {
     }
 
     pub(crate) fn serial_of(&self, ticket: &str) -> Result<u64, Rejected> {
-        self.by_id
-            .get(ticket)
-            .copied()
+        self.tickets
+            .serial_of(ticket)
             .ok_or(Rejected::UnknownTicket)
     }
 

@@ -107,7 +107,7 @@ impl Hall {
                 deadline,
                 ..
             } => {
-                let Some(serial) = self.by_id.get(ticket.as_str()).copied() else {
+                let Some(serial) = self.tickets.serial_of(ticket) else {
                     return;
                 };
                 let mut served_ms = 0;
@@ -127,7 +127,7 @@ impl Hall {
                 self.free_window(*window, at);
             }
             EventKind::TicketNoShow { ticket, .. } => {
-                if let Some(serial) = self.by_id.get(ticket.as_str()).copied() {
+                if let Some(serial) = self.tickets.serial_of(ticket) {
                     self.holds.remove(&serial);
                 }
                 // The window it was held at serves someone else by now.
@@ -147,14 +147,14 @@ impl Hall {
                 resumed: true,
                 ..
             } => {
-                if let Some(serial) = self.by_id.get(ticket.as_str()).copied() {
+                if let Some(serial) = self.tickets.serial_of(ticket) {
                     if let Some(h) = self.holds.remove(&serial) {
                         self.resumed.insert(serial, h.served_ms);
                     }
                 }
             }
             EventKind::ServiceStarted { ticket, .. } => {
-                let Some(serial) = self.by_id.get(ticket.as_str()).copied() else {
+                let Some(serial) = self.tickets.serial_of(ticket) else {
                     return;
                 };
                 if let Some(served) = self.resumed.remove(&serial) {

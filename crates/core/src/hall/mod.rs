@@ -12,6 +12,7 @@
 //! | `calling` | the call order, call-next, recall, no-show, start, complete, transfer, requeue |
 //! | `staffing` | AB posts, login/logout, pause/resume, handover, open/close, failover |
 //! | `tickets` | numbering, issue, appointments, cancel |
+//! | `ticket_book` | the day's tickets, by serial and by id, shared with snapshots |
 //! | `rating` | 好差评: the five levels, reasons for 差评, their warning and follow-up |
 //! | `tidal` | the tidal policy, its advice, load and estimates |
 //! | `warnings` | red/yellow service-time and wait warnings |
@@ -43,6 +44,7 @@ mod reload;
 mod staffing;
 #[cfg(test)]
 pub(crate) mod testing;
+mod ticket_book;
 mod tickets;
 mod tidal;
 mod timers;
@@ -207,8 +209,9 @@ pub struct Hall {
     /// Per prefix letter A..Z: the last number issued today.
     pub(crate) counters: Vec<u32>,
     pub(crate) next_serial: u64,
-    pub(crate) tickets: Map<u64, Ticket>,
-    pub(crate) by_id: Map<compact_str::CompactString, u64>,
+    /// The day's tickets and the index of their ids, shared with the
+    /// server's read snapshots rather than copied into each (`ticket_book`).
+    pub(crate) tickets: ticket_book::TicketBook,
     /// Per category: the pooled waiting tickets in call order.
     pub(crate) queues: Vec<BTreeSet<QueueKey>>,
     /// Per window: tickets transferred to that window, which go first there.
@@ -335,8 +338,7 @@ impl Hall {
             next_close_at: Millis::MIN,
             counters: vec![0; 26],
             next_serial: 1,
-            tickets: Map::default(),
-            by_id: Map::default(),
+            tickets: Default::default(),
             queues: vec![BTreeSet::new(); k],
             directed: vec![BTreeSet::new(); windows.len()],
             waiting: vec![0; k],
@@ -419,7 +421,9 @@ impl Hall {
     }
 
     pub fn ticket(&self, id: &str) -> Option<&Ticket> {
-        self.by_id.get(id).and_then(|s| self.tickets.get(s))
+        self.tickets
+            .serial_of(id)
+            .and_then(|s| self.tickets.get(&s))
     }
 
     pub fn tickets(&self) -> impl Iterator<Item = &Ticket> {

@@ -230,4 +230,28 @@ mod tests {
         let evs = h.clerk(1, crate::Command::CallNext { window: 1 }).unwrap();
         assert!(near(&evs).is_empty());
     }
+
+    #[test]
+    fn a_ticket_whose_wait_is_over_is_not_remembered() {
+        // The set is copied into every read snapshot: tickets called,
+        // cancelled or expired must leave it, or it grows all day.
+        let mut h = H::demo();
+        let (first, _) = h.issue("general");
+        let (second, _) = h.issue("general");
+        assert_eq!(h.hall.near_turn.len(), 2);
+        h.open(1);
+        h.call(1);
+        h.ok(
+            crate::Actor::Public,
+            crate::Command::Cancel {
+                ticket: second.clone(),
+            },
+        );
+        assert!(
+            h.hall.near_turn.is_empty(),
+            "{:?} of {first}, {second}",
+            h.hall.near_turn
+        );
+        h.assert_replays();
+    }
 }

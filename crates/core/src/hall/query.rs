@@ -87,7 +87,7 @@ impl Hall {
     }
 
     pub fn ticket_status(&self, id: &str) -> Option<TicketStatus> {
-        let serial = *self.by_id.get(id)?;
+        let serial = self.tickets.serial_of(id)?;
         let t = self.tickets.get(&serial)?;
         let (ahead, est) = match self.ahead_of(serial) {
             Some((a, e)) => (Some(a), e),

@@ -39,7 +39,7 @@ impl Hall {
         if !self.is_open_now(now) {
             return Err(Rejected::HallClosed);
         }
-        if id.is_empty() || self.by_id.contains_key(id.as_str()) {
+        if id.is_empty() || self.tickets.serial_of(&id).is_some() {
             return Err(Rejected::DuplicateId);
         }
         let mut late = false;
@@ -183,12 +183,11 @@ impl Hall {
                     service_warned: Level::Green,
                     wait_warned: false,
                 };
-                self.by_id.insert(ticket.as_str().into(), serial);
                 self.tickets.insert(serial, t);
                 self.enqueue(serial);
             }
             EventKind::TicketCancelled { ticket, .. } => {
-                if let Some(serial) = self.by_id.get(ticket.as_str()).copied() {
+                if let Some(serial) = self.tickets.serial_of(ticket) {
                     self.dequeue(serial);
                 }
                 self.set_ticket_state(ticket, TicketState::Cancelled, at);
@@ -198,7 +197,7 @@ impl Hall {
     }
 
     pub(crate) fn ticket_mut(&mut self, id: &str) -> Option<&mut Ticket> {
-        let serial = *self.by_id.get(id)?;
+        let serial = self.tickets.serial_of(id)?;
         self.tickets.get_mut(&serial)
     }
 

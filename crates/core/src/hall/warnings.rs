@@ -168,11 +168,7 @@ impl Hall {
         else {
             return;
         };
-        let Some(serial) = ticket
-            .as_ref()
-            .and_then(|id| self.by_id.get(id.as_str()))
-            .copied()
-        else {
+        let Some(serial) = ticket.as_ref().and_then(|id| self.tickets.serial_of(id)) else {
             return;
         };
         match kind {

@@ -214,7 +214,7 @@ impl Hall {
     pub(super) fn apply_failover(&mut self, window: u32, tickets: &[String]) {
         let w = self.layout.win_index.get(&window).copied();
         for id in tickets {
-            let Some(serial) = self.by_id.get(id.as_str()).copied() else {
+            let Some(serial) = self.tickets.serial_of(id) else {
                 continue;
             };
             let Some(t) = self.tickets.get_mut(&serial) else {
