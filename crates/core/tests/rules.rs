@@ -1780,6 +1780,47 @@ fn opening_a_window_summons_a_named_clerk_and_counts_only_once_they_log_in() {
     assert_eq!(H::types(&evs)[..2], ["summons_ended", "window_closed"]);
 }
 
+/// A summons of the tidal policy that nobody answered passes on only while
+/// the policy could still summon: if clerks opened other windows meanwhile up
+/// to `max_open`, it ends there (found by the property test: a policy
+/// summons passed on to a clerk already on standby there opened a window
+/// beyond `max_open`). A supervisor's order is carried out regardless: the
+/// bound is the policy's, and the supervisor may open beyond it.
+#[test]
+fn an_unanswered_tidal_summons_is_not_passed_on_beyond_max_open() {
+    use hallcall_core::config::TidalMode;
+    let mut cfg = hallcall_core::demo::demo_hall();
+    cfg.tidal.mode = TidalMode::Auto;
+    cfg.tidal.min_open = 1;
+    cfg.tidal.max_open = 2;
+    let mut h = H::new(cfg);
+    h.login("s01", 1);
+    for _ in 0..9 {
+        h.issue("general");
+    }
+    h.advance(60);
+    assert_eq!(H::types(&h.tick()), ["window_summoned"]); // window 8, s06
+                                                          // Meanwhile a clerk opens window 2 by logging in: 2 open = max_open.
+    h.login("s03", 2);
+    h.advance(300);
+    let evs = h.tick();
+    assert_eq!(H::types(&evs), ["summons_ended"], "{evs:?}");
+    assert!(h.hall.summons(8).is_none());
+
+    // The supervisor's order passes on although 2 windows are open.
+    let open = Command::OpenWindow {
+        window: 9,
+        staff: "s10".into(),
+    };
+    assert_eq!(
+        H::types(&h.ok(Actor::Supervisor, open)),
+        ["window_summoned"]
+    );
+    h.advance(301);
+    let evs = h.tick();
+    assert_eq!(H::types(&evs)[..2], ["summons_ended", "window_summoned"]);
+}
+
 #[test]
 fn plan_mode_summons_when_no_reactive_tidal_condition_is_due() {
     use hallcall_core::config::TidalMode;

@@ -145,7 +145,7 @@ impl Hall {
     }
 
     /// Open windows plus windows a clerk is summoned to.
-    fn open_or_summoned(&self) -> u32 {
+    pub(crate) fn open_or_summoned(&self) -> u32 {
         self.open_count() + self.summons.len() as u32
     }
 

@@ -2,8 +2,9 @@
 //! accepted advice, the supervisor) names a staff member, and the window
 //! stays closed — no capacity, estimate, go-to entry, display text or
 //! announcement — until that clerk logs in there. A summons not answered by
-//! its deadline (`summon_timeout_s`) passes to the next free staff member,
-//! or becomes advice for the supervisor.
+//! its deadline (`summon_timeout_s`) passes to the next free staff member
+//! (the tidal policy's own only while under `max_open`), or becomes advice
+//! for the supervisor.
 
 use crate::event::{AdviceAction, EventKind, SummonsOutcome};
 use crate::hall::handle::Ctx;
@@ -85,6 +86,17 @@ impl Hall {
                     outcome: SummonsOutcome::Expired,
                 },
             );
+            // The tidal policy's own summons passes on only while the policy
+            // could still summon (clerks may have opened other windows up to
+            // `max_open` meanwhile); a supervisor's order is carried out
+            // regardless — the bound is the policy's, not the supervisor's.
+            let by_policy = matches!(
+                s.reason,
+                Reason::TidalOverload { .. } | Reason::StaffingPlan { .. }
+            );
+            if by_policy && self.open_or_summoned() >= self.config.tidal.max_open {
+                continue;
+            }
             let mut tried = s.tried;
             tried.push(s.staff.clone());
             match self.free_staff_for(window, &tried) {
