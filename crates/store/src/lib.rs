@@ -151,6 +151,8 @@ mod recovery;
 mod retention;
 mod snapshot;
 mod store;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 mod trees;
 mod witness;
 mod writer;

@@ -44,30 +44,7 @@ fn a_damaged_table_refuses_to_load() {
     assert!(e.to_string().contains("delete it"), "{e}");
 }
 
-/// Two nodes' stores on one fresh schema; `None` without PostgreSQL.
-fn two_nodes(test: &str) -> Option<(Store, Store)> {
-    let Ok(url) = std::env::var("HALLCALL_TEST_PG") else {
-        eprintln!("SKIPPED {test}: HALLCALL_TEST_PG is not set");
-        return None;
-    };
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let schema = format!("t_srv_{test}_{}_{nanos}", std::process::id());
-    let open = |node: &str| {
-        Store::open_postgres(
-            &url,
-            StoreOptions {
-                pg_schema: Some(schema.clone()),
-                pg_node: Some(node.into()),
-                ..StoreOptions::default()
-            },
-        )
-        .expect("open")
-    };
-    Some((open("a"), open("b")))
-}
+use hallcall_store::testing::two_nodes;
 
 /// On PostgreSQL a session follows the hall from node to node: the node
 /// taking a hall over reads the sessions the old owner wrote, checks tokens

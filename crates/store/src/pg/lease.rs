@@ -293,30 +293,7 @@ mod tests {
     /// 2026-11-23 09:00 in Shanghai.
     const NINE_AM: i64 = 1_795_395_600_000;
 
-    /// Two nodes' stores on one fresh schema; `None` without PostgreSQL.
-    fn two_nodes(test: &str) -> Option<(Store, Store)> {
-        let Ok(url) = std::env::var("HALLCALL_TEST_PG") else {
-            eprintln!("SKIPPED {test}: HALLCALL_TEST_PG is not set");
-            return None;
-        };
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let schema = format!("t_{test}_{}_{nanos}", std::process::id());
-        let open = |node: &str| {
-            Store::open_postgres(
-                &url,
-                StoreOptions {
-                    pg_schema: Some(schema.clone()),
-                    pg_node: Some(node.into()),
-                    ..StoreOptions::default()
-                },
-            )
-            .expect("open")
-        };
-        Some((open("a"), open("b")))
-    }
+    use crate::testing::two_nodes;
 
     fn config() -> hallcall_core::HallConfig {
         let mut c = hallcall_core::demo::demo_hall();

@@ -291,30 +291,7 @@ mod tests {
     use super::StoredSession;
     use crate::{Store, StoreError, StoreOptions};
 
-    /// Two nodes' stores on one fresh schema; `None` without PostgreSQL.
-    fn two_nodes(test: &str) -> Option<(Store, Store)> {
-        let Ok(url) = std::env::var("HALLCALL_TEST_PG") else {
-            eprintln!("SKIPPED {test}: HALLCALL_TEST_PG is not set");
-            return None;
-        };
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let schema = format!("t_{test}_{}_{nanos}", std::process::id());
-        let open = |node: &str| {
-            Store::open_postgres(
-                &url,
-                StoreOptions {
-                    pg_schema: Some(schema.clone()),
-                    pg_node: Some(node.into()),
-                    ..StoreOptions::default()
-                },
-            )
-            .expect("open")
-        };
-        Some((open("a"), open("b")))
-    }
+    use crate::testing::two_nodes;
 
     fn session(nonce: &str) -> StoredSession {
         StoredSession {
