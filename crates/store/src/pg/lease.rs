@@ -288,7 +288,7 @@ mod tests {
 
     use hallcall_core::{Actor, Command, Event, Hall};
 
-    use crate::{Store, StoreError, StoreOptions};
+    use crate::StoreError;
 
     /// 2026-11-23 09:00 in Shanghai.
     const NINE_AM: i64 = 1_795_395_600_000;
