@@ -99,6 +99,33 @@ fn config_with(
     out
 }
 
+/// `count` nodes `n1`… with their data directories under `root`, not started.
+fn nodes_in(root: &Path, count: usize, lease_ms: u64) -> Vec<Node> {
+    (1..=count)
+        .map(|i| {
+            let data = root.join(format!("n{i}"));
+            std::fs::create_dir_all(&data).expect("data dir");
+            Node {
+                id: format!("n{i}"),
+                port: free_port(),
+                data,
+                child: None,
+                starts: 0,
+                dir: root.to_path_buf(),
+                lease_ms,
+            }
+        })
+        .collect()
+}
+
+/// The tests' HTTP client (a generous timeout: a request may wait out a takeover).
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("client")
+}
+
 struct Node {
     id: String,
     port: u16,
@@ -513,25 +540,8 @@ async fn three_nodes_behind_haproxy_survive_kills_a_freeze_and_a_clean_stop() {
     let config = root.as_path().join("halls.toml");
     std::fs::write(&config, config_text(&root.as_path().join("unused"), &HALLS)).expect("config");
 
-    let mut nodes: Vec<Node> = (1..=3)
-        .map(|i| {
-            let data = root.as_path().join(format!("n{i}"));
-            std::fs::create_dir_all(&data).expect("data dir");
-            Node {
-                id: format!("n{i}"),
-                port: free_port(),
-                data,
-                child: None,
-                starts: 0,
-                dir: root.as_path().to_path_buf(),
-                lease_ms: LEASE_MS,
-            }
-        })
-        .collect();
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("client");
+    let mut nodes = nodes_in(root.as_path(), 3, LEASE_MS);
+    let http = http_client();
     // One token key for every node, so that a clerk token made by one node
     // is genuine on the others (deploy the same session.key everywhere):
     // the first node makes it, the others get a copy.
@@ -1048,25 +1058,8 @@ async fn clerk_tokens_follow_the_hall_across_nodes_and_a_logout_is_final() {
     let root = tmp.path().to_path_buf();
     let config = root.join("halls.toml");
     std::fs::write(&config, config_text(&root.join("unused"), &[BUSY])).expect("config");
-    let mut nodes: Vec<Node> = (1..=2)
-        .map(|i| {
-            let data = root.join(format!("n{i}"));
-            std::fs::create_dir_all(&data).expect("data dir");
-            Node {
-                id: format!("n{i}"),
-                port: free_port(),
-                data,
-                child: None,
-                starts: 0,
-                dir: root.clone(),
-                lease_ms: 1_000,
-            }
-        })
-        .collect();
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("client");
+    let mut nodes = nodes_in(&root, 2, 1_000);
+    let http = http_client();
     // n1 owns the hall; n2 has the same token key (as deployed).
     nodes[0].launch(&config, &db);
     wait_healthy(&http, &nodes[0]).await;
@@ -1283,25 +1276,8 @@ async fn webhooks_resume_on_the_next_owner_without_skipping() {
         }];
     });
     std::fs::write(&config, text).expect("config");
-    let mut nodes: Vec<Node> = (1..=2)
-        .map(|i| {
-            let data = root.join(format!("n{i}"));
-            std::fs::create_dir_all(&data).expect("data dir");
-            Node {
-                id: format!("n{i}"),
-                port: free_port(),
-                data,
-                child: None,
-                starts: 0,
-                dir: root.clone(),
-                lease_ms: 1_000,
-            }
-        })
-        .collect();
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("client");
+    let mut nodes = nodes_in(&root, 2, 1_000);
+    let http = http_client();
     let issue = |node: &Node| {
         let url = format!("http://{}/api/v1/halls/{BUSY}/tickets", node.addr());
         let http = http.clone();
