@@ -5,6 +5,10 @@
 # for the announcer's `speaker` feature.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# CI builds once from a clean clone: incremental caches only cost disk there
+# (they were 14 GB of a 66 GB target). A developer can set it back to 1.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+echo "== disk before the build: $(df -h --output=avail . | tail -n 1 | tr -d ' ') free"
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
@@ -63,4 +67,5 @@ if compgen -G "display-client/tests/*.test.mjs" >/dev/null; then
   done
   if [ ${#browser_failed[@]} -gt 0 ]; then echo "browser tests failed: ${browser_failed[*]}"; exit 1; fi
 fi
+echo "== target after the suite: $(du -sh target | cut -f1), disk $(df -h --output=avail . | tail -n 1 | tr -d ' ') free"
 echo "== all tests passed"
