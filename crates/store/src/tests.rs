@@ -88,7 +88,38 @@ impl Driver {
 }
 
 fn open(dir: &Path) -> Store {
-    Store::open(dir, StoreOptions::default()).expect("open")
+    until_unlocked(|| Store::open(dir, StoreOptions::default()), "open")
+}
+
+/// Opens sled directly (to read or damage what the store wrote), once the
+/// previous handle in this process has let go of the directory's lock.
+fn raw_sled(path: &Path) -> sled::Db {
+    until_unlocked(|| sled::open(path), "raw sled")
+}
+
+/// Retries `open` while the directory's file lock is still held. Dropping a
+/// sled `Db` does not release the lock at once: sled's background I/O tasks
+/// hold its file a moment longer, so a test that reopens a directory right
+/// after closing it saw "could not acquire lock" (CI, 30 November 2026).
+/// Any other error fails the test at once.
+fn until_unlocked<T, E: std::fmt::Display>(
+    mut open: impl FnMut() -> Result<T, E>,
+    what: &str,
+) -> T {
+    let give_up = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match open() {
+            Ok(v) => return v,
+            Err(e) if is_lock_error(&e.to_string()) && std::time::Instant::now() < give_up => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("{what}: {e}"),
+        }
+    }
+}
+
+fn is_lock_error(message: &str) -> bool {
+    message.contains("could not acquire lock") || message.contains("in use by")
 }
 
 /// Where a test's store lives: a temporary sled directory, or a schema of
@@ -130,7 +161,9 @@ impl Fixture {
 
     fn open(&self, opts: StoreOptions) -> Store {
         match self {
-            Fixture::Sled(dir) => Store::open(dir.path(), opts).expect("open sled"),
+            Fixture::Sled(dir) => {
+                until_unlocked(|| Store::open(dir.path(), opts.clone()), "open sled")
+            }
             Fixture::Postgres { url, schema } => Store::open_postgres(
                 url,
                 StoreOptions {
@@ -517,7 +550,7 @@ fn refuses_a_newer_format_in_meta() {
     let tmp = tempfile::tempdir().expect("tempdir");
     drop(open(tmp.path()));
     {
-        let db = sled::open(tmp.path().join("sled")).expect("sled");
+        let db = raw_sled(&tmp.path().join("sled"));
         let meta = db.open_tree("meta").expect("meta");
         meta.insert("format", &999u32.to_be_bytes()[..])
             .expect("insert");

@@ -6,21 +6,21 @@ use std::path::Path;
 
 use hallcall_core::Event;
 
-use super::{config, drive, open, Driver};
+use super::{config, drive, open, raw_sled, Driver};
 use crate::keys;
 use crate::log::MULTI_V1;
 use crate::{Store, StoreError};
 
 /// The raw log records of `hall` in a closed store: (last seq, value).
 fn records(dir: &Path, hall: &str) -> Vec<(u64, Vec<u8>)> {
-    let db = sled::open(dir.join("sled")).expect("raw sled");
+    let db = raw_sled(&dir.join("sled"));
     records_of(&db.open_tree("log").expect("log tree"), hall)
 }
 
 /// Rewrites every record of `hall` in a closed store with `f` (which gets
 /// the key's seq and the value and returns the records to put instead).
 fn rewrite(dir: &Path, hall: &str, mut f: impl FnMut(u64, &[u8]) -> Vec<(u64, Vec<u8>)>) {
-    let db = sled::open(dir.join("sled")).expect("raw sled");
+    let db = raw_sled(&dir.join("sled"));
     let log = db.open_tree("log").expect("log tree");
     for (seq, value) in records_of(&log, hall) {
         log.remove(keys::log_key(hall, seq)).expect("remove");
@@ -138,7 +138,7 @@ async fn an_older_database_of_one_record_per_event_still_opens_and_reads() {
     assert!(multi_seqs(&recs).is_empty());
     // … marked format 1, as such a directory is.
     {
-        let db = sled::open(tmp.path().join("sled")).expect("raw sled");
+        let db = raw_sled(&tmp.path().join("sled"));
         let meta = db.open_tree("meta").expect("meta");
         meta.insert(b"format", &1u32.to_be_bytes()[..])
             .expect("format 1");
