@@ -66,12 +66,14 @@ fn raw_sled(dir: &Path) -> sled::Db {
 /// Single-client latency, raw sled (insert + flush per op) and the store
 /// (decide + append + await durable per command), measured in alternating
 /// blocks so that both see the same disk and the same background noise.
-async fn latency(dir: &Path, value: &[u8]) -> (Row, Row, u64, Duration) {
+async fn latency(dir: &Path, value: &[u8]) -> (Row, Row, u64, Duration, Duration) {
     let db = raw_sled(&dir.join("raw"));
     let tree = db.open_tree("log").expect("tree");
     let store = Store::open(&dir.join("store"), StoreOptions::default()).expect("open");
     let mut s = Script::new(store.recover(config(0)).expect("recover"));
     let (mut raw, mut ours, mut decide) = (Vec::new(), Vec::new(), Vec::new());
+    // Each command's time less its own deciding: the store's part alone.
+    let mut stored = Vec::new();
     let (mut raw_time, mut our_time) = (Duration::ZERO, Duration::ZERO);
     let mut events = 0;
     let mut key = 0u64;
@@ -89,21 +91,26 @@ async fn latency(dir: &Path, value: &[u8]) -> (Row, Row, u64, Duration) {
         for _ in 0..LATENCY_OPS / LATENCY_BLOCKS {
             let t = Instant::now();
             let evs = s.step();
-            decide.push(t.elapsed());
+            let decided = t.elapsed();
+            decide.push(decided);
             events += evs.len() as u64;
             store.append("b000", evs).await.expect("durable");
             store.maybe_snapshot(&s.hall).expect("snapshot");
-            ours.push(t.elapsed());
+            let total = t.elapsed();
+            ours.push(total);
+            stored.push(total.saturating_sub(decided));
         }
         our_time += t0.elapsed();
     }
     store.shutdown().await;
     decide.sort_unstable();
+    stored.sort_unstable();
     (
         latency_row("raw sled: insert + flush, 1 client", raw, raw_time),
         latency_row("store: durable command, 1 client", ours, our_time),
         events,
         pct(&decide, 0.5),
+        pct(&stored, 0.5),
     )
 }
 
@@ -267,21 +274,23 @@ fn main() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let value = sample_value();
 
-    let (raw_lat, single, single_events, decide_p50) =
+    let (raw_lat, single, single_events, decide_p50, stored_p50) =
         rt.block_on(latency(&tmp.path().join("latency"), &value));
     // The same, run in a task on a runtime worker as the server runs a
     // command: there the committing leader's `block_in_place` first hands
     // the worker's other tasks to another thread, which `block_on` (above)
     // does not pay.
-    let (raw_w, single_w, _, _) = {
+    let (raw_w, single_w, _, _, _) = {
         let dir = tmp.path().join("latency-worker");
         let value = value.clone();
         rt.block_on(async move { tokio::spawn(async move { latency(&dir, &value).await }).await })
             .expect("latency task")
     };
     let decide_line = format!(
-        "of which deciding (Hall::handle of the script's next command): p50 {:.0} µs",
-        us(decide_p50)
+        "of which deciding (Hall::handle of the script's next command): p50 {:.1} µs; each command less its own deciding (the store's part): p50 {:.0} µs, {:.2}x raw",
+        us(decide_p50),
+        us(stored_p50),
+        stored_p50.as_secs_f64() / raw_lat.p50.unwrap_or_default().as_secs_f64().max(1e-9)
     );
     let worker_line = format!(
         "on a runtime worker (as in the server): raw p50 {:.0} µs, store p50 {:.0} µs, ratio {:.2}",

@@ -246,7 +246,7 @@ impl Hall {
                 let (level, oldest) = self.category_level(c, now);
                 let est = self.newest_estimate_s(c);
                 CategoryView {
-                    id: cat.id.to_string(),
+                    id: cat.id.as_str().to_owned(),
                     name: cat.name.clone(),
                     name_en: cat.name_en.clone(),
                     prefix: cat.prefix,
@@ -330,8 +330,8 @@ impl Hall {
                     staff: staff_view(&w.on_duty),
                     standby: staff_view(&w.standby),
                     current: current.map(|t| CurrentView {
-                        number: t.number.to_string(),
-                        category: t.category.to_string(),
+                        number: t.number.as_str().to_owned(),
+                        category: t.category.as_str().to_owned(),
                         state: t.state,
                         since: rfc3339(w.since),
                         elapsed_s: (now - w.since) / 1000,

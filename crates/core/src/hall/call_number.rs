@@ -72,7 +72,7 @@ impl Hall {
                 if t.directed_to.is_none() && self.effective_serves(w) & (1 << c) == 0 {
                     return Err(Rejected::CannotServe {
                         window,
-                        category: t.category.to_string(),
+                        category: t.category.as_str().to_owned(),
                     });
                 }
                 (self.next_for(w) != Some(serial), false)
@@ -86,9 +86,9 @@ impl Hall {
         };
         let t = &self.tickets[&serial];
         let kind = EventKind::TicketCalled {
-            ticket: t.id.to_string(),
-            number: t.number.to_string(),
-            category: t.category.to_string(),
+            ticket: t.id.as_str().to_owned(),
+            number: t.number.as_str().to_owned(),
+            category: t.category.as_str().to_owned(),
             window,
             staff,
             recall: false,

@@ -58,9 +58,9 @@ impl Hall {
         };
         let t = &self.tickets[&serial];
         let kind = EventKind::TicketCalled {
-            ticket: t.id.to_string(),
-            number: t.number.to_string(),
-            category: t.category.to_string(),
+            ticket: t.id.as_str().to_owned(),
+            number: t.number.as_str().to_owned(),
+            category: t.category.as_str().to_owned(),
             window,
             staff,
             recall: false,
@@ -75,9 +75,9 @@ impl Hall {
     pub(crate) fn recall(&mut self, cx: &mut Ctx, window: u32) -> Result<(), Rejected> {
         self.at_window(cx, window, WindowState::Calling, |t, staff, _| {
             EventKind::TicketCalled {
-                ticket: t.id.to_string(),
-                number: t.number.to_string(),
-                category: t.category.to_string(),
+                ticket: t.id.as_str().to_owned(),
+                number: t.number.as_str().to_owned(),
+                category: t.category.as_str().to_owned(),
                 window,
                 staff,
                 recall: true,
@@ -98,8 +98,8 @@ impl Hall {
         }
         self.at_window(cx, window, WindowState::Calling, |t, _, _| {
             EventKind::TicketNoShow {
-                ticket: t.id.to_string(),
-                number: t.number.to_string(),
+                ticket: t.id.as_str().to_owned(),
+                number: t.number.as_str().to_owned(),
                 window,
                 held: false,
             }
@@ -109,8 +109,8 @@ impl Hall {
     pub(crate) fn start(&mut self, cx: &mut Ctx, window: u32) -> Result<(), Rejected> {
         self.at_window(cx, window, WindowState::Calling, |t, staff, _| {
             EventKind::ServiceStarted {
-                ticket: t.id.to_string(),
-                number: t.number.to_string(),
+                ticket: t.id.as_str().to_owned(),
+                number: t.number.as_str().to_owned(),
                 window,
                 staff,
             }
@@ -123,9 +123,9 @@ impl Hall {
             let called = t.called_at.unwrap_or(t.waiting_since);
             let started = t.started_at.unwrap_or(called);
             EventKind::ServiceCompleted {
-                ticket: t.id.to_string(),
-                number: t.number.to_string(),
-                category: t.category.to_string(),
+                ticket: t.id.as_str().to_owned(),
+                number: t.number.as_str().to_owned(),
+                category: t.category.as_str().to_owned(),
                 window,
                 staff,
                 wait_s: (called - t.waiting_since).max(0) as f64 / 1000.0,
@@ -184,7 +184,7 @@ impl Hall {
             _ => return Err(Rejected::NothingServing(window)),
         };
         let t = &self.tickets[&serial];
-        let new_cat = category.unwrap_or_else(|| t.category.to_string());
+        let new_cat = category.unwrap_or_else(|| t.category.as_str().to_owned());
         let c = self.cat_index(&new_cat)?;
         if let Some(target) = to_window {
             if target == window {
@@ -217,10 +217,10 @@ impl Hall {
         }
         let t = &self.tickets[&serial];
         let kind = EventKind::TicketTransferred {
-            ticket: t.id.to_string(),
-            number: t.number.to_string(),
+            ticket: t.id.as_str().to_owned(),
+            number: t.number.as_str().to_owned(),
             from_window: window,
-            from_category: t.category.to_string(),
+            from_category: t.category.as_str().to_owned(),
             category: new_cat,
             to_window,
             only_here,
@@ -262,9 +262,9 @@ impl Hall {
             RequeuePlace::KeepPriority => cx.now - i64::from(self.bonus_s(t.priority)) * SECOND,
         };
         let kind = EventKind::TicketRequeued {
-            ticket: t.id.to_string(),
-            number: t.number.to_string(),
-            category: t.category.to_string(),
+            ticket: t.id.as_str().to_owned(),
+            number: t.number.as_str().to_owned(),
+            category: t.category.as_str().to_owned(),
             key,
         };
         self.emit(cx, kind);

@@ -32,9 +32,9 @@ impl Hall {
             return Err(Rejected::ChainSameCategory(next_category.to_string()));
         }
         let (ticket, number, from_category, key) = (
-            t.id.to_string(),
-            t.number.to_string(),
-            t.category.to_string(),
+            t.id.as_str().to_owned(),
+            t.number.as_str().to_owned(),
+            t.category.as_str().to_owned(),
             t.key,
         );
         // Checked completely above: `complete` cannot refuse now.

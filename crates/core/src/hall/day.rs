@@ -10,6 +10,8 @@ use crate::hall::{Hall, OpenCache};
 use crate::model::{TicketState, WindowState};
 use crate::time::{self, Millis, MINUTE};
 
+const HALF_HOUR: Millis = 30 * MINUTE;
+
 impl Hall {
     /// Business date of an instant: the local date, or the next one once the
     /// day's close time has passed.
@@ -24,26 +26,33 @@ impl Hall {
 
     /// Open days come from the calendar (`open_days`, holidays, 调休).
     pub(crate) fn is_open_at(&self, now: Millis) -> bool {
-        let l = time::local(self.config.timezone, now);
+        self.is_open_local(&time::local(self.config.timezone, now))
+    }
+
+    fn is_open_local(&self, l: &time::LocalMoment) -> bool {
         self.config.is_open_date(l.date)
             && self.config.open_hours.iter().any(|r| r.contains(l.minute))
     }
 
-    /// `is_open_at(now)`, remembered until the next local minute.
+    /// `is_open_at(now)`, remembered until the next local minute, with what
+    /// else that minute's local time gives (`closes_at`, the half-hour
+    /// phase): the time-zone lookup is the dearest part of a command's
+    /// bookkeeping, and within a minute the offset cannot change.
     pub(crate) fn is_open_now(&mut self, now: Millis) -> bool {
         let c = &self.open_cache;
         if c.valid_from <= now && now < c.valid_until {
             return c.open;
         }
-        let open = self.is_open_at(now);
-        let closes_at = self.closes_at(now);
         let l = time::local(self.config.timezone, now);
+        let open = self.is_open_local(&l);
+        let closes_at = if open { self.closes_at_local(&l) } else { None };
         let into_minute = l.ms_of_day % MINUTE;
         self.open_cache = OpenCache {
             valid_from: now - into_minute,
             valid_until: now - into_minute + MINUTE,
             open,
             closes_at,
+            half_hour_phase: (l.ms_of_day - into_minute) % HALF_HOUR,
         };
         open
     }
@@ -52,16 +61,29 @@ impl Hall {
     /// hall is open at `now`; `None` when closed now or open around the
     /// clock (a period ends at 24:00 and one starts at 00:00).
     pub(crate) fn closes_at(&self, now: Millis) -> Option<Millis> {
-        if !self.is_open_at(now) {
+        let l = time::local(self.config.timezone, now);
+        if !self.is_open_local(&l) {
             return None;
         }
+        self.closes_at_local(&l)
+    }
+
+    /// `closes_at` for a local moment at which the hall is open.
+    fn closes_at_local(&self, l: &time::LocalMoment) -> Option<Millis> {
         let hours = &self.config.open_hours;
         let end = hours.iter().map(|r| r.end.minutes()).max()?;
         if end >= 1440 && hours.iter().any(|r| r.start.minutes() == 0) {
             return None;
         }
-        let l = time::local(self.config.timezone, now);
         Some(time::instant_of(self.config.timezone, l.date, end))
+    }
+
+    /// The start of the local half hour holding `at` (the staffing chart's
+    /// bucket), from the minute cache when it covers `at`.
+    fn half_hour_of(&mut self, at: Millis) -> Millis {
+        self.is_open_now(at);
+        let c = &self.open_cache;
+        at - (c.half_hour_phase + (at - c.valid_from)) % HALF_HOUR
     }
 
     /// `closes_at(now)`, remembered with `is_open_now` until the next minute.
@@ -92,7 +114,13 @@ impl Hall {
             .tickets
             .values()
             .filter(|t| !t.state.is_final())
-            .map(|t| (t.serial, t.id.to_string(), t.number.to_string()))
+            .map(|t| {
+                (
+                    t.serial,
+                    t.id.as_str().to_owned(),
+                    t.number.as_str().to_owned(),
+                )
+            })
             .collect();
         open.sort_unstable();
         let expired = open.len() as u32;
@@ -169,7 +197,7 @@ impl Hall {
         let waiting = self.waiting_total();
         let slot = self.waiting_series.entry(bucket).or_insert(0);
         *slot = (*slot).max(waiting);
-        let half = at - time::local(self.config.timezone, at).ms_of_day % (30 * MINUTE);
+        let half = self.half_hour_of(at);
         let open = self.open_count();
         let staffed = self.staffed_series.entry(half).or_insert((open, open));
         *staffed = (staffed.0.max(open), open);

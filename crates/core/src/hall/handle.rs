@@ -210,7 +210,7 @@ impl Hall {
         let number = self
             .tickets
             .get(&serial)
-            .map(|t| t.number.to_string())
+            .map(|t| t.number.as_str().to_owned())
             .unwrap_or_default();
         Rejected::WindowBusy { window, number }
     }

@@ -36,9 +36,9 @@ impl Hall {
         };
         let t = &self.tickets[&serial];
         let kind = EventKind::TicketHeld {
-            ticket: t.id.to_string(),
-            number: t.number.to_string(),
-            category: t.category.to_string(),
+            ticket: t.id.as_str().to_owned(),
+            number: t.number.as_str().to_owned(),
+            category: t.category.as_str().to_owned(),
             window,
             staff,
             deadline: cx.now + i64::from(self.config.hold_max_min) * MINUTE,
@@ -61,8 +61,8 @@ impl Hall {
             .filter_map(|(serial, h)| {
                 let t = self.tickets.get(&serial)?;
                 Some(crate::view::HeldView {
-                    number: t.number.to_string(),
-                    category: t.category.to_string(),
+                    number: t.number.as_str().to_owned(),
+                    category: t.category.as_str().to_owned(),
                     since: crate::time::rfc3339(h.at),
                     deadline: crate::time::rfc3339(h.deadline),
                 })
@@ -88,8 +88,8 @@ impl Hall {
                 continue;
             };
             let kind = EventKind::TicketNoShow {
-                ticket: t.id.to_string(),
-                number: t.number.to_string(),
+                ticket: t.id.as_str().to_owned(),
+                number: t.number.as_str().to_owned(),
                 window,
                 held: true,
             };

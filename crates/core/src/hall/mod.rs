@@ -300,6 +300,8 @@ pub(crate) struct OpenCache {
     pub open: bool,
     /// `Hall::closes_at` at the same minute.
     pub closes_at: Option<Millis>,
+    /// Local milliseconds since the last local half hour at `valid_from`.
+    pub half_hour_phase: Millis,
 }
 
 impl PartialEq for OpenCache {

@@ -123,8 +123,8 @@ impl Hall {
                 continue;
             };
             let kind = EventKind::TicketNearTurn {
-                ticket: t.id.to_string(),
-                number: t.number.to_string(),
+                ticket: t.id.as_str().to_owned(),
+                number: t.number.as_str().to_owned(),
                 ahead,
             };
             self.emit(cx, kind);

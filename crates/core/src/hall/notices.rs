@@ -128,8 +128,8 @@ impl Hall {
                 continue;
             }
             out.push(SystemNotice::Chained {
-                number: t.number.to_string(),
-                category: t.category.to_string(),
+                number: t.number.as_str().to_owned(),
+                category: t.category.as_str().to_owned(),
                 windows: self.windows_serving(&t.category),
             });
         }

@@ -94,9 +94,9 @@ impl Hall {
             None => (None, None),
         };
         Some(TicketStatus {
-            id: t.id.to_string(),
-            number: t.number.to_string(),
-            category: t.category.to_string(),
+            id: t.id.as_str().to_owned(),
+            number: t.number.as_str().to_owned(),
+            category: t.category.as_str().to_owned(),
             category_name: self
                 .config
                 .category(&t.category)
@@ -132,9 +132,9 @@ impl Hall {
         let w = *self.layout.win_index.get(&number)?;
         let entry = |serial: u64, directed: bool| {
             self.tickets.get(&serial).map(|t| QueueEntry {
-                id: t.id.to_string(),
-                number: t.number.to_string(),
-                category: t.category.to_string(),
+                id: t.id.as_str().to_owned(),
+                number: t.number.as_str().to_owned(),
+                category: t.category.as_str().to_owned(),
                 priority: t.priority,
                 waited_s: (now - t.waiting_since) / 1000,
                 directed,

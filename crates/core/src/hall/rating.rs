@@ -235,9 +235,9 @@ impl Hall {
         }
         let (reasons, comment) = check_reason(score, reason)?;
         let (id, number, category, window, staff) = (
-            t.id.to_string(),
-            t.number.to_string(),
-            t.category.to_string(),
+            t.id.as_str().to_owned(),
+            t.number.as_str().to_owned(),
+            t.category.as_str().to_owned(),
             t.window,
             t.staff.clone(),
         );
@@ -341,7 +341,7 @@ impl Hall {
                 let mut category = String::new();
                 if let Some(t) = self.ticket_mut(ticket) {
                     t.rating = Some(*score);
-                    category = t.category.to_string();
+                    category = t.category.as_str().to_owned();
                 }
                 if is_bad(*score) {
                     self.bad_ratings.insert(

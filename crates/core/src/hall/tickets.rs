@@ -126,8 +126,8 @@ impl Hall {
             return Err(Rejected::NotCancellable(state_name(t.state)));
         }
         let kind = EventKind::TicketCancelled {
-            ticket: t.id.to_string(),
-            number: t.number.to_string(),
+            ticket: t.id.as_str().to_owned(),
+            number: t.number.as_str().to_owned(),
         };
         self.emit(cx, kind);
         Ok(())

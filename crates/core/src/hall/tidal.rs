@@ -35,18 +35,23 @@ impl Hall {
             (_, 0) => f64::INFINITY,
             (w, s) => f64::from(w) / f64::from(s),
         };
+        Load {
+            waiting,
+            staffed_windows: staffed,
+            per_window,
+            newest_wait_s: self.newest_wait_s(),
+        }
+    }
+
+    /// Estimated wait, seconds, of a ticket issued now in the worst category.
+    fn newest_wait_s(&self) -> f64 {
         let mut newest = 0.0f64;
         for c in 0..self.waiting.len() {
             if self.waiting[c] > 0 {
                 newest = newest.max(self.newest_estimate_s(c));
             }
         }
-        Load {
-            waiting,
-            staffed_windows: staffed,
-            per_window,
-            newest_wait_s: newest,
-        }
+        newest
     }
 
     /// Estimated wait of a normal ticket issued now in category `c`: the work
@@ -77,8 +82,10 @@ impl Hall {
             (_, 0) => f64::INFINITY,
             (w, s) => f64::from(w) / f64::from(s),
         };
-        // The estimate costs O(k²); compute it only when it can decide.
-        let newest = || self.load().newest_wait_s;
+        // The estimate costs O(k²); compute it only when it can decide, and
+        // once (this runs after every applied event).
+        let mut estimate = None;
+        let mut newest = || *estimate.get_or_insert_with(|| self.newest_wait_s());
         let overload = per_window > p.open_per_window || newest() > f64::from(p.open_wait_s);
         // Close only when the hall would not be overloaded with one window
         // fewer: otherwise the window would reopen at once (flapping).

@@ -81,9 +81,9 @@ impl Hall {
                     level,
                     kind: WarningKind::ServiceTime,
                     window: Some(win.number),
-                    ticket: Some(t.id.to_string()),
-                    number: Some(t.number.to_string()),
-                    category: Some(t.category.to_string()),
+                    ticket: Some(t.id.as_str().to_owned()),
+                    number: Some(t.number.as_str().to_owned()),
+                    category: Some(t.category.as_str().to_owned()),
                     detail: Some(WarningDetail::ServiceTime {
                         elapsed_s: elapsed / SECOND,
                         limit_s: cat.limit_s,
@@ -106,9 +106,9 @@ impl Hall {
                     level: Level::Red,
                     kind: WarningKind::Wait,
                     window: None,
-                    ticket: Some(t.id.to_string()),
-                    number: Some(t.number.to_string()),
-                    category: Some(t.category.to_string()),
+                    ticket: Some(t.id.as_str().to_owned()),
+                    number: Some(t.number.as_str().to_owned()),
+                    category: Some(t.category.as_str().to_owned()),
                     detail: Some(WarningDetail::Wait {
                         waited_s: (now - since) / SECOND,
                         target_s: cat.wait_target_s,
@@ -180,7 +180,7 @@ impl Hall {
             WarningKind::Wait => {
                 let cat = self.tickets.get_mut(&serial).map(|t| {
                     t.wait_warned = true;
-                    t.category.to_string()
+                    t.category.as_str().to_owned()
                 });
                 if let Some(&c) = cat.and_then(|cat| self.layout.cat_index.get(cat.as_str())) {
                     self.trim_watch(c);
