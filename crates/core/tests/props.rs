@@ -175,6 +175,18 @@ fn check_invariants(hall: &Hall) {
             );
         }
     }
+    // 即将到号: every waiting ticket with `near_turn_ahead` or fewer ahead
+    // (as its status page counts) has been told, whatever moved the queues.
+    let near = hall.config().near_turn_ahead;
+    for t in hall.tickets() {
+        if let Some((ahead, _)) = hall.ahead_of(t.serial) {
+            assert!(
+                ahead > near || hall.is_near_turn(t.serial),
+                "{} has {ahead} ahead (near_turn_ahead {near}) but was not told",
+                t.number
+            );
+        }
+    }
     // Waiting counts match the tickets.
     let waiting = hall
         .tickets()

@@ -103,10 +103,22 @@ impl Hall {
                         }
                     }
                 }
+                // Each queue's oldest ticket: a ticket has at least one
+                // ahead for every competing queue whose head is older, so
+                // most candidates are ruled out by comparing keys, without
+                // walking a queue.
+                let heads: Vec<Option<QueueKey>> =
+                    self.queues.iter().map(|q| q.first().copied()).collect();
                 for c in 0..self.queues.len() {
-                    for &key in self.queues[c].iter().take(n + 1) {
+                    let compete = self.coverage.compete.get(c).copied().unwrap_or(1 << c);
+                    for (i, &key) in self.queues[c].iter().take(n + 1).enumerate() {
                         if self.near_turn.contains(&key.1) {
                             continue;
+                        }
+                        // Later tickets of this queue have at least as many
+                        // ahead (this one among them): none of them is due.
+                        if i + older_heads(&heads, compete, c, key) > n {
+                            break;
                         }
                         if let Some(a) = self.ahead_capped(key.1, key, n) {
                             due.push((key.1, a));
@@ -159,6 +171,21 @@ impl Hall {
     pub fn is_near_turn(&self, serial: u64) -> bool {
         self.near_turn.contains(&serial)
     }
+}
+
+/// Queues other than `own` among `compete` whose oldest ticket is older
+/// than `key`: a lower bound of what is ahead of `key` in those queues.
+fn older_heads(heads: &[Option<QueueKey>], compete: u64, own: usize, key: QueueKey) -> usize {
+    let mut bits = compete & !(1u64.checked_shl(own as u32).unwrap_or(0));
+    let mut older = 0;
+    while bits != 0 {
+        let o = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
+        if heads.get(o).copied().flatten().is_some_and(|h| h < key) {
+            older += 1;
+        }
+    }
+    older
 }
 
 #[cfg(test)]
