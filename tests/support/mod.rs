@@ -373,7 +373,12 @@ impl Server {
                 .send()
                 .await
             {
-                if r.status().as_u16() == 200 {
+                // Only our own child counts: two tests can be handed the
+                // same free port, and then the loser's health check reached
+                // the winner's server (a test saw another test's tickets
+                // ahead of its first one, 30 November 2026). Our server's
+                // banner names the address it bound.
+                if r.status().as_u16() == 200 && self.banner_says_listening() {
                     return Ok(());
                 }
             }
@@ -383,6 +388,13 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Whether this start's log has the banner our child prints once it
+    /// listens on `self.port`.
+    fn banner_says_listening(&self) -> bool {
+        let want = format!("listening on http://{}", self.listen());
+        std::fs::read_to_string(self.log_path(self.starts)).is_ok_and(|log| log.contains(&want))
     }
 
     /// The hall's first tick opens the business day (`day_opened`); waiting
