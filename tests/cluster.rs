@@ -1173,6 +1173,9 @@ async fn clerk_tokens_follow_the_hall_across_nodes_and_a_logout_is_final() {
 struct HookReceiver {
     port: u16,
     keys: Arc<Mutex<Vec<String>>>,
+    /// How long the receiver holds its answer after taking an event (as a
+    /// slow SMS gateway does): the event counts as received meanwhile.
+    answer_after_ms: Arc<std::sync::atomic::AtomicU64>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -1183,9 +1186,11 @@ impl HookReceiver {
             .await
             .expect("bind the receiver's port");
         let keys = self.keys.clone();
+        let answer_after_ms = self.answer_after_ms.clone();
         self.task = Some(tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let keys = keys.clone();
+                let answer_after_ms = answer_after_ms.clone();
                 tokio::spawn(async move {
                     let mut r = tokio::io::BufReader::new(stream);
                     loop {
@@ -1215,6 +1220,8 @@ impl HookReceiver {
                             return;
                         }
                         keys.lock().unwrap().push(key);
+                        let wait = answer_after_ms.load(std::sync::atomic::Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_millis(wait)).await;
                         let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
                         if r.get_mut().write_all(ok).await.is_err() {
                             return;
@@ -1259,6 +1266,7 @@ async fn webhooks_resume_on_the_next_owner_without_skipping() {
     let mut rx = HookReceiver {
         port: free_port(),
         keys: Arc::default(),
+        answer_after_ms: Arc::default(),
         task: None,
     };
     let url = format!("http://127.0.0.1:{}/hook", rx.port);
@@ -1359,7 +1367,12 @@ async fn webhooks_resume_on_the_next_owner_without_skipping() {
     );
 
     // A clean handoff back to n1 (SIGTERM n2): n2 writes its positions
-    // before it lets the hall go, so n1 repeats nothing n2 delivered.
+    // before it lets the hall go, so n1 repeats nothing n2 delivered —
+    // including the ninth ticket, which the receiver has taken but answers
+    // only 400 ms later, after the SIGTERM (before the fix, n1 sent it
+    // again).
+    rx.answer_after_ms
+        .store(400, std::sync::atomic::Ordering::Relaxed);
     nodes[0].launch(&config, &db);
     wait_healthy(&http, &nodes[0]).await;
     issue(&nodes[0]).await;

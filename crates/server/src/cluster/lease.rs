@@ -74,6 +74,8 @@ async fn step(c: &Arc<Cluster>, app: &App) -> Result<(), StoreError> {
         match app.halls.get(id) {
             Some(e) if e.handle.is_owner() => {}
             Some(_) if !draining && take_up(app, id).await => {}
+            // `hand_over` releases it once its webhook positions are written.
+            _ if c.is_handing_over(id) => {}
             _ => {
                 c.leases.release(id).await?;
             }
@@ -193,14 +195,27 @@ async fn take_up(app: &App, hall: &str) -> bool {
 /// progress is durable and answered), then the lease is released and the
 /// other nodes are woken. Commands arriving meanwhile are retried by the
 /// forwarding layer until the next owner answers.
+/// How long a handoff waits for webhook requests already sent.
+const WEBHOOK_SETTLE: Duration = Duration::from_secs(3);
+
 pub(super) async fn hand_over(c: &Arc<Cluster>, app: &App, hall: &str) {
     let Some(e) = app.halls.get(hall) else {
         return;
     };
+    c.handing_over().insert(hall.to_string());
     e.handle.disown().await;
     app.sessions.forget(hall);
     // The webhooks' latest positions, while the lease is still ours, so the
-    // next owner repeats no delivery made here.
+    // next owner repeats no delivery made here: first the requests already
+    // sent are answered (a receiver may hold an event it has not answered).
+    if !app
+        .webhook_positions
+        .in_flight
+        .settle(hall, WEBHOOK_SETTLE)
+        .await
+    {
+        tracing::warn!(hall, "a webhook delivery was still unanswered at the handoff; the next owner may send it again");
+    }
     if let Err(err) = app.webhook_positions.flush().await {
         tracing::warn!(hall, error = %err, "webhook positions not written before the handoff; the next owner may repeat a few deliveries");
     }
@@ -212,6 +227,7 @@ pub(super) async fn hand_over(c: &Arc<Cluster>, app: &App, hall: &str) {
             tracing::warn!(hall, error = %err, "cannot release the lease; it lapses instead")
         }
     }
+    c.handing_over().remove(hall);
     c.refresh_owners().await;
 }
 

@@ -77,6 +77,10 @@ pub struct Cluster {
     draining: AtomicBool,
     /// Wakes the controller before its next tick.
     kick: tokio::sync::Notify,
+    /// Halls in a clean handoff: disowned but still leased here until their
+    /// webhook positions are written. The controller must not release
+    /// them meanwhile (it did, and the next owner then repeated a delivery).
+    handing_over: std::sync::Mutex<std::collections::HashSet<String>>,
     pub metrics: ClusterMetrics,
 }
 
@@ -89,6 +93,7 @@ impl Cluster {
             live: ArcSwap::from_pointee(Vec::new()),
             draining: AtomicBool::new(false),
             kick: tokio::sync::Notify::new(),
+            handing_over: Default::default(),
             metrics: ClusterMetrics::default(),
         })
     }
@@ -174,6 +179,15 @@ impl Cluster {
         // take this node out before the listener closes.
         tokio::time::sleep(Duration::from_millis(1_500)).await;
         tracing::info!(halls = mine.len(), "every hall handed over");
+    }
+
+    fn handing_over(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<String>> {
+        self.handing_over.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether `hall` is in a clean handoff from this node.
+    pub(crate) fn is_handing_over(&self, hall: &str) -> bool {
+        self.handing_over().contains(hall)
     }
 
     /// `/healthz` fields.

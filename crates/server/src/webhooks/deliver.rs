@@ -149,7 +149,17 @@ impl HookTask {
                 }
             }
             for ev in &events {
+                // Counted from before the request until its position is
+                // set, so a clean handoff writes the position after it.
+                let mut delivery = None;
                 if self.cfg.wants(ev.type_name()) {
+                    delivery = self
+                        .positions
+                        .in_flight
+                        .begin(&self.hall, || self.handle.is_owner());
+                    if delivery.is_none() {
+                        break;
+                    }
                     match self.deliver(ev, &target, &mut conn).await {
                         Ok(()) => {}
                         Err(Failed::NotOwner) => break,
@@ -157,6 +167,7 @@ impl HookTask {
                 }
                 pos = Some(ev.seq);
                 self.positions.set(&self.hall, &key, ev.seq);
+                drop(delivery);
             }
         }
     }

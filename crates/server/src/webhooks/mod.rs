@@ -17,6 +17,7 @@
 //! hook's secret}`.
 
 mod deliver;
+pub mod in_flight;
 pub mod position;
 
 use std::collections::HashMap;

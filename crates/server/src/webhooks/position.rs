@@ -54,6 +54,9 @@ impl Place {
 /// The delivery positions, shared by every hook task; written by one task.
 #[derive(Clone)]
 pub struct Positions {
+    /// Deliveries sent and not yet answered: a handoff waits for them
+    /// before it writes the positions.
+    pub in_flight: super::in_flight::InFlight,
     place: Arc<Place>,
     map: Arc<Mutex<BTreeMap<String, BTreeMap<String, u64>>>>,
     /// Database: the (hall, hook) positions set since the last write.
@@ -93,6 +96,7 @@ impl Positions {
 
     fn with(place: Place, halls: BTreeMap<String, BTreeMap<String, u64>>) -> Positions {
         Positions {
+            in_flight: Default::default(),
             place: Arc::new(place),
             map: Arc::new(Mutex::new(halls)),
             changed: Arc::default(),
