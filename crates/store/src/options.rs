@@ -44,9 +44,17 @@ fn parse_cache_mb(v: &str) -> Result<u64, String> {
 /// Tunables; [`StoreOptions::default`] is what the server uses.
 #[derive(Clone, Debug)]
 pub struct StoreOptions {
-    /// Snapshot a hall after this many events since its last snapshot.
+    /// Snapshot a hall after this many events since its last snapshot: this
+    /// bounds recovery (the latest snapshot plus at most this many events).
     pub snapshot_every_events: u64,
-    /// … or after this long, if anything changed.
+    /// … or after this long, if anything changed. Default 10 minutes (it was
+    /// 60 s): a snapshot holds all of the day's tickets, so writing one per
+    /// hall every minute rewrote a growing value through sled all day (a
+    /// hall at 2 commands/s reaches 1,000 events only every ~10 minutes, so
+    /// the timer, not the count, set the pace). In the soak (BENCHMARKS.md,
+    /// "Soak") 600 s took ~18 % off the memory growth per ticket. Recovery
+    /// is still bounded by `snapshot_every_events`; a quieter hall replays
+    /// fewer events than that, which costs microseconds each.
     pub snapshot_every: Duration,
     /// How far behind the newest event a WebSocket client may resume with
     /// missed events; retention never deletes inside this window.
@@ -89,7 +97,7 @@ impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
             snapshot_every_events: 1_000,
-            snapshot_every: Duration::from_secs(60),
+            snapshot_every: Duration::from_secs(600),
             resume_window: 10_000,
             retention_days: Some(400),
             compact_every: Duration::from_secs(600),
