@@ -10,10 +10,14 @@ use std::time::Duration;
 /// cannot read.
 pub const FORMAT_VERSION: u32 = 2;
 
-/// sled's page cache by default: 64 MiB (it was 256 MiB, which a hall
-/// server filled in under an hour of busy traffic and then kept — issue 14
-/// item 9).
-pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// sled's page cache by default: 8 MiB (256 MiB until issue 14, which a
+/// hall server filled in under an hour of busy traffic and then kept; then
+/// 64 MiB, which the 10-minute soak of 100 halls was still filling: the
+/// events and snapshots just written stay in it). The hot path only appends
+/// and reads back what it just wrote; older days, statistics and recovery
+/// read through the OS page cache. `cargo bench --bench store` at 8 against
+/// 64 MiB: BENCHMARKS.md, "Soak".
+pub const DEFAULT_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// The environment variable that sets sled's page cache, in MiB.
 pub const CACHE_ENV: &str = "HALLCALL_STORE_CACHE_MB";
