@@ -55,8 +55,9 @@ pub struct StoreOptions {
     /// 60 s): a snapshot holds all of the day's tickets, so writing one per
     /// hall every minute rewrote a growing value through sled all day (a
     /// hall at 2 commands/s reaches 1,000 events only every ~10 minutes, so
-    /// the timer, not the count, set the pace). In the soak (BENCHMARKS.md,
-    /// "Soak") 600 s took ~18 % off the memory growth per ticket. Recovery
+    /// the timer, not the count, set the pace). In the 10-minute soak
+    /// (BENCHMARKS.md, "Soak") 600 s took the memory growth from 1,882 to
+    /// 1,539 bytes a ticket (−18 %). Recovery
     /// is still bounded by `snapshot_every_events`; a quieter hall replays
     /// fewer events than that, which costs microseconds each.
     pub snapshot_every: Duration,
