@@ -10,14 +10,15 @@ use std::time::Duration;
 /// cannot read.
 pub const FORMAT_VERSION: u32 = 2;
 
-/// sled's page cache by default: 8 MiB (256 MiB until issue 14, which a
+/// sled's page cache by default: 4 MiB (256 MiB until issue 14, which a
 /// hall server filled in under an hour of busy traffic and then kept; then
 /// 64 MiB, which the 10-minute soak of 100 halls was still filling: the
 /// events and snapshots just written stay in it). The hot path only appends
 /// and reads back what it just wrote; older days, statistics and recovery
-/// read through the OS page cache. `cargo bench --bench store` at 8 against
-/// 64 MiB: BENCHMARKS.md, "Soak".
-pub const DEFAULT_CACHE_BYTES: u64 = 8 * 1024 * 1024;
+/// read through the OS page cache. Soak growth per ticket over 10 minutes:
+/// 1,539 bytes at 8 MiB, 1,244 at 4 MiB; `cargo bench --bench store` holds
+/// at 4 and 8 against 64 MiB: BENCHMARKS.md, "Soak".
+pub const DEFAULT_CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// The environment variable that sets sled's page cache, in MiB.
 pub const CACHE_ENV: &str = "HALLCALL_STORE_CACHE_MB";
