@@ -73,7 +73,7 @@
 //!
 //! [`Store::maybe_snapshot`] writes a snapshot of a hall every
 //! [`StoreOptions::snapshot_every_events`] events (default 1,000) or every
-//! [`StoreOptions::snapshot_every`] (default 60 s) when something changed. The
+//! [`StoreOptions::snapshot_every`] (default 10 minutes) when something changed. The
 //! snapshot is serialised by the caller and written by the writer thread only
 //! after the flush covering its sequence number, so a snapshot never gets ahead
 //! of the durable log. Only the latest snapshot per hall is kept. Recovery is

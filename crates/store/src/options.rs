@@ -10,10 +10,15 @@ use std::time::Duration;
 /// cannot read.
 pub const FORMAT_VERSION: u32 = 2;
 
-/// sled's page cache by default: 64 MiB (it was 256 MiB, which a hall
-/// server filled in under an hour of busy traffic and then kept — issue 14
-/// item 9).
-pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// sled's page cache by default: 4 MiB (256 MiB until issue 14, which a
+/// hall server filled in under an hour of busy traffic and then kept; then
+/// 64 MiB, which the 10-minute soak of 100 halls was still filling: the
+/// events and snapshots just written stay in it). The hot path only appends
+/// and reads back what it just wrote; older days, statistics and recovery
+/// read through the OS page cache. Soak growth per ticket over 10 minutes:
+/// 1,539 bytes at 8 MiB, 1,244 at 4 MiB; `cargo bench --bench store` holds
+/// at 4 and 8 against 64 MiB: BENCHMARKS.md, "Soak".
+pub const DEFAULT_CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// The environment variable that sets sled's page cache, in MiB.
 pub const CACHE_ENV: &str = "HALLCALL_STORE_CACHE_MB";
@@ -44,9 +49,18 @@ fn parse_cache_mb(v: &str) -> Result<u64, String> {
 /// Tunables; [`StoreOptions::default`] is what the server uses.
 #[derive(Clone, Debug)]
 pub struct StoreOptions {
-    /// Snapshot a hall after this many events since its last snapshot.
+    /// Snapshot a hall after this many events since its last snapshot: this
+    /// bounds recovery (the latest snapshot plus at most this many events).
     pub snapshot_every_events: u64,
-    /// … or after this long, if anything changed.
+    /// … or after this long, if anything changed. Default 10 minutes (it was
+    /// 60 s): a snapshot holds all of the day's tickets, so writing one per
+    /// hall every minute rewrote a growing value through sled all day (a
+    /// hall at 2 commands/s reaches 1,000 events only every ~10 minutes, so
+    /// the timer, not the count, set the pace). In the 10-minute soak
+    /// (BENCHMARKS.md, "Soak") 600 s took the memory growth from 1,882 to
+    /// 1,539 bytes a ticket (−18 %). Recovery
+    /// is still bounded by `snapshot_every_events`; a quieter hall replays
+    /// fewer events than that, which costs microseconds each.
     pub snapshot_every: Duration,
     /// How far behind the newest event a WebSocket client may resume with
     /// missed events; retention never deletes inside this window.
@@ -89,7 +103,7 @@ impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
             snapshot_every_events: 1_000,
-            snapshot_every: Duration::from_secs(60),
+            snapshot_every: Duration::from_secs(600),
             resume_window: 10_000,
             retention_days: Some(400),
             compact_every: Duration::from_secs(600),
