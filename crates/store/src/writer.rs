@@ -421,6 +421,10 @@ impl Writer {
             Err(e) => {
                 let err = sled_error(&trees.dir, e);
                 tracing::error!(error = %err, "group commit failed; refusing writes until one succeeds again");
+                // Before anyone is answered: whoever hears of the refusal
+                // and then asks (`/healthz`, `write_failure`) sees it too
+                // (the refused appender could see "healthy" first).
+                self.cell.set_failure(Some(err.to_string()));
                 let mut failed = Failed {
                     log_keys: log_writes.into_iter().map(|(k, _)| k).collect(),
                     day_keys: Vec::new(),
@@ -436,7 +440,6 @@ impl Writer {
                     a.shared.poisoned.store(true, Ordering::Release);
                     let _ = a.done.send(Err(err.clone()));
                 }
-                self.cell.set_failure(Some(err.to_string()));
                 self.failed = Some(failed);
             }
         }

@@ -238,6 +238,10 @@ async fn a_failed_multi_event_command_leaves_no_record() {
         std::fs::write(&fail, b"").expect("fault on");
         let err = store.append("h1", evs).await.expect_err("refused");
         assert!(!matches!(err, StoreError::Corrupt { .. }), "{err}");
+        // The failure is on record before the refusal is answered; this
+        // test's wait for healing below once ended at once on "no failure"
+        // and then found the store still refusing (1 run in 15-30).
+        assert!(store.write_failure().is_some(), "refused, so failing");
         break (before, acked, last);
     };
     std::fs::remove_file(&fail).expect("fault off");
