@@ -13,37 +13,12 @@ use crate::options::StoreOptions;
 use crate::trees::Trees;
 use crate::StoreError;
 
-/// Whether hall `id` at `seq`, last snapshotted at `snap_seq` at `snap_at`,
-/// is due for a snapshot.
-///
-/// Each hall is due a little early, by its own fixed share of up to a
-/// quarter of either limit ([`stagger`]), so the limits still bound
-/// recovery while halls with the same traffic (a city's halls opening at
-/// 9:00, the soak's 100 halls) do not all serialise and write their
-/// snapshots in the same minute: in the soak that one minute added 10.8 MiB
-/// of RSS at once, most of its growth over 10 minutes.
-pub(crate) fn is_due(
-    id: &str,
-    seq: u64,
-    snap_seq: u64,
-    snap_at: Instant,
-    opts: &StoreOptions,
-) -> bool {
-    let early = stagger(id);
-    let events = opts.snapshot_every_events - opts.snapshot_every_events / 4 * early / 1024;
-    let every = opts.snapshot_every - opts.snapshot_every / 4 * early as u32 / 1024;
-    seq > snap_seq && (seq - snap_seq >= events.max(1) || snap_at.elapsed() >= every)
-}
-
-/// A hall's fixed share, 0..1024, from its id (FNV-1a: the same on every
-/// node and every start, unlike the standard library's seeded hash).
-fn stagger(id: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in id.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h % 1024
+/// Whether a hall at `seq`, last snapshotted at `snap_seq` at `snap_at`, is
+/// due for a snapshot.
+pub(crate) fn is_due(seq: u64, snap_seq: u64, snap_at: Instant, opts: &StoreOptions) -> bool {
+    seq > snap_seq
+        && (seq - snap_seq >= opts.snapshot_every_events
+            || snap_at.elapsed() >= opts.snapshot_every)
 }
 
 /// [`Hall::to_snapshot`], refusing an empty result (the core could not
@@ -107,41 +82,5 @@ impl Trees {
                 self.corrupt(format!("the snapshot of hall {hall} has an unknown header"))
             }),
         }
-    }
-}
-
-#[cfg(test)]
-mod stagger_tests {
-    use super::*;
-
-    /// The event limit still bounds recovery for every hall, and halls with
-    /// the same traffic fall due at different events, not all at once.
-    #[test]
-    fn halls_fall_due_staggered_within_the_limits() {
-        let opts = StoreOptions::default();
-        let now = Instant::now();
-        let first_due = |id: &str| {
-            (1..=opts.snapshot_every_events)
-                .find(|&seq| is_due(id, seq, 0, now, &opts))
-                .expect("due by the limit")
-        };
-        let dues: Vec<u64> = (0..100).map(|i| first_due(&format!("b{i:03}"))).collect();
-        let lowest = opts.snapshot_every_events - opts.snapshot_every_events / 4;
-        assert!(
-            dues.iter()
-                .all(|&d| d >= lowest && d <= opts.snapshot_every_events),
-            "{dues:?}"
-        );
-        let distinct: std::collections::BTreeSet<u64> = dues.iter().copied().collect();
-        assert!(
-            distinct.len() >= 50,
-            "100 halls fall due at only {} distinct events",
-            distinct.len()
-        );
-        assert_eq!(
-            first_due("b007"),
-            first_due("b007"),
-            "the same hall, the same share"
-        );
     }
 }

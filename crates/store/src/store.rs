@@ -330,7 +330,7 @@ impl SledStore {
         {
             let mut st = lock(&self.inner.state);
             let entry = self.entry(&mut st, id)?;
-            if !snapshot::is_due(id, seq, entry.snap_seq, entry.snap_at, &self.inner.opts) {
+            if !snapshot::is_due(seq, entry.snap_seq, entry.snap_at, &self.inner.opts) {
                 return Ok(false);
             }
             if seq > entry.enqueued {

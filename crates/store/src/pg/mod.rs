@@ -365,7 +365,7 @@ impl PgStore {
                 .halls
                 .get(&key)
                 .ok_or_else(|| StoreError::Invalid(format!("hall {key} vanished")))?;
-            if !snapshot::is_due(id, seq, h.snap_seq, h.snap_at, opts) {
+            if !snapshot::is_due(seq, h.snap_seq, h.snap_at, opts) {
                 return Ok(false);
             }
             if seq > h.enqueued {
