@@ -8,6 +8,7 @@ use crate::dir::{check_empty_target, FORMAT_FILE};
 use crate::error::sled_error;
 use crate::keys;
 use crate::options::StoreOptions;
+use crate::snapfile;
 use crate::store::SledStore;
 use crate::trees::lock;
 use crate::StoreError;
@@ -25,18 +26,15 @@ impl SledStore {
             ));
         }
         let target = SledStore::open(to, StoreOptions::default())?;
-        let _pause = lock(&self.inner.maint_lock);
+        // The barrier first: it waits for the maintenance thread, which
+        // takes the pause lock to compact.
         self.barrier()?;
+        let _pause = lock(&self.inner.maint_lock);
         let (src, dst) = (&*self.inner.trees.get_exact()?, &*target.inner.trees.get()?);
         let terr = |e| sled_error(to, e);
         for hall in src.halls()? {
-            let snap = src.snap.get(hall.as_bytes()).map_err(|e| src.err(e))?;
-            let snap_seq = match &snap {
-                Some(v) => keys::snap_parts(v).map(|(s, _)| s).ok_or_else(|| {
-                    src.corrupt(format!("the snapshot of hall {hall} has an unknown header"))
-                })?,
-                None => 0,
-            };
+            let snap = src.snapshot(&hall)?;
+            let snap_seq = snap.as_ref().map_or(0, |(seq, _)| *seq);
             let upto = self.durable_seq(&hall)?.max(snap_seq);
             let mut batch = sled::Batch::default();
             let mut n = 0;
@@ -60,10 +58,11 @@ impl SledStore {
                     dst.days.insert(k, v).map_err(terr)?;
                 }
             }
-            if let Some(v) = snap {
-                dst.snap.insert(hall.as_bytes(), v).map_err(terr)?;
+            if let Some((seq, json)) = snap {
+                snapfile::write(&snapfile::snap_dir(&dst.dir), &hall, seq, &json)?;
             }
         }
+        // The snapshot files are durable already; this makes the log so.
         dst.db.flush().map_err(terr)?;
         drop(target);
         Ok(())

@@ -14,6 +14,7 @@ use fs2::FileExt;
 use crate::error::{corrupt, io_error, open_error};
 use crate::keys;
 use crate::options::{StoreOptions, FORMAT_VERSION};
+use crate::snapfile::{self, SNAP_DIR};
 use crate::trees::Trees;
 use crate::witness::{is_blank, parse_witness, write_witness, WITNESS_DAYS, WITNESS_LOG};
 use crate::StoreError;
@@ -66,6 +67,13 @@ pub(crate) fn open_dir(dir: &Path, opts: &StoreOptions) -> Result<OpenedDir, Sto
         .open(dir.join(COMMIT_FILE))
         .map_err(|e| io_error(dir, "cannot open COMMIT", e))?;
     let trees = trees_of(dir, db)?;
+    let leftovers = snapfile::remove_leftovers(&snapfile::snap_dir(dir))?;
+    if leftovers > 0 {
+        tracing::info!(
+            files = leftovers,
+            "removed snapshot files a crash left half-written"
+        );
+    }
     Ok(OpenedDir {
         lock,
         trees,
@@ -110,7 +118,7 @@ fn refuse_foreign_files(dir: &Path) -> Result<(), StoreError> {
     let mut others = Vec::new();
     for entry in fs::read_dir(dir).map_err(list_err)? {
         let name = entry.map_err(list_err)?.file_name();
-        if name != LOCK_FILE && name != SLED_DIR && name != COMMIT_FILE {
+        if name != LOCK_FILE && name != SLED_DIR && name != COMMIT_FILE && name != SNAP_DIR {
             others.push(name.to_string_lossy().into_owned());
         }
     }

@@ -57,6 +57,8 @@ pub(crate) fn hall_of(key: &[u8]) -> Option<&str> {
     std::str::from_utf8(&key[..end]).ok()
 }
 
+/// A `snap` tree record as formats 1–2 wrote it (tests build such stores).
+#[cfg(test)]
 pub(crate) fn snap_value(seq: u64, json: &[u8]) -> Vec<u8> {
     let mut v = Vec::with_capacity(json.len() + 9);
     v.push(SNAP_V1);

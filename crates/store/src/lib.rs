@@ -26,12 +26,15 @@
 //!   snapshot ahead of its log, a directory written by a newer format or held
 //!   by another process is an error with a message that says what to do.
 //!
-//! ## Layout (store format 2)
+//! ## Layout (store format 3)
 //!
 //! A data directory holds `LOCK` (an advisory lock held while a process uses
 //! it, with that process's pid), `FORMAT` (the store format, readable before
 //! sled is opened, so a newer format is recognised even if its sled files are
 //! not), `COMMIT` (the last key covered by a flush that returned, see below)
+//! `snapshots/` (the latest snapshot of each hall, one file each, see the
+//! `snapfile` module: kept out of sled because sled holds what it has just
+//! written in memory, and a snapshot is a whole day's tickets)
 //! and `sled/`, a sled database with four trees:
 //!
 //! | tree | key | value |
@@ -39,7 +42,7 @@
 //! | `meta` | `format` | store format, u32 big-endian |
 //! | `log` | hall id, `0x00`, seq of the command's LAST event (u64 big-endian) | one command: its event as JSON exactly as on the wire, or for several events `0x01`, their count (u32 BE), then each event's length (u32 BE) and JSON |
 //! | `days` | hall id, `0x00`, business date `YYYY-MM-DD` | seq of that day's `day_opened` (u64 big-endian) |
-//! | `snap` | hall id | `0x01`, seq (u64 big-endian), [`Hall::to_snapshot`] JSON |
+//! | `snap` | hall id | formats 1–2 only, read until a file supersedes it: `0x01`, seq (u64 big-endian), [`Hall::to_snapshot`] JSON |
 //!
 //! Keys sort by hall, then sequence, so a hall's events are one range scan;
 //! a read from seq `s` starts at key `s`, whose first record holds `s`. One
@@ -74,8 +77,9 @@
 //! [`Store::maybe_snapshot`] writes a snapshot of a hall every
 //! [`StoreOptions::snapshot_every_events`] events (default 1,000) or every
 //! [`StoreOptions::snapshot_every`] (default 10 minutes) when something changed. The
-//! snapshot is serialised by the caller and written by the writer thread only
-//! after the flush covering its sequence number, so a snapshot never gets ahead
+//! snapshot is serialised by the caller, handed on by the writer only after
+//! the flush covering its sequence number, and written to its file by the
+//! maintenance thread (off the commit path), so a snapshot never gets ahead
 //! of the durable log. Only the latest snapshot per hall is kept. Recovery is
 //! that snapshot plus at most about 1,000 events, whatever the log's length.
 //!
@@ -127,8 +131,10 @@
 //! | `witness` | the `COMMIT` record of the last flush |
 //! | `dir` | directory checks: `LOCK`, `FORMAT`, foreign directory, format record, `COMMIT` |
 //! | `log` | encoding an append; reading log ranges and the day index |
-//! | `snapshot` | the snapshot policy, its serialised form, reading snapshots back |
-//! | `retention` | deleting past business days (maintenance thread) |
+//! | `snapfile` | snapshot files: naming, writing whole (temp, fsync, rename), reading back checked |
+//! | `snapshot` | the snapshot policy, its serialised form, reading snapshots back (files, or an older format's `snap` tree) |
+//! | `retention` | deleting past business days |
+//! | `maint` | the maintenance thread: writes snapshot files, then retention, and answers barriers in order |
 //! | `writer` | group commit: leader/follower, and the background thread that heals |
 //! | `store` | the sled backend's handle: open, append, snapshot, durable reads, shutdown |
 //! | `recovery`, `backup` | its `impl` blocks: snapshot + tail through [`Hall::apply`]; backup and restore |
@@ -145,10 +151,12 @@ mod durable;
 mod error;
 mod keys;
 mod log;
+mod maint;
 mod options;
 mod pg;
 mod recovery;
 mod retention;
+mod snapfile;
 mod snapshot;
 mod store;
 #[cfg(any(test, feature = "testing"))]

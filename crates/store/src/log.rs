@@ -393,6 +393,10 @@ impl Trees {
             from = hall.as_bytes().to_vec();
             from.push(1);
         }
+        // Snapshot files, and records of an older format's `snap` tree.
+        out.extend(crate::snapfile::halls(&crate::snapfile::snap_dir(
+            &self.dir,
+        ))?);
         for item in self.snap.iter().keys() {
             let k = item.map_err(|e| self.err(e))?;
             let hall = std::str::from_utf8(&k)

@@ -2,13 +2,15 @@
 
 use std::time::Duration;
 
-/// The store format this build writes and the newest it reads. 2: a log
-/// record holds one command, possibly several events (`crate::log`); 1 held
-/// one event per record, which format 2 reads as it is. A format-1 directory
-/// is marked 2 when this build opens it (nothing else is rewritten), so an
-/// older build then refuses it as newer instead of failing on a record it
-/// cannot read.
-pub const FORMAT_VERSION: u32 = 2;
+/// The store format this build writes and the newest it reads. 3: snapshots
+/// are files of their own (`crate::snapfile`), no longer records of the
+/// `snap` tree, which format 3 still reads until a file supersedes each.
+/// 2: a log record holds one command, possibly several events
+/// (`crate::log`); 1 held one event per record, which formats 2 and 3 read
+/// as it is. An older directory is marked 3 when this build opens it
+/// (nothing else is rewritten), so an older build then refuses it as newer
+/// instead of recovering without the snapshots it cannot see.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// sled's page cache by default: 4 MiB (256 MiB until issue 14, which a
 /// hall server filled in under an hour of busy traffic and then kept; then

@@ -9,10 +9,10 @@ use std::time::Instant;
 use hallcall_core::{Hall, HallConfig};
 
 use crate::keys;
-use crate::snapshot::hall_from_snapshot;
+use crate::snapshot::{self, hall_from_snapshot};
 use crate::store::{HallEntry, SledStore};
 use crate::trees::lock;
-use crate::writer::{HallShared, Job, SnapshotJob};
+use crate::writer::HallShared;
 use crate::StoreError;
 
 impl SledStore {
@@ -33,12 +33,10 @@ impl SledStore {
                 if t.last_logged(&id)? == 0 {
                     // A new hall: its first snapshot is its empty state, so the
                     // configuration it started with is stored with its log.
-                    self.send(Job::Snapshot(SnapshotJob {
-                        hall: Arc::from(id.as_str()),
-                        seq: 0,
-                        value: keys::snap_value(0, &hall.to_snapshot()),
-                        shared: Arc::new(HallShared::default()),
-                    }))?;
+                    // Written here, before the hall can append: the file is
+                    // durable before any event of the hall is.
+                    let dir = crate::snapfile::snap_dir(&t.dir);
+                    crate::snapfile::write(&dir, &id, 0, &snapshot::serialise(&hall)?)?;
                 }
                 (hall, 0)
             }

@@ -1,59 +1,12 @@
-//! Retention, on the maintenance thread: deletes whole past business days
-//! of a hall after a snapshot (see "Snapshots and compaction" in the crate
+//! Retention, run by the maintenance thread ([`crate::maint`]): deletes
+//! whole past business days of a hall after a snapshot (see "Snapshots and compaction" in the crate
 //! doc for the policy and why the log is also the statistics store).
-
-use std::collections::HashMap;
-use std::sync::mpsc::Receiver;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 
 use crate::keys;
-use crate::trees::{lock, Trees, TreesCell};
+use crate::trees::Trees;
 use crate::StoreError;
-
-pub(crate) enum Maint {
-    Compact { hall: Arc<str>, snap_seq: u64 },
-}
-
-/// The maintenance thread's state.
-pub(crate) struct Maintenance {
-    pub trees: Arc<TreesCell>,
-    pub rx: Receiver<Maint>,
-    /// Held while compacting; a backup holds it to see a stable log.
-    pub lock: Arc<Mutex<()>>,
-    pub retention_days: Option<u32>,
-    pub resume_window: u64,
-    pub every: Duration,
-}
-
-impl Maintenance {
-    pub fn run(self) {
-        let mut last: HashMap<Arc<str>, Instant> = HashMap::new();
-        while let Ok(Maint::Compact { hall, snap_seq }) = self.rx.recv() {
-            let Some(days) = self.retention_days else {
-                continue;
-            };
-            if last.get(&hall).is_some_and(|t| t.elapsed() < self.every) {
-                continue;
-            }
-            last.insert(hall.clone(), Instant::now());
-            let _guard = lock(&self.lock);
-            // Not while writes fail: the writer may be reopening the database.
-            let Ok(trees) = self.trees.get_exact() else {
-                continue;
-            };
-            match compact(&trees, &hall, snap_seq, days, self.resume_window) {
-                Ok(0) => {}
-                Ok(n) => {
-                    tracing::info!(hall = %hall, records = n, "retention: deleted log records of past days")
-                }
-                Err(e) => tracing::error!(hall = %hall, error = %e, "retention failed"),
-            }
-        }
-    }
-}
 
 /// Which leading days of a hall retention may delete: given its days
 /// `(date, first seq)` ascending, the seq before which everything may go

@@ -10,6 +10,7 @@ use hallcall_core::Hall;
 
 use crate::keys;
 use crate::options::StoreOptions;
+use crate::snapfile;
 use crate::trees::Trees;
 use crate::StoreError;
 
@@ -62,25 +63,54 @@ pub(crate) fn hall_from_snapshot(
 }
 
 impl Trees {
-    /// The stored snapshot of `hall`: (seq, [`hallcall_core::Hall::to_snapshot`] JSON).
+    /// The latest stored snapshot of `hall`: (seq, [`Hall::to_snapshot`]
+    /// JSON). Its file (format 3, [`crate::snapfile`]) or, from a store
+    /// written by an older format, its record in the `snap` tree, whichever
+    /// is newer (the record is removed once a file supersedes it).
     pub(crate) fn snapshot(&self, hall: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let file = snapfile::read(&snapfile::snap_dir(&self.dir), hall, true)?;
+        let legacy = self.legacy_snapshot(hall)?;
+        Ok(match (file, legacy) {
+            (Some(f), Some((seq, json))) if seq > f.seq => Some((seq, json.to_vec())),
+            (Some(f), _) => Some((f.seq, f.json)),
+            (None, legacy) => legacy.map(|(seq, json)| (seq, json.to_vec())),
+        })
+    }
+
+    /// Seq of the stored snapshot of `hall` (0: none), from the headers only.
+    pub(crate) fn snapshot_seq(&self, hall: &str) -> Result<u64, StoreError> {
+        let file = snapfile::read(&snapfile::snap_dir(&self.dir), hall, false)?;
+        let legacy = self.legacy_snapshot(hall)?;
+        Ok(file
+            .map(|f| f.seq)
+            .max(legacy.map(|(seq, _)| seq))
+            .unwrap_or(0))
+    }
+
+    /// `hall`'s record in the `snap` tree, where formats 1–2 kept snapshots.
+    fn legacy_snapshot(&self, hall: &str) -> Result<Option<(u64, sled::IVec)>, StoreError> {
         match self.snap.get(hall.as_bytes()).map_err(|e| self.err(e))? {
             None => Ok(None),
-            Some(v) => keys::snap_parts(&v)
-                .map(|(s, json)| Some((s, json.to_vec())))
-                .ok_or_else(|| {
+            Some(v) => {
+                let (seq, _) = keys::snap_parts(&v).ok_or_else(|| {
                     self.corrupt(format!("the snapshot of hall {hall} has an unknown header"))
-                }),
+                })?;
+                Ok(Some((seq, v.subslice(9, v.len() - 9))))
+            }
         }
     }
 
-    /// Seq of the stored snapshot of `hall` (0: none).
-    pub(crate) fn snapshot_seq(&self, hall: &str) -> Result<u64, StoreError> {
-        match self.snap.get(hall.as_bytes()).map_err(|e| self.err(e))? {
-            None => Ok(0),
-            Some(v) => keys::snap_parts(&v).map(|(s, _)| s).ok_or_else(|| {
-                self.corrupt(format!("the snapshot of hall {hall} has an unknown header"))
-            }),
+    /// Removes `hall`'s record from the `snap` tree, where formats 1–2 kept
+    /// snapshots, once its file has superseded it. Not flushed on purpose:
+    /// if it comes back after a crash, the file is newer and wins.
+    pub(crate) fn forget_legacy_snapshot(&self, hall: &str) -> Result<(), StoreError> {
+        if self
+            .snap
+            .contains_key(hall.as_bytes())
+            .map_err(|e| self.err(e))?
+        {
+            self.snap.remove(hall.as_bytes()).map_err(|e| self.err(e))?;
         }
+        Ok(())
     }
 }

@@ -21,8 +21,8 @@ use tokio::sync::oneshot;
 use crate::dir::open_dir;
 use crate::error::io_error;
 use crate::log::encode_command;
+use crate::maint::Maintenance;
 use crate::options::StoreOptions;
-use crate::retention::Maintenance;
 use crate::snapshot;
 use crate::trees::{lock, TreesCell};
 use crate::witness::Witness;
@@ -175,7 +175,8 @@ impl SledStore {
         self.inner.committer.push(job)
     }
 
-    /// Waits until every job queued before this call is written and flushed.
+    /// Waits until every job queued before this call is written and flushed,
+    /// and every snapshot queued before it is in its file.
     pub(crate) fn barrier(&self) -> Result<(), StoreError> {
         let (tx, rx) = mpsc::channel();
         self.send(Job::Barrier(tx))?;
@@ -341,13 +342,13 @@ impl SledStore {
             }
         }
         // Serialised outside the lock: other halls keep appending meanwhile.
-        let value = keys::snap_value(seq, &snapshot::serialise(hall)?);
+        let json = snapshot::serialise(hall)?;
         let mut st = lock(&self.inner.state);
         let entry = self.entry(&mut st, id)?;
         self.inner.committer.push(Job::Snapshot(SnapshotJob {
             hall: Arc::from(id),
             seq,
-            value,
+            json,
             shared: entry.shared.clone(),
         }))?;
         entry.snap_seq = seq;

@@ -10,6 +10,7 @@ use hallcall_core::{Actor, Command, Event, EventKind, Hall, HallConfig, Millis};
 use crate::{Store, StoreError, StoreOptions};
 
 mod log_format;
+mod snapshot_files;
 
 /// 2026-11-23 09:00 in Shanghai (a Monday).
 const NINE_AM: Millis = 1_795_395_600_000;

@@ -22,8 +22,8 @@ use tokio::sync::oneshot;
 use crate::dir::reopen;
 use crate::error::sled_error;
 use crate::keys;
+use crate::maint::{Maint, Reply};
 use crate::options::StoreOptions;
-use crate::retention::Maint;
 use crate::trees::{lock, TreesCell};
 use crate::witness::{Witness, WITNESS_DAYS, WITNESS_LOG};
 use crate::StoreError;
@@ -52,7 +52,8 @@ pub(crate) struct AppendJob {
 pub(crate) struct SnapshotJob {
     pub hall: Arc<str>,
     pub seq: u64,
-    pub value: Vec<u8>,
+    /// [`hallcall_core::Hall::to_snapshot`] JSON.
+    pub json: Vec<u8>,
     pub shared: Arc<HallShared>,
 }
 
@@ -329,9 +330,18 @@ const HEAL_BACKOFF_MAX: Duration = Duration::from_secs(5);
 const CLOSE_PATIENCE: Duration = Duration::from_secs(2);
 
 impl Writer {
-    fn compact(&self, hall: Arc<str>, snap_seq: u64) {
-        if let Some(m) = &self.maint {
-            let _ = m.send(Maint::Compact { hall, snap_seq });
+    /// Hands a job to the maintenance thread; once it has stopped, a
+    /// barrier is answered here (a snapshot is dropped: nothing waits).
+    fn to_maint(&self, job: Maint) {
+        let job = match &self.maint {
+            Some(m) => match m.send(job) {
+                Ok(()) => return,
+                Err(std::sync::mpsc::SendError(job)) => job,
+            },
+            None => job,
+        };
+        if let Maint::Barrier(reply) = job {
+            reply.send();
         }
     }
 
@@ -345,10 +355,8 @@ impl Writer {
         // events, so a plain insert keeps a command whole (see `crate::log`).
         let mut log_writes: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
         let mut day_writes: Vec<(Vec<u8>, [u8; 8])> = Vec::new();
-        let mut snap_writes: Vec<(Arc<str>, Vec<u8>)> = Vec::new();
         let mut appends = Vec::new();
         let mut snaps = Vec::new();
-        let mut snaps_written = Vec::new();
         let mut barriers = Vec::new();
         let mut shutdown = None;
         for job in group {
@@ -366,20 +374,12 @@ impl Writer {
                     }
                     appends.push(a);
                 }
-                Job::Snapshot(mut s) => {
-                    if s.seq <= s.shared.durable.load(Ordering::Acquire) {
-                        // Its events are durable already: this flush covers it.
-                        snap_writes.push((s.hall.clone(), std::mem::take(&mut s.value)));
-                        snaps_written.push((s.hall, s.seq));
-                    } else {
-                        snaps.push(s);
-                    }
-                }
+                Job::Snapshot(s) => snaps.push(s),
                 Job::Barrier(tx) => barriers.push(tx),
                 Job::Shutdown(tx) => shutdown = Some(tx),
             }
         }
-        let wrote = !log_writes.is_empty() || !day_writes.is_empty() || !snap_writes.is_empty();
+        let wrote = !log_writes.is_empty() || !day_writes.is_empty();
         // The last log or day key of this group: the witness of its flush.
         let last_key = match (day_writes.last(), log_writes.last()) {
             (Some((k, _)), _) => Some((WITNESS_DAYS, k.clone())),
@@ -394,9 +394,6 @@ impl Writer {
             // log, so an index entry never points at a missing event.
             for (k, v) in day_writes {
                 trees.days.insert(k, &v[..])?;
-            }
-            for (hall, v) in snap_writes {
-                trees.snap.insert(hall.as_bytes(), v)?;
             }
             if wrote {
                 if self.fault_injected() {
@@ -443,14 +440,11 @@ impl Writer {
                 self.failed = Some(failed);
             }
         }
-        for (hall, snap_seq) in snaps_written {
-            if snap_seq > 0 {
-                self.compact(hall, snap_seq);
-            }
-        }
-        // Snapshots go in only once the events they cover are durable; the
-        // next group's flush (or sled's periodic one) makes them durable. If
-        // one is lost, recovery uses the previous snapshot and a longer tail.
+        // A snapshot goes to its file only once the events it covers are
+        // durable (this group's flush or an earlier one), so it never gets
+        // ahead of the log. The maintenance thread writes it (see
+        // `crate::maint`); if one is lost, recovery uses the previous
+        // snapshot and a longer tail.
         for s in snaps {
             if s.shared.poisoned.load(Ordering::Acquire)
                 || s.seq > s.shared.durable.load(Ordering::Acquire)
@@ -458,24 +452,22 @@ impl Writer {
                 tracing::warn!(hall = %s.hall, seq = s.seq, "snapshot dropped: its events are not durable");
                 continue;
             }
-            match trees.snap.insert(s.hall.as_bytes(), s.value) {
-                Ok(_) => {
-                    self.compact(s.hall, s.seq);
-                }
-                Err(e) => tracing::error!(hall = %s.hall, error = %e, "snapshot write failed"),
-            }
+            self.to_maint(Maint::Snapshot {
+                hall: s.hall,
+                seq: s.seq,
+                json: s.json,
+            });
         }
-        if shutdown.is_some() || !barriers.is_empty() {
-            // Barriers and shutdown also cover the snapshots just written.
+        // Barriers and shutdown are answered once the maintenance thread
+        // has also written the snapshots queued before them.
+        for b in barriers {
+            self.to_maint(Maint::Barrier(Reply::Thread(b)));
+        }
+        if let Some(tx) = shutdown {
             if let Err(e) = trees.db.flush() {
                 tracing::error!(error = %e, "flush failed");
             }
-        }
-        for b in barriers {
-            let _ = b.send(());
-        }
-        if let Some(tx) = shutdown {
-            let _ = tx.send(());
+            self.to_maint(Maint::Barrier(Reply::Task(tx)));
             return true;
         }
         false

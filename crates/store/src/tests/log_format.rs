@@ -147,12 +147,13 @@ async fn an_older_database_of_one_record_per_event_still_opens_and_reads() {
     std::fs::write(tmp.path().join("FORMAT"), "hallcall-store 1\n").expect("FORMAT 1");
 
     let store = open(tmp.path());
-    // Opening marks it format 2, so an older build refuses it from now on.
+    // Opening marks it this build's format, so an older build refuses it
+    // from now on.
     assert_eq!(
         std::fs::read_to_string(tmp.path().join("FORMAT")).expect("FORMAT"),
         format!("hallcall-store {}\n", crate::FORMAT_VERSION)
     );
-    assert_eq!(crate::FORMAT_VERSION, 2);
+    assert_eq!(crate::FORMAT_VERSION, 3);
     let back = store.recover(config("h1")).expect("recover");
     assert!(back == d.hall, "recovered from the old format differs");
     assert_eq!(store.read_log("h1", 1, usize::MAX).expect("log"), d.log);
