@@ -18,8 +18,9 @@ pub const FORMAT_VERSION: u32 = 3;
 /// events and snapshots just written stay in it). The hot path only appends
 /// and reads back what it just wrote; older days, statistics and recovery
 /// read through the OS page cache. Soak growth per ticket over 10 minutes:
-/// 1,539 bytes at 8 MiB, 1,244 at 4 MiB; `cargo bench --bench store` holds
-/// at 4 and 8 against 64 MiB: BENCHMARKS.md, "Soak".
+/// 1,539 bytes at 8 MiB, 1,244 at 4 MiB while snapshots were sled records,
+/// 617–698 once they became files (format 3); `cargo bench --bench store`
+/// holds at 4 and 8 against 64 MiB: BENCHMARKS.md, "Soak".
 pub const DEFAULT_CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// The environment variable that sets sled's page cache, in MiB.
