@@ -719,6 +719,62 @@ async fn shutdown_sends_every_subscriber_a_1001_close() {
     }
 }
 
+/// A subscriber that reads, but too slowly, is closed with 1008 once it has
+/// left more than the resume window of events unread (lowered here to 20 by
+/// `HALLCALL_WS_MAX_BEHIND`; its answer to the server's ping waits behind
+/// what it has not read), and resumes with `since` without a gap or a
+/// repeat. The pong and send timeouts are a minute, so neither ends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_more_than_the_resume_window_behind_is_closed_and_resumes_with_since() {
+    let s = Server::start_with(ServerOptions {
+        env: vec![
+            ("HALLCALL_WS_PING_MS".into(), "100".into()),
+            ("HALLCALL_WS_PONG_TIMEOUT_MS".into(), "60000".into()),
+            ("HALLCALL_WS_SEND_TIMEOUT_MS".into(), "60000".into()),
+            ("HALLCALL_WS_MAX_BEHIND".into(), "20".into()),
+        ],
+        ..ServerOptions::default()
+    })
+    .await;
+    let mut slow = Sub::connect(&s, None).await;
+    let first = slow.next().await;
+    assert_eq!(first["type"], "snapshot");
+    let from = first["seq"].as_u64().expect("seq");
+    // A ping goes out; then 40 tickets while the subscriber reads nothing.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for _ in 0..40 {
+        s.issue("general").await;
+    }
+    let upto = s.seq().await;
+    // It reads now: what was sent before the close, then the close.
+    let mut got = Vec::new();
+    let why = loop {
+        match slow.next_within(PATIENCE).await {
+            Next::Msg(v) => got.push(v),
+            Next::Closed(why) => break why,
+            Next::Timeout => panic!(
+                "not closed: {} events read, the hall is at seq {upto}",
+                got.len()
+            ),
+        }
+    };
+    assert!(
+        why.contains("Policy") && why.contains("too far behind"),
+        "expected a 1008 close, got {why}"
+    );
+    let seen = seqs(&got);
+    assert_contiguous(&seen, from + 1);
+    let last = seen.last().copied().unwrap_or(from);
+    assert!(
+        last < upto,
+        "closed only after the last event ({last} of {upto})"
+    );
+    // Resuming with `since` brings the rest: nothing missed, nothing twice.
+    let mut again = Sub::connect(&s, Some(last)).await;
+    let rest = again.until_seq(upto).await;
+    assert_contiguous(&seqs(&rest), last + 1);
+}
+
 // ---- 8. Every error is JSON ------------------------------------------------------
 
 /// Sends raw bytes and returns (status, content type, body) of the answer.

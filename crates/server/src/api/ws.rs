@@ -60,12 +60,15 @@ fn flag(v: Option<&str>) -> Result<bool, ApiError> {
 /// long drops the socket), `HALLCALL_WS_PING_MS` (default 15,000: a ping
 /// this often), `HALLCALL_WS_PONG_TIMEOUT_MS` (default 15,000: no answer to
 /// a ping within this drops the socket). The most events a subscriber may
-/// leave unread is the store's resume window.
+/// leave unread is the store's resume window, so that it can always resume
+/// with `since`; `HALLCALL_WS_MAX_BEHIND` may only lower it (tests, or a
+/// hall that would rather resend a snapshot sooner).
 #[derive(Clone, Copy, Debug)]
 pub struct StreamLimits {
     pub send_timeout: Duration,
     pub ping_every: Duration,
     pub pong_timeout: Duration,
+    pub max_behind: Option<u64>,
 }
 
 impl StreamLimits {
@@ -84,6 +87,10 @@ impl StreamLimits {
                 send_timeout: ms("HALLCALL_WS_SEND_TIMEOUT_MS", 5_000),
                 ping_every: ms("HALLCALL_WS_PING_MS", 15_000),
                 pong_timeout: ms("HALLCALL_WS_PONG_TIMEOUT_MS", 15_000),
+                max_behind: std::env::var("HALLCALL_WS_MAX_BEHIND")
+                    .ok()
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(|n| n.max(1)),
             }
         })
     }
@@ -134,7 +141,11 @@ pub async fn events(
         ticket,
         handle: handle.clone(),
         stopping: stopping.map(|axum::Extension(s)| s),
-        max_behind: app.store.options().resume_window,
+        max_behind: StreamLimits::get()
+            .max_behind
+            .map_or(app.store.options().resume_window, |m| {
+                m.min(app.store.options().resume_window)
+            }),
     };
     let metrics = handle.metrics.clone();
     // Displays send nothing: a small read buffer saves tungstenite zero-filling
