@@ -53,11 +53,15 @@ fn sample_value() -> Vec<u8> {
     serde_json::to_vec(ev).unwrap_or_default()
 }
 
-/// sled configured as the store configures it.
+/// sled configured as the store configures it (`crates/store/src/dir.rs`,
+/// `open_sled`): the store's default page cache (4 MiB since issue 14; this
+/// baseline kept 256 MiB until issue 17's brief H17) and a background flush
+/// every second. `HALLCALL_STORE_CACHE_MB` changes the store's cache only:
+/// leave it unset for the comparison.
 fn raw_sled(dir: &Path) -> sled::Db {
     sled::Config::new()
         .path(dir)
-        .cache_capacity(256 * 1024 * 1024)
+        .cache_capacity(StoreOptions::default().cache_bytes)
         .flush_every_ms(Some(1000))
         .open()
         .expect("sled")
