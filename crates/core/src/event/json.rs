@@ -348,7 +348,11 @@ mod tests {
                 } else {
                     Priority::Elderly
                 },
-                channel: if b { Channel::default() } else { Channel::Mobile },
+                channel: if b {
+                    Channel::default()
+                } else {
+                    Channel::Mobile
+                },
                 key: -(n as i64) * 1_000_003,
                 appointment: b.then(st),
                 appointment_late: !b,
@@ -512,9 +516,9 @@ mod tests {
             };
             let evs = match h.clerk(w, cmd) {
                 // 过号 only after the recalls the hall asks for.
-                Err(crate::Rejected::RecallFirst { .. }) => {
-                    h.clerk(w, Command::Recall { window: w }).unwrap_or_default()
-                }
+                Err(crate::Rejected::RecallFirst { .. }) => h
+                    .clerk(w, Command::Recall { window: w })
+                    .unwrap_or_default(),
                 r => r.unwrap_or_default(),
             };
             for e in evs {
