@@ -11,6 +11,8 @@ use crate::model::{Actor, Channel, Duty, Level, PauseReason, Post, Priority};
 use crate::reason::Reason;
 use crate::time::Millis;
 
+mod json;
+
 /// One event with its envelope: per-hall sequence number, time, hall and actor.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {

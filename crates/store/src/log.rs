@@ -99,7 +99,9 @@ pub(crate) fn encode(hall: &str, events: &[Event]) -> Result<Encoded, StoreError
     let days = check(hall, events)?;
     let mut records = Vec::with_capacity(events.len());
     for ev in events {
-        let bytes = serde_json::to_vec(ev).map_err(|e| unencodable(hall, ev.seq, e))?;
+        let mut bytes = Vec::with_capacity(EVENT_CAPACITY);
+        ev.write_json(&mut bytes)
+            .map_err(|e| unencodable(hall, ev.seq, e))?;
         records.push((ev.seq, bytes));
     }
     Ok(Encoded { records, days })
@@ -116,7 +118,9 @@ pub(crate) fn encode_command(hall: &str, events: &[Event]) -> Result<EncodedComm
         // Sized for a typical event (~200-300 bytes), so that serialising
         // does not regrow the buffer on the hot path.
         let mut v = Vec::with_capacity(EVENT_CAPACITY);
-        serde_json::to_writer(&mut v, first).map_err(|e| unencodable(hall, first.seq, e))?;
+        first
+            .write_json(&mut v)
+            .map_err(|e| unencodable(hall, first.seq, e))?;
         v
     } else {
         let too_large =
@@ -128,7 +132,8 @@ pub(crate) fn encode_command(hall: &str, events: &[Event]) -> Result<EncodedComm
         for ev in events {
             let at = v.len();
             v.extend_from_slice(&[0; 4]);
-            serde_json::to_writer(&mut v, ev).map_err(|e| unencodable(hall, ev.seq, e))?;
+            ev.write_json(&mut v)
+                .map_err(|e| unencodable(hall, ev.seq, e))?;
             let len = u32::try_from(v.len() - at - 4).map_err(|_| too_large())?;
             v[at..at + 4].copy_from_slice(&len.to_be_bytes());
         }
