@@ -66,9 +66,11 @@ impl SledStore {
         }
         let shared = Arc::new(HallShared::default());
         shared.durable.store(hall.seq(), Ordering::Release);
+        let key: Arc<str> = Arc::from(id.as_str());
         lock(&self.inner.state).halls.insert(
-            Arc::from(id.as_str()),
+            key.clone(),
             HallEntry {
+                id: key,
                 shared,
                 enqueued: hall.seq(),
                 snap_seq,

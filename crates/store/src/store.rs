@@ -36,6 +36,9 @@ pub(crate) struct SledStore {
 }
 
 pub(crate) struct HallEntry {
+    /// The hall's id, shared by every job queued for it (no allocation an
+    /// append).
+    pub id: Arc<str>,
     pub shared: Arc<HallShared>,
     /// Last seq handed to the writer.
     pub enqueued: u64,
@@ -87,6 +90,7 @@ impl SledStore {
             failed: None,
             witness: Witness::new(opened.witness),
             maint: Some(mtx),
+            spare: std::collections::VecDeque::new(),
         };
         let committer = Arc::new(Committer::new(writer, cell.clone(), opts.max_group));
         let maintenance = Maintenance {
@@ -143,9 +147,11 @@ impl SledStore {
             let last = t.last_logged(hall)?.max(snap_seq);
             let shared = Arc::new(HallShared::default());
             shared.durable.store(last, Ordering::Release);
+            let id: Arc<str> = Arc::from(hall);
             st.halls.insert(
-                Arc::from(hall),
+                id.clone(),
                 HallEntry {
+                    id,
                     shared,
                     enqueued: last,
                     snap_seq,
@@ -234,7 +240,7 @@ impl SledStore {
             None => (entry.enqueued, None),
         };
         let job = AppendJob {
-            hall: Arc::from(hall),
+            hall: entry.id.clone(),
             last,
             record,
             days: enc.days,
@@ -346,7 +352,7 @@ impl SledStore {
         let mut st = lock(&self.inner.state);
         let entry = self.entry(&mut st, id)?;
         self.inner.committer.push(Job::Snapshot(SnapshotJob {
-            hall: Arc::from(id),
+            hall: entry.id.clone(),
             seq,
             json,
             shared: entry.shared.clone(),

@@ -144,18 +144,29 @@ impl Committer {
         self.wake.notify_one();
     }
 
-    fn drain(&self) -> Vec<Job> {
+    /// The next group: everything queued, up to `max_group`. The whole
+    /// queue is swapped for the writer's spare one when it fits, so a
+    /// lone command allocates no group.
+    fn drain(&self, w: &mut Writer) -> VecDeque<Job> {
+        let mut group = std::mem::take(&mut w.spare);
+        group.clear();
         let mut q = lock(&self.queue);
-        let n = q.jobs.len().min(self.max_group);
-        q.jobs.drain(..n).collect()
+        if q.jobs.len() <= self.max_group {
+            std::mem::swap(&mut q.jobs, &mut group);
+        } else {
+            group.extend(q.jobs.drain(..self.max_group));
+        }
+        group
     }
 
     /// Commits one group with the lock held; tells the background thread
-    /// when the commit failed, so that it heals the store.
-    fn lead(&self, w: &mut Writer) {
-        let group = self.drain();
+    /// when the commit failed, so that it heals the store. False if nothing
+    /// was queued.
+    fn lead(&self, w: &mut Writer) -> bool {
+        let group = self.drain(w);
         if group.is_empty() {
-            return;
+            w.spare = group;
+            return false;
         }
         run_blocking(|| w.commit(group));
         if w.failed.is_some() {
@@ -164,6 +175,7 @@ impl Committer {
             let _q = lock(&self.queue);
             self.wake.notify_one();
         }
+        true
     }
 
     /// The background thread: barriers, snapshots written on their own,
@@ -197,8 +209,9 @@ impl Committer {
                 w.heal();
             }
             loop {
-                let group = self.drain();
+                let group = self.drain(&mut w);
                 if group.is_empty() {
+                    w.spare = group;
                     break;
                 }
                 if w.commit(group) {
@@ -255,14 +268,14 @@ pub(crate) async fn wait_durable(
             if let Some(r) = answered(rx.try_recv()) {
                 return r;
             }
-            if lock(&c.queue).jobs.is_empty() {
-                // Every queued job is answered by whoever drained it,
-                // before the lock is released; this one never was.
-                return Err(StoreError::Closed);
-            }
-            c.lead(&mut w);
+            let led = c.lead(&mut w);
             drop(w);
             c.released.notify_waiters();
+            if !led {
+                // Every queued job is answered by whoever drained it,
+                // before the lock is released; this one never was.
+                return answered(rx.try_recv()).unwrap_or(Err(StoreError::Closed));
+            }
             continue;
         }
         // Someone commits: wait for its answer, or for the lock to lead the
@@ -307,6 +320,9 @@ pub(crate) struct Writer {
     pub maint: Option<Sender<Maint>>,
     /// Set by a failed group commit, cleared by a successful [`Writer::heal`].
     pub failed: Option<Failed>,
+    /// The emptied queue of the last group, to be the next one's (see
+    /// [`Committer::drain`]).
+    pub spare: VecDeque<Job>,
 }
 
 /// What a failed group commit left behind: records sled may hold in memory
@@ -346,7 +362,7 @@ impl Writer {
     }
 
     /// Writes and flushes one group; true when asked to shut down.
-    fn commit(&mut self, group: Vec<Job>) -> bool {
+    fn commit(&mut self, mut group: VecDeque<Job>) -> bool {
         let trees = match self.cell.get_exact() {
             Ok(t) => t,
             Err(e) => return refuse(group, &e),
@@ -359,7 +375,7 @@ impl Writer {
         let mut snaps = Vec::new();
         let mut barriers = Vec::new();
         let mut shutdown = None;
-        for job in group {
+        for job in group.drain(..) {
             match job {
                 Job::Append(mut a) => {
                     if a.shared.poisoned.load(Ordering::Acquire) {
@@ -379,21 +395,16 @@ impl Writer {
                 Job::Shutdown(tx) => shutdown = Some(tx),
             }
         }
+        self.spare = group;
         let wrote = !log_writes.is_empty() || !day_writes.is_empty();
-        // The last log or day key of this group: the witness of its flush.
-        let last_key = match (day_writes.last(), log_writes.last()) {
-            (Some((k, _)), _) => Some((WITNESS_DAYS, k.clone())),
-            (None, Some((k, _))) => Some((WITNESS_LOG, k.clone())),
-            _ => None,
-        };
         let result = (|| -> Result<(), sled::Error> {
             for (k, v) in &mut log_writes {
                 trees.log.insert(&k[..], std::mem::take(v))?;
             }
             // The day index after the log: sled recovers a prefix of its
             // log, so an index entry never points at a missing event.
-            for (k, v) in day_writes {
-                trees.days.insert(k, &v[..])?;
+            for (k, v) in &day_writes {
+                trees.days.insert(&k[..], &v[..])?;
             }
             if wrote {
                 if self.fault_injected() {
@@ -403,8 +414,14 @@ impl Writer {
             }
             Ok(())
         })();
+        // The last log or day key of this group: the witness of its flush.
+        let last_key = match (day_writes.last(), log_writes.last()) {
+            (Some((k, _)), _) => Some((WITNESS_DAYS, &k[..])),
+            (None, Some((k, _))) => Some((WITNESS_LOG, &k[..])),
+            _ => None,
+        };
         if let (Ok(()), Some((tree, key))) = (&result, last_key) {
-            if let Err(e) = self.witness.write(tree, &key) {
+            if let Err(e) = self.witness.write(tree, key) {
                 tracing::warn!(error = %e, "cannot record the last flushed key in COMMIT");
             }
         }
@@ -480,7 +497,7 @@ const ENOSPC: i32 = 28;
 /// Answers a group without touching the database: while writes fail, every
 /// append is refused at once (its hall must be recovered before appending
 /// again), snapshots are dropped, barriers and shutdown are answered.
-fn refuse(group: Vec<Job>, err: &StoreError) -> bool {
+fn refuse(group: VecDeque<Job>, err: &StoreError) -> bool {
     let mut stop = false;
     for job in group {
         match job {
