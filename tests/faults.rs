@@ -100,6 +100,19 @@ async fn a_failed_append_leaves_no_trace_and_the_hall_resumes_by_itself() {
         .await
         .expect("metric");
     assert!(failures >= 1.0, "{failures}");
+    // The sled store also counts its snapshot files (node-wide lines).
+    let text = s.send(s.http().get(s.url("/metrics"))).await.text();
+    for name in [
+        "hallcall_snapshots_written_total ",
+        "hallcall_snapshot_failures_total ",
+    ] {
+        assert!(
+            text.lines().any(|l| l
+                .strip_prefix(name)
+                .is_some_and(|v| v.trim().parse::<u64>().is_ok())),
+            "no {name}in /metrics"
+        );
+    }
 
     // Nothing refused is visible: the state, a catch-up from before the
     // failure, the live stream.

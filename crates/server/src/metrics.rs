@@ -152,6 +152,10 @@ pub const HELP: &str = "\
 # TYPE hallcall_hall_task_messages_total counter
 # HELP hallcall_append_failures_total Appends the store could not make durable (full disk, lost database); each refused its whole batch.
 # TYPE hallcall_append_failures_total counter
+# HELP hallcall_snapshots_written_total Hall snapshot files written since start (sled store).
+# TYPE hallcall_snapshots_written_total counter
+# HELP hallcall_snapshot_failures_total Hall snapshot files that could not be written (sled store); nothing is lost, recovery replays more of the log.
+# TYPE hallcall_snapshot_failures_total counter
 # HELP hallcall_waiting Tickets waiting per category.
 # TYPE hallcall_waiting gauge
 # HELP hallcall_command_seconds Time from a batch's start to its durable acknowledgement.

@@ -353,6 +353,16 @@ impl Store {
         }
     }
 
+    /// Snapshot files written and failed since the store opened: sled's
+    /// are files of their own, written off the commit path (`None` on
+    /// PostgreSQL, where a snapshot is a row written like the log).
+    pub fn snapshot_counts(&self) -> Option<(u64, u64)> {
+        match &self.backend {
+            Backend::Sled(s) => Some(s.snapshot_counts()),
+            Backend::Postgres(_) => None,
+        }
+    }
+
     /// Flushes (commits) everything queued and stops; later appends fail
     /// with [`StoreError::Closed`].
     pub async fn shutdown(&self) {

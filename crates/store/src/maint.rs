@@ -6,6 +6,7 @@
 //! in order, so a barrier also covers the snapshots queued before it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -47,8 +48,18 @@ impl Reply {
     }
 }
 
+/// Snapshot files written and failed since the store opened (the server's
+/// `/metrics`): a failed one is otherwise only a log line, and a hall whose
+/// snapshots keep failing replays ever more events on recovery.
+#[derive(Debug, Default)]
+pub(crate) struct SnapCounts {
+    pub written: AtomicU64,
+    pub failed: AtomicU64,
+}
+
 /// The maintenance thread's state.
 pub(crate) struct Maintenance {
+    pub counts: Arc<SnapCounts>,
     pub trees: Arc<TreesCell>,
     pub rx: Receiver<Maint>,
     /// Held while compacting; a backup holds it to see a stable log.
@@ -82,9 +93,11 @@ impl Maintenance {
     fn write_snapshot(&self, hall: &str, seq: u64, json: &[u8]) -> bool {
         let dir = snapfile::snap_dir(self.trees.dir());
         if let Err(e) = snapfile::write(&dir, hall, seq, json) {
+            self.counts.failed.fetch_add(1, Ordering::Relaxed);
             tracing::error!(hall, seq, error = %e, "snapshot write failed; the log still holds every event");
             return false;
         }
+        self.counts.written.fetch_add(1, Ordering::Relaxed);
         // Drop the record an older format kept in sled, if any; not while
         // writes fail (the writer may be reopening the database).
         if let Ok(trees) = self.trees.get_exact() {

@@ -21,7 +21,7 @@ use tokio::sync::oneshot;
 use crate::dir::open_dir;
 use crate::error::io_error;
 use crate::log::encode_command;
-use crate::maint::Maintenance;
+use crate::maint::{Maintenance, SnapCounts};
 use crate::options::StoreOptions;
 use crate::snapshot;
 use crate::trees::{lock, TreesCell};
@@ -61,6 +61,8 @@ pub(crate) struct Inner {
     /// Held by retention while it deletes; a backup holds it to copy a
     /// stable log.
     pub maint_lock: Arc<Mutex<()>>,
+    /// Snapshot files written and failed (by the maintenance thread).
+    pub snap_counts: Arc<SnapCounts>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     _lock: File,
 }
@@ -93,7 +95,9 @@ impl SledStore {
             spare: std::collections::VecDeque::new(),
         };
         let committer = Arc::new(Committer::new(writer, cell.clone(), opts.max_group));
+        let snap_counts = Arc::new(SnapCounts::default());
         let maintenance = Maintenance {
+            counts: snap_counts.clone(),
             trees: cell.clone(),
             rx: mrx,
             lock: maint_lock.clone(),
@@ -121,6 +125,7 @@ impl SledStore {
                 }),
                 committer,
                 maint_lock,
+                snap_counts,
                 threads: Mutex::new(vec![w, m]),
                 _lock: opened.lock,
             }),
@@ -360,6 +365,15 @@ impl SledStore {
         entry.snap_seq = seq;
         entry.snap_at = Instant::now();
         Ok(true)
+    }
+
+    /// Snapshot files (written, failed) since the store opened.
+    pub fn snapshot_counts(&self) -> (u64, u64) {
+        let c = &self.inner.snap_counts;
+        (
+            c.written.load(Ordering::Relaxed),
+            c.failed.load(Ordering::Relaxed),
+        )
     }
 
     /// Why writes fail now (a full disk, …), until one succeeds again.

@@ -69,6 +69,11 @@ pub async fn metrics(State(app): State<App>) -> Response {
         e.handle.metrics.render(id, &mut out);
     }
     app.limits.counters.render(app.halls.keys(), &mut out);
+    if let Some((written, failed)) = app.store.snapshot_counts() {
+        use std::fmt::Write;
+        let _ = writeln!(out, "hallcall_snapshots_written_total {written}");
+        let _ = writeln!(out, "hallcall_snapshot_failures_total {failed}");
+    }
     crate::listen::render_metrics(&mut out);
     if let Some(c) = &app.cluster {
         c.render(&app, &mut out);

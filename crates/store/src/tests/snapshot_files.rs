@@ -66,6 +66,11 @@ async fn snapshots_are_files_outside_sled_and_recovery_uses_them() {
     let snap_seq = store.snapshot_seq("h1").expect("snap seq");
     assert!(snap_seq >= 100, "snapshots taken: {snap_seq}");
     store.shutdown().await;
+    let (written, failed) = store.snapshot_counts().expect("sled counts snapshots");
+    assert!(
+        written >= 2 && failed == 0,
+        "written {written}, failed {failed}"
+    );
     drop(store);
     // Shutdown waited for the file of the last snapshot taken.
     assert_eq!(file_seq(tmp.path(), "h1"), Some(snap_seq));
@@ -186,6 +191,11 @@ async fn a_snapshot_that_cannot_be_written_loses_nothing_and_compacts_nothing() 
     assert_eq!(log.first().map(|e| e.seq), Some(1));
     assert_eq!(log, d.log);
     store.shutdown().await;
+    let (written, failed) = store.snapshot_counts().expect("sled counts snapshots");
+    assert!(
+        written == 0 && failed >= 2,
+        "written {written}, failed {failed}"
+    );
     drop(store);
     std::fs::remove_dir(&blocker).expect("unblock");
     let store = open_often(dir);
